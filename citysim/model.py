@@ -1,0 +1,374 @@
+"""The city model: a Mesa model whose clock is a SimPy environment.
+
+:class:`CityModel` holds the city (arrays), its actors as Mesa agents
+(operations centres, departments, grid workers, resident cohorts, sensor
+networks), the engine's :class:`~citysim.engine.Network` of staffed units on a
+:class:`simpy.Environment`, and the run's state that moves with experience
+(trust per cohort and district, grid workers' patrol time). One Mesa
+:meth:`~CityModel.step` is one simulated day:
+
+1. sample the day's incidents (the same under every regime);
+2. find out how each is detected, given today's trust and patrols;
+3. compile their plans and the day's false alarms, and hand them to the engine;
+4. run the clock to the end of the day (staff change shifts on the way);
+5. account busy time, update trust and patrol time, and write out every
+   incident whose story has ended.
+"""
+
+from __future__ import annotations
+
+import mesa
+import numpy as np
+import simpy
+
+from citysim.agents import build_agents
+from citysim.city import City, build_city
+from citysim.engine import Network
+from citysim.events import MemorySink, false_alarm_rows, incident_and_stage_rows
+from citysim.processes.alerts import FalseAlarmCompiler
+from citysim.processes.detection import Detector
+from citysim.processes.incident import CompiledDay, DayCompiler
+from citysim.processes.occurrence import DAY_MIN, OccurrenceSampler
+from citysim.processes.plan import ROLE
+from citysim.regimes import Regime
+from citysim.rng import Streams
+from citysim.scenario import DISTRICT_KINDS, SensorOutage, StaffAbsence, Scenario
+from citysim.units import UNIT_KINDS, UNIT_LEVEL, build_units
+
+__all__ = ["CityModel"]
+
+_BUSY_ROLES = ("intake", "verify", "transfer", "dispatch", "field", "callback")
+
+
+class CityModel(mesa.Model):
+    """A city under one regime, simulated day by day.
+
+    Args:
+        scenario: the validated scenario.
+        regime: the lever values.
+        seed: the run's seed (all randomness derives from it).
+        horizon_days: the run's length; incidents still open then are written as in progress.
+        sink: where output tables go (default: kept in memory).
+    """
+
+    def __init__(self, scenario: Scenario, regime: Regime, seed: int = 1, horizon_days: float = 7.0, sink=None) -> None:
+        self.streams = Streams(seed)
+        super().__init__(rng=self.streams.generator("mesa"))
+        self.scenario = scenario
+        self.regime = regime
+        self.seed = seed
+        self.horizon = float(horizon_days) * DAY_MIN
+        self.sink = sink if sink is not None else MemorySink()
+        self.city: City = build_city(scenario, self.streams)
+        self.units = build_units(scenario, self.city)
+        self.env = simpy.Environment()
+        self.network = Network(self.env, self.units.servers_at(0.0, self._absent_share(0.0)))
+        self.sampler = OccurrenceSampler(scenario, self.city, self.streams)
+        self.detector = Detector(scenario, self.city, regime, self.streams)
+        self.compiler = DayCompiler(scenario, self.city, self.units, regime, self.streams)
+        self.alarm_compiler = FalseAlarmCompiler(scenario, self.city, self.units, regime, self.streams)
+        self.day = 0
+        self.next_id = 0
+        self.trust = np.array(
+            [[c.trust] * self.city.n_districts for c in scenario.cohorts.values()], dtype=float
+        )
+        n_units = len(self.units)
+        self.busy = {r: np.zeros(n_units) for r in _BUSY_ROLES}
+        self.on_duty = np.zeros(n_units)
+        self._servers = np.array(self.network.servers, dtype=float)
+        self._servers_since = 0.0
+        self.grid_task_today = np.zeros(self.city.n_streets)
+        self.grid_task_yesterday = np.zeros(self.city.n_streets)
+        self.patrol_cycle_sum = np.zeros(self.city.n_cells)
+        self.patrol_days = 0
+        self.active: list[CompiledDay] = []
+        self.active_alarms: list = []
+        self.counts = {"incidents": 0, "false_alarms": 0}
+        self._names = self._lookups()
+        build_agents(self)
+
+    # ------------------------------------------------------------------ state
+    def _lookups(self) -> dict:
+        sc, city, units = self.scenario, self.city, self.units
+        return {
+            "type": np.array(list(sc.incident_types), dtype=object),
+            "cohort": np.array(city.cohort_names, dtype=object),
+            "district": np.array(city.district_names, dtype=object),
+            "unit": np.array(units.names(city), dtype=object),
+            "unit_level": np.array([UNIT_LEVEL[UNIT_KINDS[k]] for k in units.kind], dtype=object),
+            "sensor": np.array(city.sensor_names + [""], dtype=object),
+            "district_of_cell": city.cell_district,
+            "kind_of_cell": city.cell_kind,
+            "street_of_cell": city.cell_street,
+            "severity": np.array([t.severity for t in sc.incident_types.values()]),
+            "hazard": np.array([t.hazard for t in sc.incident_types.values()]),
+        }
+
+    def _absent_share(self, minute: float) -> np.ndarray:
+        """Share of each unit's staff absent at a minute (staff_absence shocks)."""
+        share = np.zeros(len(self.units))
+        day = minute / DAY_MIN
+        for sh in self.scenario.shocks:
+            if not isinstance(sh, StaffAbsence) or not (sh.start_day <= day < sh.end_day):
+                continue
+            hit = self._units_matching(sh.units) & self._units_in(sh.districts)
+            share = np.maximum(share, np.where(hit, sh.share, 0.0))
+        return share
+
+    def _units_matching(self, names: list[str]) -> np.ndarray:
+        u = self.units
+        if not names:
+            return np.ones(len(u), dtype=bool)
+        kind = np.array(UNIT_KINDS)[u.kind]
+        hit = np.zeros(len(u), dtype=bool)
+        deps = self.city.department_names
+        for name in names:
+            if name in deps:
+                hit |= u.department == deps.index(name)
+            elif name == "city_centre":
+                hit |= np.isin(kind, ("city_intake", "city_dispatch", "city_callback"))
+            elif name == "district_centres":
+                hit |= kind == "district_centre"
+            elif name == "street_centres":
+                hit |= kind == "street_centre"
+            elif name == "grid_workers":
+                hit |= kind == "grid"
+        return hit
+
+    def _district_mask(self, places: list[str]) -> np.ndarray:
+        """Districts named, or of a kind named (all if none named)."""
+        if not places:
+            return np.ones(self.city.n_districts, dtype=bool)
+        names, kinds = self.city.district_names, self.city.district_kind
+        return np.array([n in places or DISTRICT_KINDS[k] in places for n, k in zip(names, kinds, strict=True)])
+
+    def _units_in(self, places: list[str]) -> np.ndarray:
+        u = self.units
+        ok = self._district_mask(places)
+        return np.where(u.district >= 0, ok[np.maximum(u.district, 0)], True)
+
+    def _sensor_working(self, j: int, cells: np.ndarray, times: np.ndarray) -> np.ndarray:
+        """Share of sensors of type j working in cells at times (0 under an outage)."""
+        working = np.ones(len(cells))
+        name = self.city.sensor_names[j]
+        for sh in self.scenario.shocks:
+            if isinstance(sh, SensorOutage) and (not sh.sensor_types or name in sh.sensor_types):
+                in_place = self._district_mask(sh.districts)[self.city.cell_district[cells]]
+                during = (times >= sh.start_day * DAY_MIN) & (times < sh.end_day * DAY_MIN)
+                working = np.where(in_place & during, 0.0, working)
+        return working
+
+    def _capacity_tick(self, _event=None) -> None:
+        now = self.env.now
+        self.on_duty += self._servers * (now - self._servers_since)
+        self._servers_since = now
+        target = self.units.servers_at(now, self._absent_share(now))
+        changed = np.flatnonzero(target != np.array(self.network.servers))
+        for u in changed.tolist():
+            self.network.set_servers(u, int(target[u]))
+        self._servers = target.astype(float)
+
+    def _schedule_capacity_changes(self, day: int) -> None:
+        minutes = set((day * DAY_MIN + self.units.shift_change_minutes()).tolist())
+        for sh in self.scenario.shocks:
+            if isinstance(sh, StaffAbsence):
+                for t in (sh.start_day * DAY_MIN, sh.end_day * DAY_MIN):
+                    if day * DAY_MIN <= t < (day + 1) * DAY_MIN:
+                        minutes.add(t)
+        for t in sorted(minutes):
+            if t > self.env.now and t < self.horizon:
+                ev = self.env.timeout(t - self.env.now)
+                ev.callbacks.append(self._capacity_tick)
+
+    def _patrol_cycles(self) -> tuple[np.ndarray, np.ndarray]:
+        """Minutes between a grid worker's passes, and between proactive visits, per cell."""
+        sc, reg, city = self.scenario, self.regime, self.city
+        gw = sc.grid_workers
+        available_h = gw.shift_hours * (1 - reg.paperwork_share)
+        workers = city.street_workers.astype(float)
+        tasks_h = self.grid_task_yesterday / 60.0 / workers
+        proactive_h = reg.proactive_share * available_h
+        patrol_h = np.maximum(available_h - proactive_h - tasks_h, 0.0)
+        sweep = np.array([gw.sweep_hours.of(k) for k in DISTRICT_KINDS])[city.cell_kind]
+        patrol_street = patrol_h[city.cell_street]
+        with np.errstate(divide="ignore"):
+            cycle = np.where(patrol_street > 0, gw.cells_per_worker * sweep / patrol_street * DAY_MIN, np.inf)
+        vulnerable = np.array([c.vulnerable for c in sc.cohorts.values()])
+        vul_households = city.cohort_count[:, vulnerable].sum(axis=1) / sc.city.household_size
+        visit_h = vul_households * gw.cells_per_worker * gw.visit_minutes / 60.0
+        with np.errstate(divide="ignore", invalid="ignore"):
+            pro = np.where(proactive_h > 0, visit_h / proactive_h * DAY_MIN, np.inf)
+        return cycle, pro
+
+    # ------------------------------------------------------------------- step
+    def step(self) -> None:
+        """Simulate one day."""
+        day = self.day
+        start, end = day * DAY_MIN, min((day + 1) * DAY_MIN, self.horizon)
+        inc = self.sampler.sample(day, self.next_id)
+        self.next_id += len(inc)
+        patrol_cycle, proactive_cycle = self._patrol_cycles()
+        self.patrol_cycle_sum += np.where(np.isfinite(patrol_cycle), patrol_cycle, 0)
+        self.patrol_days += 1
+        det = self.detector.detect(inc, self.trust, patrol_cycle, proactive_cycle)
+        cd = self.compiler.compile(inc, det, self.trust)
+        self.network.add(cd.plan.batch)
+        self.active.append(cd)
+        fa = self.alarm_compiler.sample(day, self._sensor_working)
+        if fa.plan is not None:
+            self.network.add(fa.plan.batch)
+        self.active_alarms.append(fa)
+        self.counts["incidents"] += len(inc)
+        self.counts["false_alarms"] += len(fa.raised_at)
+        self._schedule_capacity_changes(day)
+        self.env.run(until=end)
+        self._account(start, end)
+        self._update_trust(start, end)
+        self.day += 1
+        self._flush(final=self.env.now >= self.horizon)
+
+    def run(self, days: float | None = None, progress=None) -> None:
+        """Run to the horizon (or ``days`` more days), then close the log."""
+        last_day = int(np.ceil(self.horizon / DAY_MIN))
+        stop = last_day if days is None else min(last_day, self.day + int(np.ceil(days)))
+        while self.day < stop:
+            self.step()
+            if progress is not None:
+                progress(self)
+        if self.day >= last_day:
+            self.finish()
+
+    # ------------------------------------------------------------- bookkeeping
+    def _plans(self):
+        for cd in self.active:
+            yield cd.plan
+        for fa in self.active_alarms:
+            if fa.plan is not None:
+                yield fa.plan
+
+    def _account(self, start: float, end: float) -> None:
+        """Busy time of every unit within [start, end), from the steps' records."""
+        for plan in self._plans():
+            b = plan.batch
+            _, s, _ = b.times()
+            unit = b.unit_np
+            sel = (unit >= 0) & (s < end) & (s + b.dur_np > start)
+            if not sel.any():
+                continue
+            idx = np.flatnonzero(sel)
+            overlap = np.minimum(s[idx] + b.dur_np[idx], end) - np.maximum(s[idx], start)
+            roles = plan.role[idx]
+            for r in _BUSY_ROLES:
+                m = roles == ROLE[r]
+                if m.any():
+                    np.add.at(self.busy[r], unit[idx[m]], overlap[m])
+        grid_units = self.units.grid
+        self.grid_task_yesterday = self.busy["field"][grid_units] - self.grid_task_today
+        self.grid_task_today = self.busy["field"][grid_units].copy()
+
+    def _update_trust(self, start: float, end: float) -> None:
+        """Move each cohort's trust, district by district, with the day's closed cases."""
+        beh = self.scenario.behaviour
+        if beh.trust_learning_rate == 0:
+            return
+        n_cohort, n_dist = self.trust.shape
+        total = np.zeros((n_cohort, n_dist))
+        count = np.zeros((n_cohort, n_dist))
+        targets = np.array([t.target_min for t in self.scenario.incident_types.values()])
+        for cd in self.active:
+            fin = cd.plan.batch.finished_at()
+            done = (fin >= start) & (fin < end)
+            if not done.any():
+                continue
+            rows = cd.plan.job_incident[done]
+            inc = cd.incidents
+            took = fin[done] - inc.occurred_at[rows]
+            met = ~cd.closed_unmet[rows]
+            score = np.where(met, np.where(took <= targets[inc.type[rows]], 1.0, 0.5), 0.0)
+            c, d = inc.cohort[rows], self.city.cell_district[inc.cell[rows]]
+            np.add.at(total, (c, d), score)
+            np.add.at(count, (c, d), 1.0)
+        seen = count > 0
+        weight = beh.trust_learning_rate * count / (count + beh.trust_half_weight)
+        mean = np.divide(total, count, out=np.zeros_like(total), where=seen)
+        self.trust = np.where(seen, self.trust + weight * (mean - self.trust), self.trust)
+
+    def _flush(self, final: bool = False) -> None:
+        """Write out days whose incidents have all ended (all of them at the end)."""
+        keep = []
+        for cd in self.active:
+            if final or cd.plan.batch.done:
+                inc_rows, stage_rows, alert_rows = incident_and_stage_rows(cd, self.horizon, self._names)
+                self.sink.write("incidents", inc_rows)
+                self.sink.write("stages", stage_rows)
+                self.sink.write("alerts", alert_rows)
+            else:
+                keep.append(cd)
+        self.active = keep
+        keep_fa = []
+        for fa in self.active_alarms:
+            if final or fa.plan is None or fa.plan.batch.done:
+                self.sink.write("alerts", false_alarm_rows(fa, self.horizon, self._names))
+            else:
+                keep_fa.append(fa)
+        self.active_alarms = keep_fa
+
+    def finish(self) -> None:
+        """Write the units and cells tables and close the sink."""
+        if getattr(self, "_finished", False):
+            return
+        self._finished = True
+        self._flush(final=True)
+        self.on_duty += self._servers * (self.horizon - self._servers_since)
+        self._servers_since = self.horizon
+        self.sink.write("units", self.units_table())
+        self.sink.write("cells", self.cells_table())
+        self.sink.close()
+
+    def units_table(self) -> dict:
+        """Rows of the units table (time on duty and busy time by activity)."""
+        u, city, reg = self.units, self.city, self.regime
+        names = self._names
+        busy_total = sum(self.busy.values())
+        kind = np.array(UNIT_KINDS, dtype=object)[u.kind]
+        grid = kind == "grid"
+        days = self.horizon / DAY_MIN
+        gw = self.scenario.grid_workers
+        workers = np.where(grid, u.day_servers, 0).astype(float)
+        shift_min = gw.shift_hours * 60.0 * days * workers
+        paperwork = shift_min * reg.paperwork_share
+        proactive = (shift_min - paperwork) * reg.proactive_share
+        patrol = np.maximum(shift_min - paperwork - proactive - busy_total, 0.0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            util = np.where(self.on_duty > 0, busy_total / self.on_duty, np.nan)
+        return {
+            "unit": names["unit"],
+            "kind": kind,
+            "level": names["unit_level"],
+            "department": np.where(u.department >= 0, np.array(city.department_names + [""], dtype=object)[u.department], None),
+            "district": np.where(u.district >= 0, names["district"][np.maximum(u.district, 0)], None),
+            "street": np.where(u.street >= 0, u.street, None),
+            "servers_day": u.day_servers,
+            "servers_night": u.night_servers,
+            "on_duty_min": self.on_duty,
+            **{f"busy_{r}_min": self.busy[r] for r in _BUSY_ROLES},
+            "busy_min": busy_total,
+            "utilisation": util,
+            "paperwork_min": np.where(grid, paperwork, np.nan),
+            "proactive_min": np.where(grid, proactive, np.nan),
+            "patrol_min": np.where(grid, patrol, np.nan),
+        }
+
+    def cells_table(self) -> dict:
+        """Rows of the cells table."""
+        city = self.city
+        return {
+            "cell": np.arange(city.n_cells),
+            "street": city.cell_street,
+            "district": self._names["district"][city.cell_district],
+            "district_kind": np.array(DISTRICT_KINDS, dtype=object)[city.cell_kind],
+            "population": city.cell_population,
+            "area_km2": city.cell_area_km2,
+            "sensors": city.sensor_count.sum(axis=1),
+            "patrol_cycle_min": self.patrol_cycle_sum / max(self.patrol_days, 1),
+        }

@@ -1,0 +1,140 @@
+"""From a routed case to a team on site: data, dispatch level, coordination, closure.
+
+* **Data wait.** A case needing another department's data (``data_from``)
+  gets it at once with chance ``data_sharing``; otherwise after an approval
+  delay (exponential, mean ``data_approval_delay_h``). Requests go out
+  together, so the wait is the longest of them.
+* **Dispatch level.** Who goes out: a department team of the district, or,
+  where ``field_force = "grid_tasked"`` and the type is ``grid_capable``, the
+  street's grid workers. Who issues the order: under ``"lowest_capable"`` the
+  centre at the level of whoever goes out (street or district centre), one
+  step; a fused sensor's automatic work order needs none. Under
+  ``"escalation"`` the order passes down the chain, one queue per level: the
+  city centre (for cases taken in there), the department's district desk
+  (which approves), and the street centre (when grid workers go out).
+* **Coordination.** A case needing several departments: ``"joint"``
+  dispatches all teams at once (a parallel group: done when all are done);
+  ``"sequential"`` hands it from one department to the next at the next
+  coordination meeting (every ``coordination_meeting_interval_h``), each
+  department's desk issuing its own order.
+* **Field.** A visit holds the team or grid worker for setup, travel (the
+  cell's typical travel time, jittered) and handling.
+* **Closure.** A department closes a case prematurely with its
+  ``premature_closure`` chance. Under ``closure_supervision = "callback"``
+  the centre calls every resident back after a delay and catches a premature
+  closure with ``callback_detection``: the case is reopened at once.
+  Otherwise (or if missed) the need is re-reported after a delay, by a
+  resident with chance ``report_propensity × trust`` (sensors and grid workers
+  notice it again), and makes a new attempt through intake.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from citysim.engine import DELAY
+from citysim.processes.intake import ENTRY_FUSED, ENTRY_HOTLINE
+from citysim.processes.plan import PlanBuilder
+
+__all__ = ["add_closure", "add_data_wait", "add_dispatch_and_field"]
+
+
+def add_data_wait(m, b: PlanBuilder, attempt: int, active: np.ndarray) -> None:
+    """Wait for other departments' data (first attempt only)."""
+    reg = m.regime
+    n_req = m.data_requests
+    if n_req.max(initial=0) == 0:
+        return
+    u_share = m.dice.u("data_share", 3)
+    u_delay = m.dice.u("data_delay", 3)
+    mean = reg.data_approval_delay_h * 60.0
+    waits = np.where(
+        (u_share >= reg.data_sharing) & (np.arange(3)[None, :] < n_req[:, None]),
+        -mean * np.log1p(-u_delay),
+        0.0,
+    )
+    wait = waits.max(axis=1)
+    b.add("data_wait", attempt, active & (wait > 0), DELAY, wait)
+
+
+def _field(m, b: PlanBuilder, attempt: int, active: np.ndarray, j: int, grid: np.ndarray, group: int) -> None:
+    """One department's visit (or the grid worker's, where ``grid``)."""
+    units, city = m.units, m.city
+    dep = np.maximum(m.dep[:, j], 0)
+    u = m.dice.u(f"field{j}", m.attempts, 3)[:, attempt]
+    jitter = m.jitter(u[:, 0])
+    team_travel = city.team_travel_min[dep, m.cell] * jitter
+    grid_travel = city.grid_travel_min[m.cell] * jitter
+    setup = m.dept_value("setup", dep, u[:, 1])
+    handling = m.handling(j, u[:, 2])
+    travel = np.where(grid, grid_travel, setup + team_travel)
+    dur = travel + np.where(grid, handling * m.scenario.grid_workers.handling_factor, handling)
+    unit = np.where(grid, units.grid[m.street], units.team[dep, m.district])
+    b.add("field", attempt, active, unit, dur, travel=travel, group=group)
+
+
+def add_dispatch_and_field(m, b: PlanBuilder, attempt: int, active: np.ndarray, entry: np.ndarray) -> np.ndarray:
+    """Dispatch chain, coordination and field visits of one attempt.
+
+    Returns:
+        Whether grid workers (not a team) went out first.
+    """
+    reg, units = m.regime, m.units
+    sc = m.scenario
+    grid = active & (reg.field_force == "grid_tasked") & m.grid_capable
+    dep0 = np.maximum(m.dep[:, 0], 0)
+    u = m.dice.u("dispatch", m.attempts, 5)[:, attempt]
+    if reg.dispatch_level == "lowest_capable":
+        needs_order = active & (entry != ENTRY_FUSED)
+        unit = np.where(grid, units.street_centre[m.street], units.district_centre[m.district])
+        dur = np.where(
+            grid,
+            sc.centres.street.dispatch_time.ppf(u[:, 0]),
+            sc.centres.district.dispatch_time.ppf(u[:, 0]),
+        )
+        b.add("dispatch", attempt, needs_order, unit, dur)
+    else:
+        from_city = active & (entry == ENTRY_HOTLINE) & (reg.intake == "unified")
+        b.add("dispatch", attempt, from_city, units.city_dispatch, sc.centres.city.dispatch_time.ppf(u[:, 0]))
+        b.add("dispatch", attempt, active, units.desk[dep0, m.district], m.dept_value("dispatch_time", dep0, u[:, 1]))
+        b.add("dispatch", attempt, grid, units.street_centre[m.street], sc.centres.street.dispatch_time.ppf(u[:, 2]))
+
+    joint = reg.coordination == "joint"
+    group = b.new_group() if joint else 0
+    _field(m, b, attempt, active, 0, grid, group)
+    interval = reg.coordination_meeting_interval_h * 60.0
+    for j in (1, 2):
+        more = active & (m.dep[:, j] >= 0)
+        if not more.any():
+            continue
+        if not joint:
+            dep = np.maximum(m.dep[:, j], 0)
+            b.add("handoff_wait", attempt, more, DELAY, 0.0, align=interval)
+            b.add("dispatch", attempt, more, units.desk[dep, m.district], m.dept_value("dispatch_time", dep, u[:, 2 + j]))
+        _field(m, b, attempt, more, j, np.zeros(m.n, dtype=bool), group)
+    return grid
+
+
+def add_closure(m, b: PlanBuilder, attempt: int, closed: np.ndarray, last: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Premature closure, call-back and re-report after one attempt.
+
+    Returns:
+        ``(premature, reopened, rereported)``: closed without the need met;
+        reopened at once by a call-back; re-reported later (both start the next attempt).
+    """
+    sc, reg, units = m.scenario, m.regime, m.units
+    beh = sc.behaviour
+    u = m.dice.u("closure", m.attempts, 5)[:, attempt]
+    dep0 = np.maximum(m.dep[:, 0], 0)
+    premature = closed & (u[:, 0] < m.premature[dep0])
+    reopened = np.zeros(m.n, dtype=bool)
+    if reg.closure_supervision == "callback":
+        b.add("callback_wait", attempt, closed, DELAY, beh.callback_delay.ppf(u[:, 1]))
+        b.add("callback", attempt, closed, units.city_callback, sc.centres.city.callback_time.ppf(u[:, 2]))
+        reopened = premature & (u[:, 3] < beh.callback_detection)
+    rereported = premature & ~reopened & (u[:, 4] < m.rereport_probability)
+    if last:
+        return premature, np.zeros(m.n, dtype=bool), np.zeros(m.n, dtype=bool)
+    u_delay = m.dice.u("rereport_delay", m.attempts)[:, attempt]
+    b.add("rereport_wait", attempt, rereported, DELAY, beh.rereport_delay.ppf(u_delay))
+    return premature, reopened, rereported

@@ -1,0 +1,180 @@
+"""An incident's life, compiled: from detection to closure, for a day at once.
+
+:class:`DayCompiler` turns one day's detected incidents into plans for the
+engine. The life of an incident is laid out attempt by attempt (a reopened or
+re-reported case is the same incident making another attempt)::
+
+    intake or verify → transfers → data wait → dispatch chain →
+    field visit(s) (joint or handed off) → call-back → [re-report → next attempt]
+
+What each step is, where, and for how long is decided here with numpy from
+the regime's levers (see :mod:`~citysim.processes.intake` and
+:mod:`~citysim.processes.dispatch`); how long a case waits in queues is left
+to the engine. Trust enters through the chance of a re-report, taken at the
+day the incident occurs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from citysim.city import City
+from citysim.distributions import Lognormal
+from citysim.processes.detection import AFTER_HARM, RESIDENT, Detection
+from citysim.processes.dice import Dice
+from citysim.processes.dispatch import add_closure, add_data_wait, add_dispatch_and_field
+from citysim.processes.intake import ENTRY_NONE, add_intake, entry_kind
+from citysim.processes.occurrence import DayIncidents
+from citysim.processes.plan import Plan, PlanBuilder
+from citysim.regimes import Regime
+from citysim.rng import Streams
+from citysim.scenario import Scenario
+from citysim.units import Units
+
+__all__ = ["CompiledDay", "DayCompiler"]
+
+
+@dataclass
+class CompiledDay:
+    """A day's incidents, how they were found, and their plans."""
+
+    incidents: DayIncidents
+    detection: Detection
+    plan: Plan
+    attempts_planned: np.ndarray  # per incident
+    closed_unmet: np.ndarray  # closed prematurely on the last planned attempt
+    dispatched: np.ndarray  # needs a field visit (not closed at intake)
+    grid_first: np.ndarray  # grid workers went out on the first attempt
+
+
+class DayCompiler:
+    """Compiles each day's incidents under one regime.
+
+    Args:
+        scenario, city, units, regime, streams: the run's parts.
+    """
+
+    def __init__(self, scenario: Scenario, city: City, units: Units, regime: Regime, streams: Streams) -> None:
+        self.scenario = scenario
+        self.city = city
+        self.units = units
+        self.regime = regime
+        self.streams = streams
+        types = list(scenario.incident_types.values())
+        self.type_list = types
+        deps = city.department_names
+        self.n_departments = len(deps)
+        self.attempts = scenario.behaviour.max_attempts
+        self.t_dep = np.full((len(types), 3), -1, dtype=np.int64)
+        for i, t in enumerate(types):
+            for j, d in enumerate(t.departments):
+                self.t_dep[i, j] = deps.index(d)
+        self.t_consult_dep = np.array(
+            [deps.index(t.consult_department) if t.consult_department else 0 for t in types], dtype=np.int64
+        )
+        self.t_grid_capable = np.array([t.grid_capable for t in types])
+        self.t_data_requests = np.array([len(t.data_from) for t in types], dtype=np.int64)
+        self.t_propensity = np.array([t.report_propensity for t in types])
+        self.literacy = np.array([c.digital_literacy for c in scenario.cohorts.values()])
+        depts = list(scenario.departments.values())
+        self.routing_accuracy = np.array([d.routing_accuracy for d in depts])
+        self.premature = np.array([d.premature_closure for d in depts])
+        self._depts = depts
+        owners = [deps.index(s.owner) for s in scenario.sensors.values()]
+        self.sensor_owner_of_type = np.array(owners + [0], dtype=np.int64)  # index -1 -> 0 (unused)
+        self._jitter = Lognormal(mean=1.0, cv=scenario.behaviour.travel_jitter_cv) if scenario.behaviour.travel_jitter_cv > 0 else None
+
+    # ---------------------------------------------------------- per-row helpers
+    def dept_value(self, attr: str, dep: np.ndarray, u: np.ndarray) -> np.ndarray:
+        """Sample a department distribution (``verify_time`` ...) per row's department."""
+        out = np.zeros(len(u))
+        for j, d in enumerate(self._depts):
+            sel = dep == j
+            if sel.any():
+                out[sel] = getattr(d, attr).ppf(u[sel])
+        return out
+
+    def type_intake(self, default: np.ndarray, u: np.ndarray) -> np.ndarray:
+        """Intake time: the incident type's own where it has one, else ``default``."""
+        out = default
+        for i, t in enumerate(self.type_list):
+            if t.intake_time is not None:
+                sel = self.type == i
+                if sel.any():
+                    out = out.copy() if out is default else out
+                    out[sel] = t.intake_time.ppf(u[sel])
+        return out
+
+    def handling(self, j: int, u: np.ndarray) -> np.ndarray:
+        """On-site handling time of the j-th department each row needs."""
+        out = np.zeros(len(u))
+        for i, t in enumerate(self.type_list):
+            if j < len(t.departments):
+                sel = self.type == i
+                if sel.any():
+                    out[sel] = t.handling[t.departments[j]].ppf(u[sel])
+        return out
+
+    def jitter(self, u: np.ndarray) -> np.ndarray:
+        """Factor on a cell's typical travel time for one trip."""
+        return np.ones(len(u)) if self._jitter is None else self._jitter.ppf(u)
+
+    # ------------------------------------------------------------------ compile
+    def compile(self, inc: DayIncidents, det: Detection, trust: np.ndarray) -> CompiledDay:
+        """Plans for one day's incidents."""
+        n = len(inc)
+        self.n = n
+        self.type = inc.type
+        self.cell = inc.cell
+        self.cohort = inc.cohort
+        self.district = self.city.cell_district[inc.cell]
+        self.street = self.city.cell_street[inc.cell]
+        self.dep = self.t_dep[inc.type]
+        self.consult = self.dep[:, 0] < 0
+        self.consult_dep = self.t_consult_dep[inc.type]
+        self.grid_capable = self.t_grid_capable[inc.type]
+        self.data_requests = self.t_data_requests[inc.type]
+        self.sensor_owner = self.sensor_owner_of_type[det.sensor_type]
+        resident = np.isin(det.detected_by, (RESIDENT, AFTER_HARM))
+        self.rereport_probability = np.where(
+            resident, self.t_propensity[inc.type] * trust[inc.cohort, self.district], 1.0
+        )
+        self.dice = Dice(self.streams, "incident", inc.day, n)
+
+        b = PlanBuilder(n)
+        detected = np.isfinite(det.detected_at)
+        dispatched = detected & ~self.consult
+        first_entry = entry_kind(det.channel, self.regime.sensor_fusion == "fused")
+        alive = detected.copy()
+        entry = first_entry
+        attempts = np.zeros(n, dtype=np.int64)
+        closed_unmet = np.zeros(n, dtype=bool)
+        grid_first = np.zeros(n, dtype=bool)
+        for k in range(self.attempts):
+            if not alive.any():
+                break
+            attempts += alive
+            add_intake(self, b, k, alive, entry)
+            go = alive & ~self.consult
+            if k == 0:
+                add_data_wait(self, b, k, go)
+            grid = add_dispatch_and_field(self, b, k, go, entry)
+            if k == 0:
+                grid_first = grid
+            last = k == self.attempts - 1
+            premature, reopened, rereported = add_closure(self, b, k, go, last)
+            closed_unmet |= premature & ~reopened & ~rereported
+            alive = reopened | rereported
+            entry = np.where(reopened, ENTRY_NONE, first_entry)
+        plan = b.build(det.detected_at, tag=inc.day)
+        return CompiledDay(
+            incidents=inc,
+            detection=det,
+            plan=plan,
+            attempts_planned=attempts,
+            closed_unmet=closed_unmet,
+            dispatched=dispatched,
+            grid_first=grid_first,
+        )

@@ -1,0 +1,167 @@
+"""Where and when incidents occur: the part of the city no regime changes.
+
+For each simulated day and incident type, the number of occurrences is
+Poisson with mean ``Σ cells, cohorts  residents × rate × multipliers``; each
+occurrence is placed in a (cell, cohort) with probability proportional to its
+share of that mean, at a uniform time of the day. Storms and public events add
+occurrences in their districts while they last (drawn from their own streams,
+so the base incidents stay the same with or without a shock). The draws come
+from the ``occurrence`` stream of the day only: under every regime the same
+incidents occur at the same places and times.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from citysim.city import City
+from citysim.rng import Streams
+from citysim.scenario import DISTRICT_KINDS, OccurrenceShock, Scenario
+
+__all__ = ["DayIncidents", "OccurrenceSampler"]
+
+DAY_MIN = 1440.0
+
+
+@dataclass
+class DayIncidents:
+    """One day's incidents as columns, in order of occurrence."""
+
+    day: int
+    first_id: int
+    type: np.ndarray
+    cell: np.ndarray
+    cohort: np.ndarray
+    occurred_at: np.ndarray
+    time_to_harm: np.ndarray  # minutes after occurrence; inf for non-hazards
+
+    def __len__(self) -> int:
+        return len(self.type)
+
+    @property
+    def ids(self) -> np.ndarray:
+        return self.first_id + np.arange(len(self.type), dtype=np.int64)
+
+
+def _place_mask(places: list[str], city: City) -> np.ndarray:
+    """Cells in the named districts or district kinds (all cells if none named)."""
+    if not places:
+        return np.ones(city.n_cells, dtype=bool)
+    districts = [i for i, n in enumerate(city.district_names) if n in places]
+    kinds = [i for i, k in enumerate(DISTRICT_KINDS) if k in places]
+    return np.isin(city.cell_district, districts) | np.isin(city.cell_kind, kinds)
+
+
+class OccurrenceSampler:
+    """Samples each day's incidents of a city.
+
+    Args:
+        scenario: the scenario (rates, multipliers, shocks).
+        city: the built city (cohort counts per cell).
+        streams: the run's random streams.
+    """
+
+    def __init__(self, scenario: Scenario, city: City, streams: Streams) -> None:
+        self.scenario = scenario
+        self.city = city
+        self.streams = streams
+        self.type_names = list(scenario.incident_types)
+        n_cells, n_cohorts = city.cohort_count.shape
+        self.n_cohorts = n_cohorts
+        scale = scenario.city.rate_scale
+        self.weights = []  # per type: flat [cell * n_cohorts + cohort] expected occurrences/day
+        for name in self.type_names:
+            t = scenario.incident_types[name]
+            kind_mult = np.ones(len(DISTRICT_KINDS))
+            if t.rate_by_kind is not None:
+                kind_mult = np.array([t.rate_by_kind.of(k) for k in DISTRICT_KINDS])
+            cohort_mult = np.array([t.rate_by_cohort.get(c, 1.0) for c in city.cohort_names])
+            w = city.cohort_count * kind_mult[city.cell_kind][:, None] * cohort_mult[None, :]
+            self.weights.append((w * t.rate_per_1000_day / 1000.0 * scale).ravel())
+        self.cum = [np.cumsum(w) for w in self.weights]
+        self.shocks = [
+            (i, s, _place_mask(s.districts, city))
+            for i, s in enumerate(scenario.shocks)
+            if isinstance(s, OccurrenceShock)
+        ]
+        tth = []
+        for name in self.type_names:
+            t = scenario.incident_types[name]
+            tth.append(t.time_to_harm if t.hazard else None)
+        self._tth = tth
+
+    def expected_per_day(self) -> float:
+        """Expected occurrences on a day without shocks."""
+        return float(sum(c[-1] for c in self.cum if len(c)))
+
+    def _draw(self, rng: np.random.Generator, t: int, weights_cum: np.ndarray, mean: float,
+              t0: float, t1: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        n = rng.poisson(mean)
+        u = rng.random(n) * weights_cum[-1]
+        idx = np.minimum(np.searchsorted(weights_cum, u, side="right"), len(weights_cum) - 1)
+        times = t0 + rng.random(n) * (t1 - t0)
+        return np.full(n, t, dtype=np.int64), idx, times
+
+    def sample(self, day: int, first_id: int) -> DayIncidents:
+        """The incidents occurring on ``day`` (numbered from ``first_id``)."""
+        rng = self.streams.generator("occurrence", day)
+        t0, t1 = day * DAY_MIN, (day + 1) * DAY_MIN
+        parts = []
+        for t, cum in enumerate(self.cum):
+            if len(cum) and cum[-1] > 0:
+                parts.append(self._draw(rng, t, cum, cum[-1], t0, t1))
+        for i, shock, mask in self.shocks:
+            lo, hi = max(t0, shock.start_day * DAY_MIN), min(t1, shock.end_day * DAY_MIN)
+            if hi <= lo:
+                continue
+            srng = self.streams.generator("shock", i, day)
+            frac = (hi - lo) / DAY_MIN
+            cell_mask = np.repeat(mask, self.n_cohorts)
+            for name in shock.incident_types:
+                t = self.type_names.index(name)
+                w = np.where(cell_mask, self.weights[t], 0.0)
+                cum = np.cumsum(w)
+                if cum[-1] <= 0:
+                    continue
+                if shock.multiplier >= 1:
+                    parts.append(self._draw(srng, t, cum, (shock.multiplier - 1) * cum[-1] * frac, lo, hi))
+                else:  # thin the base occurrences inside the window
+                    keep_u = srng.random(sum(len(p[0]) for p in parts))
+                    parts = self._thin(parts, t, cell_mask, lo, hi, shock.multiplier, keep_u)
+        if parts:
+            types = np.concatenate([p[0] for p in parts])
+            flat = np.concatenate([p[1] for p in parts])
+            times = np.concatenate([p[2] for p in parts])
+        else:
+            types, flat, times = (np.zeros(0, dtype=np.int64),) * 2 + (np.zeros(0),)
+        order = np.argsort(times, kind="stable")
+        types, flat, times = types[order], flat[order], times[order]
+        tth = np.full(len(types), np.inf)
+        hrng = self.streams.generator("time_to_harm", day)
+        u = hrng.random(len(types))
+        for t, dist in enumerate(self._tth):
+            if dist is not None:
+                sel = types == t
+                tth[sel] = dist.ppf(u[sel])
+        return DayIncidents(
+            day=day,
+            first_id=first_id,
+            type=types,
+            cell=flat // self.n_cohorts,
+            cohort=flat % self.n_cohorts,
+            occurred_at=times,
+            time_to_harm=tth,
+        )
+
+    @staticmethod
+    def _thin(parts, t, cell_mask, lo, hi, keep_share, keep_u):
+        out, offset = [], 0
+        for types, idx, times in parts:
+            u = keep_u[offset : offset + len(types)]
+            offset += len(types)
+            hit = (types == t) & cell_mask[idx] & (times >= lo) & (times < hi)
+            keep = ~hit | (u < keep_share)
+            out.append((types[keep], idx[keep], times[keep]))
+        return out

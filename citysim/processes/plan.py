@@ -1,0 +1,190 @@
+"""Plans: the steps each job will take, assembled in bulk from slots.
+
+The model decides an incident's path with numpy, for all of a day's
+incidents at once. It does so slot by slot, in the order of an incident's
+life: a slot is one possible step (the intake call, the second transfer, the
+data wait, the gas team's visit ...) with, for every incident, whether it
+takes that step, at which unit and for how long. :class:`PlanBuilder` then
+drops the slots an incident skips and lays the remaining steps end to end,
+giving the engine's :class:`~citysim.engine.Batch`.
+
+Slots can be marked as one *parallel group* (joint dispatch of several
+departments): the members an incident takes, if more than one, become a
+group entered at once and left when all have ended.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from citysim.engine import DELAY, NO_STEP, Batch
+
+__all__ = ["ROLES", "PlanBuilder", "Plan"]
+
+ROLES = (
+    "intake",
+    "verify",
+    "transfer_wait",
+    "transfer",
+    "data_wait",
+    "dispatch",
+    "field",
+    "handoff_wait",
+    "callback_wait",
+    "callback",
+    "rereport_wait",
+)
+"""What a step is, as written to ``stages.parquet`` (``field`` is split there
+into ``travel`` and ``handling``)."""
+ROLE = {name: i for i, name in enumerate(ROLES)}
+
+
+@dataclass
+class _Slot:
+    role: int
+    attempt: int
+    active: np.ndarray
+    unit: np.ndarray
+    dur: np.ndarray
+    travel: np.ndarray | None
+    align: float
+    group: int
+
+
+@dataclass
+class Plan:
+    """A compiled batch with, per step, what the output tables need to know."""
+
+    batch: Batch
+    job_incident: np.ndarray  # per job: index of the incident in the day
+    role: np.ndarray  # per step
+    attempt: np.ndarray  # per step
+    travel: np.ndarray  # per step: minutes of the service spent reaching the site
+    extra: dict = field(default_factory=dict)
+
+
+class PlanBuilder:
+    """Collects slots for ``n`` incidents, then assembles their plans.
+
+    Args:
+        n: number of incidents (rows) in every slot.
+    """
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+        self.slots: list[_Slot] = []
+        self._groups = 0
+
+    def new_group(self) -> int:
+        """A fresh parallel-group id for :meth:`add`."""
+        self._groups += 1
+        return self._groups
+
+    def add(
+        self,
+        role: str,
+        attempt: int,
+        active: np.ndarray,
+        unit: np.ndarray | int,
+        dur: np.ndarray | float,
+        *,
+        travel: np.ndarray | None = None,
+        align: float = 0.0,
+        group: int = 0,
+    ) -> None:
+        """Append one slot (a possible step) after the slots added so far.
+
+        Args:
+            role: one of :data:`ROLES`.
+            attempt: 0 for the first attempt, 1 after the first reopening ...
+            active: which incidents take this step.
+            unit: the unit serving it (``DELAY`` for a pure delay), per incident or one for all.
+            dur: minutes of service or delay, per incident or one for all.
+            travel: for field steps, the part of ``dur`` spent getting there.
+            align: for delays, continue only at the next multiple of this many minutes.
+            group: a :meth:`new_group` id to join consecutive slots into a parallel group.
+        """
+        n = self.n
+        active = np.asarray(active, dtype=bool)
+        unit_a = np.broadcast_to(np.asarray(unit, dtype=np.int64), (n,))
+        dur_a = np.broadcast_to(np.asarray(dur, dtype=np.float64), (n,))
+        if travel is not None:
+            travel = np.broadcast_to(np.asarray(travel, dtype=np.float64), (n,))
+        if np.any(active & ~np.isfinite(dur_a)):
+            raise ValueError(f"slot {role!r}: infinite duration")
+        self.slots.append(_Slot(ROLE[role], attempt, active, unit_a, dur_a, travel, align, group))
+
+    def build(self, release: np.ndarray, tag: object = None) -> Plan:
+        """Lay out the plans of incidents with at least one step.
+
+        Args:
+            release: per incident, when it enters its first step (minutes).
+            tag: passed to the batch.
+        """
+        n, k = self.n, len(self.slots)
+        if k == 0:
+            raise ValueError("no slots")
+        active = np.stack([s.active for s in self.slots], axis=1)  # [n, k]
+        steps_per = active.sum(axis=1)
+        has_plan = steps_per > 0
+        active = active[has_plan]
+        rows = np.flatnonzero(has_plan)
+        m = len(rows)
+        flat = active.ravel()  # row-major: each incident's slots in order
+        slot_of = np.broadcast_to(np.arange(k), (m, k)).ravel()[flat]
+        row_of = np.broadcast_to(np.arange(m)[:, None], (m, k)).ravel()[flat]
+        n_steps = len(slot_of)
+
+        def column(attr: str, fill: float, dtype) -> np.ndarray:
+            cols = [
+                np.full(n, fill, dtype=dtype) if getattr(s, attr) is None else getattr(s, attr)
+                for s in self.slots
+            ]
+            return np.stack(cols, axis=1).astype(dtype, copy=False)[rows].ravel()[flat]
+
+        unit = column("unit", DELAY, np.int64)
+        dur = column("dur", 0.0, np.float64)
+        travel = column("travel", 0.0, np.float64)
+        role = np.array([s.role for s in self.slots], dtype=np.int8)[slot_of]
+        attempt = np.array([s.attempt for s in self.slots], dtype=np.int8)[slot_of]
+        align_k = np.array([s.align for s in self.slots])
+        align = align_k[slot_of] if np.any(align_k > 0) else None
+        group_k = np.array([s.group for s in self.slots])[slot_of]
+
+        first = np.concatenate([[0], np.cumsum(steps_per[has_plan])[:-1]]).astype(np.int64)
+        last = first + steps_per[has_plan] - 1
+        nxt = np.arange(1, n_steps + 1, dtype=np.int64)
+        nxt[last] = NO_STEP
+
+        group = width = None
+        if np.any(group_k > 0):
+            group = np.full(n_steps, NO_STEP, dtype=np.int64)
+            width = np.ones(n_steps, dtype=np.int64)
+            # runs of consecutive steps of one job sharing a group id
+            same = np.zeros(n_steps, dtype=bool)
+            same[1:] = (group_k[1:] == group_k[:-1]) & (row_of[1:] == row_of[:-1]) & (group_k[1:] > 0)
+            starts = np.flatnonzero((group_k > 0) & ~same)
+            run_id = np.cumsum(~same) - 1
+            run_of_start = run_id[starts]
+            lengths = np.bincount(run_id, minlength=run_id.max() + 1)[run_of_start]
+            multi = starts[lengths > 1]
+            multi_len = lengths[lengths > 1]
+            for head, length in zip(multi.tolist(), multi_len.tolist(), strict=True):
+                group[head : head + length] = head
+                width[head] = length
+                after = nxt[head + length - 1]
+                nxt[head : head + length] = after
+        batch = Batch(
+            first=first,
+            release=np.asarray(release, dtype=np.float64)[rows],
+            unit=unit,
+            dur=dur,
+            nxt=nxt,
+            align=align,
+            group=group,
+            width=width,
+            tag=tag,
+        )
+        return Plan(batch=batch, job_incident=rows, role=role, attempt=attempt, travel=travel)
