@@ -97,6 +97,12 @@ class City(_Model):
         description="multiplies every incident type's rate: how much more often this city's residents "
         "have needs than the reference rates (an input, calibrated to the city's sourced hotline volume)",
     )
+    staffing_scale: float = Field(
+        default=1.0,
+        gt=0,
+        description="multiplies every staffing figure (staff per resident, staff per street centre): "
+        "how heavily this city staffs relative to the common tables; normally equal to rate_scale",
+    )
     day_hours: tuple[float, float] = Field(
         default=(8.0, 20.0), description="start and end of the day shift, hours (day-only desks work then)"
     )

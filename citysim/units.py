@@ -122,8 +122,10 @@ def build_units(scenario: Scenario, city: City) -> Units:
     millions = city.population / 1e6
     pop_100k = city.district_population / 1e5
 
+    scale = scenario.city.staffing_scale
+
     def staffed(rate: float, per: float) -> int:
-        return max(1, round(rate * per))
+        return max(1, round(rate * scale * per))
 
     for kind, rate in (
         ("city_intake", c.city.intake_staff_per_1m),
@@ -164,7 +166,7 @@ def build_units(scenario: Scenario, city: City) -> Units:
     gw_window = (day_on, min(day_on + scenario.grid_workers.shift_hours * 60.0, 1440.0))
     for s in range(city.n_streets):
         d = int(city.street_district[s])
-        staff = sc.staff.of(kinds[d])
+        staff = staffed(sc.staff.of(kinds[d]), 1.0)
         street_window = (day_on, day_off) if sc.hours == "day" else full
         night_staff = round(staff * sc.night_staff_share) if sc.hours == "day" else staff
         street_centre[s] = add("street_centre", -1, d, s, staff, night_staff, street_window)

@@ -1,0 +1,200 @@
+"""The ``citysim`` command: run, check, regimes, scenarios.
+
+Each command parses its options, calls the library and prints; no model logic
+lives here. A user error (a bad scenario file, an unknown regime or lever)
+prints one line naming the file, the field and what is allowed, and exits
+with status 2, never with a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from importlib import resources
+from pathlib import Path
+
+import click
+
+from citysim.errors import CitysimError
+
+__all__ = ["main"]
+
+
+def shipped_scenarios() -> dict[str, Path]:
+    """Scenario files that ship with citysim, by name."""
+    root = resources.files("citysim") / "scenarios"
+    found = {}
+    try:
+        for entry in root.iterdir():
+            if entry.name.endswith(".toml"):
+                found[entry.name[:-5]] = Path(str(entry))
+    except (FileNotFoundError, NotADirectoryError):
+        pass
+    local = Path("scenarios")
+    if local.is_dir():
+        for path in local.glob("*.toml"):
+            found.setdefault(path.stem, path)
+    return dict(sorted(found.items()))
+
+
+def resolve_scenario_path(text: str) -> Path:
+    """A scenario file path, or the name of a shipped scenario."""
+    path = Path(text)
+    if path.exists():
+        return path
+    shipped = shipped_scenarios()
+    if text in shipped:
+        return shipped[text]
+    names = ", ".join(shipped) or "none found"
+    raise CitysimError(f"{text}: no such file, and not a shipped scenario; shipped scenarios: {names}")
+
+
+class _Group(click.Group):
+    """Turns citysim's user errors into one line and exit status 2."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except CitysimError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(2)
+
+
+@click.group(cls=_Group)
+@click.version_option(package_name="citysim")
+def main() -> None:
+    """citysim: compare how a fragmented and an integrated city find and solve residents' problems."""
+
+
+@main.command()
+@click.argument("scenario")
+@click.option("--regime", "regime_name", default=None, help="Regime preset or scenario regime [default: the scenario's].")
+@click.option("--seed", type=int, default=None, help="Run seed [default: the scenario's].")
+@click.option("--days", type=float, default=None, help="Simulated days [default: the scenario's].")
+@click.option("--set", "assignments", multiple=True, metavar="LEVER=VALUE", help="Override a lever (repeatable).")
+@click.option("--out", type=click.Path(file_okay=False), default=None, help="Output folder [default: out/SCENARIO-REGIME-seedN].")
+@click.option("--no-figures", is_flag=True, help="Skip the figures.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def run(scenario, regime_name, seed, days, assignments, out, no_figures, quiet) -> None:
+    """Simulate SCENARIO (a TOML file or a shipped name) and write its outputs.
+
+    Writes incidents, stages, alerts, units and cells tables (Parquet),
+    metrics.json, figures and run.toml (which reproduces the run:
+    ``citysim run OUT/run.toml``).
+    """
+    from tqdm import tqdm
+
+    from citysim.events import ParquetSink
+    from citysim.model import CityModel
+    from citysim.regimes import Regime, apply_overrides
+    from citysim.report import summary_lines, write_outputs
+    from citysim.scenario import load_scenario, read_toml
+    from citysim.simulation import Result
+
+    path = resolve_scenario_path(scenario)
+    sc = load_scenario(path)
+    raw = read_toml(path)
+    recorded = raw.get("citysim_run")
+    if recorded is not None:  # a run.toml: same regime, seed and days unless asked otherwise
+        seed = recorded["seed"] if seed is None else seed
+        days = recorded["days"] if days is None else days
+        if regime_name is None:
+            from citysim.regimes import _validate
+
+            regime = _validate(raw["regime"], f"{path} [regime]")
+        else:
+            regime = sc.regime_named(regime_name)
+    else:
+        regime = sc.regime_named(regime_name or sc.regime)
+    seed = sc.seed if seed is None else seed
+    days = sc.days if days is None else days
+    if days <= 0:
+        raise CitysimError(f"--days: {days} must be positive")
+    regime: Regime = apply_overrides(regime, list(assignments))
+    out_dir = Path(out) if out else Path("out") / f"{sc.name}-{regime.name.replace('+', '_').replace('=', '-').replace(',', '_')}-seed{seed}"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for old in out_dir.glob("*.parquet"):
+        old.unlink()
+
+    sink = ParquetSink(out_dir)
+    started = time.perf_counter()
+    model = CityModel(sc, regime, seed=seed, horizon_days=days, sink=sink)
+    total_days = int(-(-days // 1))
+    bar = tqdm(total=total_days, unit="day", desc=f"{sc.name} / {regime.name}", disable=quiet, file=sys.stderr)
+    interrupted = False
+    try:
+        while model.day < total_days:
+            model.step()
+            bar.update(1)
+            elapsed = time.perf_counter() - started
+            bar.set_postfix(incidents=f"{model.counts['incidents']:,}", per_s=f"{model.counts['incidents'] / max(elapsed, 1e-9):,.0f}")
+    except KeyboardInterrupt:
+        interrupted = True
+        model.horizon = model.env.now
+        days = model.horizon / 1440.0
+        click.echo(f"\ninterrupted: writing what was simulated ({days:g} days)", err=True)
+    finally:
+        bar.close()
+    model.finish()
+    wall = time.perf_counter() - started
+    result = Result(scenario=sc, regime=regime, seed=seed, days=days, tables=sink.frames())
+    write_outputs(result, out_dir, figures=not no_figures)
+    for line in summary_lines(result):
+        click.echo(line)
+    n = model.counts["incidents"]
+    click.echo(f"\n{n:,} incidents in {wall:.1f} s ({n / max(wall, 1e-9):,.0f} per second); outputs in {out_dir}/")
+    if interrupted:
+        sys.exit(130)
+
+
+@main.command()
+@click.argument("file")
+def check(file) -> None:
+    """Validate a scenario FILE without running it."""
+    import numpy as np
+
+    from citysim.city import build_city
+    from citysim.processes.occurrence import OccurrenceSampler
+    from citysim.rng import Streams
+    from citysim.scenario import load_scenario
+
+    path = resolve_scenario_path(file)
+    sc = load_scenario(path)
+    city = build_city(sc, Streams(sc.seed))
+    per_day = OccurrenceSampler(sc, city, Streams(sc.seed)).expected_per_day()
+    click.echo(f"{path}: valid scenario {sc.name!r}")
+    click.echo(
+        f"  {len(sc.city.districts)} districts, {city.n_streets:,} streets, {city.n_cells:,} grid cells, "
+        f"{city.population:,.0f} residents, {int(np.sum(city.sensor_count)):,} sensors, "
+        f"{len(city.worker_street):,} grid workers"
+    )
+    click.echo(f"  {len(sc.incident_types)} incident types, about {per_day:,.0f} occurrences a day")
+
+
+@main.command()
+def regimes() -> None:
+    """List the regime presets and their lever values."""
+    from citysim.regimes import LEVERS, presets
+
+    p = presets()
+    names = list(p)
+    width = max(len(lv) for lv in LEVERS)
+    cols = [max(len(n), 14) for n in names]
+    click.echo(" " * width + "  " + "  ".join(n.ljust(c) for n, c in zip(names, cols, strict=True)))
+    for lever in LEVERS:
+        values = [str(getattr(p[n], lever)) for n in names]
+        click.echo(lever.ljust(width) + "  " + "  ".join(v.ljust(c) for v, c in zip(values, cols, strict=True)))
+
+
+@main.command()
+def scenarios() -> None:
+    """List the scenarios that ship with citysim."""
+    from citysim.scenario import load_scenario
+
+    for name, path in shipped_scenarios().items():
+        try:
+            sc = load_scenario(path)
+            pop = sum(d.population for d in sc.city.districts)
+            click.echo(f"{name:<12} {pop:>12,} residents  {sc.description}")
+        except CitysimError as exc:
+            click.echo(f"{name:<12} invalid: {exc}")

@@ -1,0 +1,312 @@
+"""Response time: how long the city takes to learn of a problem, act and resolve it.
+
+Every time is measured in minutes from the moment the problem occurred, from
+the ``incidents`` table. Targets say how often the city keeps its promises
+(each type's resolution target, a fire chain of 1 min to react, 3 to verify,
+5 to act); the decomposition says where the time goes (queues at intake,
+transfers between departments, waiting for data, travel ...), which is what
+makes one regime faster than another.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "CHAIN_TARGETS",
+    "COMPONENTS",
+    "MEASURES",
+    "chain_targets",
+    "decomposition",
+    "resolution_target_shares",
+    "response_by",
+    "response_durations",
+    "response_times",
+    "stage_minutes",
+    "summarise_minutes",
+]
+
+MEASURES = {
+    "detect": "detected_at",
+    "dispatch": "dispatched_at",
+    "arrival": "arrived_at",
+    "resolution": "resolved_at",
+}
+"""Response measure -> the incidents column where it ends (all start at ``occurred_at``)."""
+
+STATS = ("count", "mean", "median", "p90", "p95")
+
+CHAIN_TARGETS: dict[str, dict] = {
+    "methane_alert_closed_20min": {
+        "type": "gas_leak",
+        "where": {"detected_by": "sensor"},
+        "from": "detected_at",
+        "within": {"closed": ("resolved_at", 20.0)},
+    },
+    "fire_react1_verify3_act5": {
+        "type": "fire",
+        "from": "detected_at",
+        "within": {"react": ("intake_at", 1.0), "verify": ("dispatched_at", 4.0), "act": ("arrived_at", 9.0)},
+    },
+}
+"""Named chain targets: a methane alert closed within 20 min of detection; a fire
+taken in within 1 min of detection, a team sent within 3 more and on site within 5 more."""
+
+_CATEGORY_OF_STAGE = {
+    "intake": "intake",
+    "verify": "intake",
+    "transfer_wait": "transfers",
+    "transfer": "transfers",
+    "data_wait": "data_wait",
+    "dispatch": "dispatch",
+    "handoff_wait": "handoffs",
+    "travel": "travel",
+    "handling": "handling",
+    "callback_wait": "reopening",
+    "callback": "reopening",
+    "rereport_wait": "reopening",
+}
+_CATEGORIES = ("intake", "transfers", "data_wait", "dispatch", "handoffs", "travel", "handling", "reopening")
+COMPONENTS = ("detection", *_CATEGORIES)
+"""Parts of the resolution time, in the order of an incident's life."""
+
+
+def _minutes(frame: pd.DataFrame, column: str) -> np.ndarray:
+    return frame[column].to_numpy(dtype=float, na_value=np.nan)
+
+
+def response_durations(incidents: pd.DataFrame) -> pd.DataFrame:
+    """Minutes from occurrence to detection, dispatch, first arrival and resolution.
+
+    Args:
+        incidents: the incidents table.
+
+    Returns:
+        One row per incident (same index), columns ``detect``, ``dispatch``,
+        ``arrival`` and ``resolution``; NaN where that moment has not come
+        (never detected, not dispatched, unresolved at the horizon).
+    """
+    start = _minutes(incidents, "occurred_at")
+    return pd.DataFrame(
+        {m: _minutes(incidents, col) - start for m, col in MEASURES.items()}, index=incidents.index
+    )
+
+
+def summarise_minutes(minutes: pd.Series | np.ndarray) -> dict[str, float]:
+    """Count, mean, median, 90th and 95th percentile of durations, ignoring NaN.
+
+    Percentiles interpolate linearly between order statistics (numpy's default):
+    the p90 of 1, 2, 3, 4 and 10 minutes is 7.6 minutes.
+    """
+    x = np.asarray(minutes, dtype=float)
+    x = x[~np.isnan(x)]
+    if not len(x):
+        return {"count": 0, "mean": np.nan, "median": np.nan, "p90": np.nan, "p95": np.nan}
+    median, p90, p95 = np.percentile(x, [50, 90, 95])
+    return {"count": len(x), "mean": float(x.mean()), "median": median, "p90": p90, "p95": p95}
+
+
+def response_times(incidents: pd.DataFrame) -> pd.DataFrame:
+    """How fast the city detects, dispatches, arrives and resolves, over all incidents.
+
+    Returns:
+        Index the measure (``detect``, ``dispatch``, ``arrival``, ``resolution``),
+        columns ``count``, ``mean``, ``median``, ``p90``, ``p95`` in minutes;
+        each measure counts only incidents that reached that moment.
+    """
+    d = response_durations(incidents)
+    rows = [summarise_minutes(d[m]) for m in MEASURES]
+    return pd.DataFrame(rows, index=pd.Index(list(MEASURES), name="measure"), columns=list(STATS))
+
+
+def response_by(incidents: pd.DataFrame, by: str) -> pd.DataFrame:
+    """Response times per group of incidents: per type, district kind or cohort.
+
+    Args:
+        incidents: the incidents table.
+        by: the column to group by, e.g. ``"cohort"``.
+
+    Returns:
+        Index (group, measure), columns ``count``, ``mean``, ``median``, ``p90``,
+        ``p95`` in minutes; a group none of whose incidents reached a moment has
+        count 0 and NaN statistics for that measure.
+    """
+    codes, groups = pd.factorize(incidents[by], sort=True)
+    d = response_durations(incidents)[codes >= 0]
+    g = d.groupby(codes[codes >= 0])
+    stats = {"count": g.count(), "mean": g.mean(), "median": g.median()}
+    stats |= {"p90": g.quantile(0.9), "p95": g.quantile(0.95)}
+    index = pd.MultiIndex.from_product([list(groups), list(MEASURES)], names=[by, "measure"])
+    out = pd.DataFrame(
+        {k: v.reindex(index=range(len(groups)), columns=list(MEASURES)).to_numpy().ravel() for k, v in stats.items()},
+        index=index,
+    )
+    out["count"] = np.nan_to_num(out["count"]).astype(int)
+    return out
+
+
+def resolution_target_shares(incidents: pd.DataFrame, target_min: Mapping[str, float]) -> pd.DataFrame:
+    """Share of resolved incidents resolved within their type's target.
+
+    Args:
+        incidents: the incidents table.
+        target_min: incident type -> resolution target in minutes (the scenario's
+            ``incident_types[t].target_min``); other types are left out.
+
+    Returns:
+        Index the incident type plus ``all`` (every type against its own
+        target), columns ``target_min``, ``resolved``, ``met`` and ``share``
+        (NaN where none was resolved).
+    """
+    target = incidents["type"].map(dict(target_min)).to_numpy(dtype=float, na_value=np.nan)
+    took = _minutes(incidents, "resolved_at") - _minutes(incidents, "occurred_at")
+    counted = ~np.isnan(took) & ~np.isnan(target)
+    frame = pd.DataFrame({"type": incidents["type"].to_numpy(dtype=object), "met": took <= target})[counted]
+    g = frame.groupby("type")["met"].agg(["size", "sum"]).reindex(list(target_min), fill_value=0)
+    g.loc["all"] = [len(frame), int(frame["met"].sum())]
+    out = pd.DataFrame({"target_min": [*target_min.values(), np.nan], "resolved": g["size"], "met": g["sum"]})
+    out["share"] = out["met"] / out["resolved"].where(out["resolved"] > 0)
+    return out.rename_axis("type")
+
+
+def chain_targets(incidents: pd.DataFrame, chains: Mapping[str, Mapping] = CHAIN_TARGETS) -> dict:
+    """Shares of incidents meeting named chains of time limits (e.g. the fire chain).
+
+    Args:
+        incidents: the incidents table.
+        chains: name -> spec with ``type`` (incident type), optional ``where``
+            (column -> required value), ``from`` (start column, default
+            ``detected_at``) and ``within`` (step -> (end column, minutes since
+            the start)). Only incidents whose start is known are counted; a step
+            whose end has not come counts as missed.
+
+    Returns:
+        name -> ``{"type", "n", "steps": {step: share}, "all": share meeting every
+        step}``, or None when no incident of that type (and filter) was counted.
+    """
+    out: dict[str, dict | None] = {}
+    for name, spec in chains.items():
+        mask = (incidents["type"] == spec["type"]).to_numpy(dtype=bool, na_value=False)
+        for col, value in spec.get("where", {}).items():
+            mask = mask & (incidents[col] == value).to_numpy(dtype=bool, na_value=False)
+        start = _minutes(incidents, spec.get("from", "detected_at"))
+        mask = mask & ~np.isnan(start)
+        if not mask.any():
+            out[name] = None
+            continue
+        met = {step: (_minutes(incidents, col) - start)[mask] <= limit for step, (col, limit) in spec["within"].items()}
+        every = np.logical_and.reduce(list(met.values()))
+        out[name] = {
+            "type": spec["type"],
+            "n": int(mask.sum()),
+            "steps": {step: float(m.mean()) for step, m in met.items()},
+            "all": float(every.mean()),
+        }
+    return out
+
+
+def stage_minutes(incidents: pd.DataFrame, stages: pd.DataFrame) -> pd.DataFrame:
+    """Where each resolved, dispatched incident's time went, in minutes.
+
+    ``detection`` is detected_at - occurred_at. Stage rows are sorted into
+    ``intake`` (intake and verify, wait + service), ``transfers`` (transfer
+    waits and transfers), ``data_wait``, ``dispatch`` (issuing work orders,
+    plus the wait for a free team before travel), ``handoffs`` (waits between
+    departments in sequence), ``travel``, ``handling`` and ``reopening`` (every
+    row of a later attempt, and call-backs and re-report waits before the
+    final closure). Rows that begin at or after the final closure (the last
+    call-back) are left out. Where rows of one part overlap in time (teams
+    sent in parallel), their union is counted, not their sum, so the parts
+    may add up to less or (overlapping across parts) more than ``total``.
+
+    Args:
+        incidents: the incidents table.
+        stages: the stages table.
+
+    Returns:
+        Index the incident id (incidents with status ``resolved`` and a
+        dispatch), columns :data:`COMPONENTS` and ``total`` (resolved_at -
+        occurred_at).
+    """
+    keep = (incidents["status"] == "resolved").to_numpy(dtype=bool, na_value=False)
+    keep = keep & incidents["dispatched_at"].notna().to_numpy()
+    inc = incidents.loc[keep]
+    ids = inc["id"].to_numpy()
+    resolved = _minutes(inc, "resolved_at")
+    n = len(ids)
+
+    key = pd.Index(ids).get_indexer(stages["incident_id"].to_numpy())
+    stage_codes = pd.Categorical(stages["stage"], categories=list(_CATEGORY_OF_STAGE)).codes
+    of_stage = np.array([_CATEGORIES.index(c) for c in _CATEGORY_OF_STAGE.values()])
+    queued, started, ended = (_minutes(stages, c) for c in ("queued_at", "started_at", "ended_at"))
+    rows = (key >= 0) & (stage_codes >= 0)
+    rows[rows] &= queued[rows] < resolved[key[rows]]
+    key, code = key[rows], stage_codes[rows]
+    queued, started, ended = queued[rows], started[rows], ended[rows]
+    cat = of_stage[code]
+    cat = np.where(stages["attempt"].to_numpy()[rows] >= 1, _CATEGORIES.index("reopening"), cat)
+    travel = code == list(_CATEGORY_OF_STAGE).index("travel")
+    # travel rows: the wait for a free team belongs to dispatch, the trip to travel
+    wait_cat = np.where(cat[travel] == _CATEGORIES.index("travel"), _CATEGORIES.index("dispatch"), cat[travel])
+    key = np.concatenate([key, key[travel]])
+    cat = np.concatenate([cat, wait_cat])
+    start = np.concatenate([np.where(travel, started, queued), queued[travel]])
+    end = np.concatenate([ended, started[travel]])
+    end = np.minimum(end, resolved[key])
+    ok = ~np.isnan(start) & ~np.isnan(end) & (end > start)
+    group = key[ok] * len(_CATEGORIES) + cat[ok]
+    start, end = start[ok], end[ok]
+
+    # union of intervals per (incident, part): sort by start, count only what
+    # extends past the furthest end seen so far in the group
+    order = np.lexsort((start, group))
+    group, start, end = group[order], start[order], end[order]
+    reach = pd.Series(end).groupby(group).cummax().to_numpy()
+    before = np.empty_like(reach)
+    if len(before):
+        before[0] = -np.inf
+        before[1:] = reach[:-1]
+        before[np.r_[True, group[1:] != group[:-1]]] = -np.inf
+    counted = np.clip(end - np.maximum(start, before), 0.0, None)
+    parts = np.bincount(group, weights=counted, minlength=n * len(_CATEGORIES)).reshape(n, -1)
+
+    out = pd.DataFrame(parts, columns=list(_CATEGORIES), index=pd.Index(ids, name="id"))
+    occurred = _minutes(inc, "occurred_at")
+    out.insert(0, "detection", _minutes(inc, "detected_at") - occurred)
+    out["total"] = resolved - occurred
+    return out
+
+
+def decomposition(
+    incidents: pd.DataFrame,
+    stages: pd.DataFrame,
+    by: str | None = None,
+    per_incident: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Mean minutes per resolved, dispatched incident spent in each part of its life.
+
+    Args:
+        incidents: the incidents table.
+        stages: the stages table.
+        by: an incidents column to break it down by (e.g. ``"type"``); None for
+            one row ``all``.
+        per_incident: :func:`stage_minutes` of these tables, if already computed.
+
+    Returns:
+        Index ``all`` or the groups, columns ``n`` (incidents), the
+        :data:`COMPONENTS` and ``total`` (see :func:`stage_minutes`).
+    """
+    per = stage_minutes(incidents, stages) if per_incident is None else per_incident
+    if by is None:
+        keys = np.full(len(per), "all", dtype=object)
+    else:
+        keys = incidents.set_index("id")[by].reindex(per.index).to_numpy(dtype=object)
+    g = per.groupby(keys)
+    out = g.mean()
+    out.insert(0, "n", g.size())
+    if by is None and not len(per):
+        out = pd.DataFrame([[0] + [np.nan] * per.shape[1]], index=["all"], columns=["n", *per.columns])
+    return out.rename_axis(by or "group")
