@@ -130,6 +130,15 @@ def _table(name: str, data: dict[str, object]) -> pa.Table:
     return pa.Table.from_arrays(arrays, names=list(cols))
 
 
+def to_pandas(table: pa.Table) -> pd.DataFrame:
+    """A table as a DataFrame; integer columns with nulls stay integers (pandas' Int64)."""
+    df = table.to_pandas()
+    for name, col in zip(table.column_names, table.columns, strict=True):
+        if pa.types.is_integer(col.type) and col.null_count:
+            df[name] = pd.array(col.to_pylist(), dtype="Int64")
+    return df
+
+
 class MemorySink:
     """Keeps every table in memory (for the Python API and tests)."""
 
@@ -154,7 +163,7 @@ class MemorySink:
                 table = pa.Table.from_arrays(
                     [pa.array([], type=t) for t, _, _ in COLUMNS[name].values()], names=list(COLUMNS[name])
                 )
-            out[name] = table.to_pandas()
+            out[name] = to_pandas(table)
         return out
 
 
@@ -182,7 +191,7 @@ class ParquetSink:
             w.close()
 
     def frames(self) -> dict[str, pd.DataFrame]:
-        return {name: pd.read_parquet(self.dir / f"{name}.parquet") for name in COLUMNS}
+        return {name: to_pandas(pq.read_table(self.dir / f"{name}.parquet")) for name in COLUMNS}
 
 
 # ------------------------------------------------------------------ derivation
@@ -310,20 +319,21 @@ def incident_and_stage_rows(cd, horizon: float, names: dict) -> tuple[dict, dict
     v = np.flatnonzero(visited)
     stage_names = np.array(ROLES, dtype=object)[role[v]]
     unit_names = np.where(unit[v] >= 0, names["unit"][np.maximum(unit[v], 0)], None)
-    fv = v[field[v]]
-    arrive = s[fv] + travel[fv]
-    arrive = np.where(arrive <= horizon, arrive, np.nan)
-    stage_names = np.where(field[v], "travel", stage_names)
-    ended = np.where(field[v], np.nan, e[v])
-    ended[field[v]] = arrive
+    arrive_v = s[v] + travel[v]
+    arrive_v = np.where(arrive_v <= horizon, arrive_v, np.nan)
+    is_field = field[v]
+    stage_names = np.where(is_field, "travel", stage_names)
+    ended = np.where(is_field, arrive_v, e[v])
+    on_site = v[is_field & ~np.isnan(arrive_v)]  # handling rows: teams that got there
+    arrive = s[on_site] + travel[on_site]
     stages = {
-        "incident_id": np.concatenate([ids[row[v]], ids[row[fv]]]),
-        "attempt": np.concatenate([attempt[v], attempt[fv]]),
-        "stage": np.concatenate([stage_names, np.full(len(fv), "handling", dtype=object)]),
-        "unit": np.concatenate([unit_names, names["unit"][unit[fv]]]),
+        "incident_id": np.concatenate([ids[row[v]], ids[row[on_site]]]),
+        "attempt": np.concatenate([attempt[v], attempt[on_site]]),
+        "stage": np.concatenate([stage_names, np.full(len(on_site), "handling", dtype=object)]),
+        "unit": np.concatenate([unit_names, names["unit"][unit[on_site]]]),
         "queued_at": np.concatenate([q[v], arrive]),
         "started_at": np.concatenate([s[v], arrive]),
-        "ended_at": np.concatenate([ended, e[fv]]),
+        "ended_at": np.concatenate([ended, e[on_site]]),
     }
 
     # true alerts

@@ -127,7 +127,16 @@ def resolve_regime(name: str, custom: dict[str, RegimeOverride] | None = None, s
         if base_name == name:
             raise ScenarioError(source, f"regimes.{name}.based_on", "a regime cannot be based on itself")
         base = resolve_regime(base_name, {k: v for k, v in custom.items() if k != name}, source)
-        return _validate({**base.model_dump(), **spec, "name": name}, f"{source} regimes.{name}")
+        unknown = [k for k in spec if k not in LEVERS]
+        if unknown:
+            raise ScenarioError(source, f"regimes.{name}.{unknown[0]}", f"unknown lever; known levers: {', '.join(LEVERS)}")
+        try:
+            return Regime.model_validate({**base.model_dump(), **spec, "name": name})
+        except ValidationError as exc:
+            from citysim.scenario import format_validation_error
+
+            err = format_validation_error(source, exc)
+            raise ScenarioError(source, f"regimes.{name}.{err.field}", err.message) from None
     if name in known:
         return known[name]
     names = sorted({*known, *custom})

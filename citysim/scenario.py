@@ -46,6 +46,14 @@ Level = Literal["street", "district", "city"]
 Share = Annotated[float, Field(ge=0, le=1)]
 
 
+class _FieldError(ValueError):
+    """A cross-reference error that knows the field it is about."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -276,10 +284,10 @@ class IncidentType(_Model):
     @model_validator(mode="after")
     def _consistent(self) -> IncidentType:
         if self.hazard and self.time_to_harm is None:
-            raise ValueError("a hazard needs time_to_harm")
+            raise _FieldError("time_to_harm", "a hazard needs time_to_harm")
         missing = [d for d in self.departments if d not in self.handling]
         if missing:
-            raise ValueError(f"handling time missing for department(s): {', '.join(missing)}")
+            raise _FieldError("handling", f"handling time missing for department(s) {', '.join(missing)} named in departments")
         return self
 
 
@@ -394,41 +402,44 @@ class Scenario(_Model):
 def _check_references(s: Scenario) -> None:
     """Cross-references between tables must name things that exist."""
 
-    def need(names: list[str] | set[str], known: dict | tuple, what: str) -> None:
+    def need(field: str, names: list[str], known, what: str) -> None:
         bad = [n for n in names if n not in known]
         if bad:
-            raise ValueError(f"unknown {what} {', '.join(map(repr, bad))}; known: {', '.join(known)}")
+            raise _FieldError(field, f"unknown {what} {', '.join(map(repr, bad))}; known: {', '.join(known)}")
 
     for kind, shares in s.cohort_shares.items():
-        need(list(shares), s.cohorts, f"cohort in cohort_shares.{kind}:")
+        need(f"cohort_shares.{kind}", list(shares), s.cohorts, "cohort")
         total = sum(shares.values())
         if abs(total - 1) > 1e-6:
-            raise ValueError(f"cohort_shares.{kind} must sum to 1, sums to {total:.4f}")
-    kinds_used = {d.kind for d in s.city.districts}
-    need(sorted(kinds_used), s.cohort_shares, "district kind without cohort_shares:")
-    for d in s.city.districts:
-        if d.cohort_shares is not None:
-            need(list(d.cohort_shares), s.cohorts, f"cohort in district {d.name!r}:")
+            raise _FieldError(f"cohort_shares.{kind}", f"shares must sum to 1, they sum to {total:.4f}")
+    for i, d in enumerate(s.city.districts):
+        if d.cohort_shares is None:
+            need(f"city.districts[{i}].kind", [d.kind], s.cohort_shares, "district kind without cohort_shares:")
+        else:
+            need(f"city.districts[{i}].cohort_shares", list(d.cohort_shares), s.cohorts, "cohort")
     for name, sensor in s.sensors.items():
-        need([sensor.owner], s.departments, f"owner of sensor {name!r}:")
+        need(f"sensors.{name}.owner", [sensor.owner], s.departments, "department")
     for name, t in s.incident_types.items():
-        need(t.departments, s.departments, f"department of incident type {name!r}:")
-        need(t.data_from, s.departments, f"data_from department of incident type {name!r}:")
-        need(list(t.handling), s.departments, f"handling department of incident type {name!r}:")
-        need(t.sensors, s.sensors, f"sensor of incident type {name!r}:")
-        need(list(t.rate_by_cohort), s.cohorts, f"cohort in rate_by_cohort of {name!r}:")
+        where = f"incident_types.{name}"
+        need(f"{where}.departments", t.departments, s.departments, "department")
+        need(f"{where}.data_from", t.data_from, s.departments, "department")
+        need(f"{where}.handling", list(t.handling), s.departments, "department")
+        need(f"{where}.sensors", t.sensors, s.sensors, "sensor type")
+        need(f"{where}.rate_by_cohort", list(t.rate_by_cohort), s.cohorts, "cohort")
         if t.consult_department is not None:
-            need([t.consult_department], s.departments, f"consult_department of {name!r}:")
-    places = {d.name for d in s.city.districts} | set(DISTRICT_KINDS)
-    for shock in s.shocks:
-        need(shock.districts, tuple(sorted(places)), "district or kind in a shock:")
+            need(f"{where}.consult_department", [t.consult_department], s.departments, "department")
+        elif not t.departments:
+            raise _FieldError(f"{where}.consult_department", "a consultation (no departments) needs consult_department")
+    places = sorted({d.name for d in s.city.districts} | set(DISTRICT_KINDS))
+    for i, shock in enumerate(s.shocks):
+        need(f"shocks[{i}].districts", shock.districts, places, "district or kind")
         if isinstance(shock, OccurrenceShock):
-            need(shock.incident_types, s.incident_types, "incident type in a shock:")
+            need(f"shocks[{i}].incident_types", shock.incident_types, s.incident_types, "incident type")
         if isinstance(shock, SensorOutage):
-            need(shock.sensor_types, s.sensors, "sensor type in a shock:")
+            need(f"shocks[{i}].sensor_types", shock.sensor_types, s.sensors, "sensor type")
         if isinstance(shock, StaffAbsence):
             known = (*s.departments, "city_centre", "district_centres", "street_centres", "grid_workers")
-            need(shock.units, known, "unit in a shock:")
+            need(f"shocks[{i}].units", shock.units, known, "unit")
 
 
 # --------------------------------------------------------------------------- loading
@@ -468,14 +479,23 @@ def read_toml(path: Path, _seen: tuple[Path, ...] = ()) -> dict[str, Any]:
 def format_validation_error(source: str, exc: ValidationError) -> ScenarioError:
     """Turn pydantic's first error into one message naming file, field and what is allowed."""
     err = exc.errors(include_url=False)[0]
-    loc = [str(p) for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-after"))]
-    # discriminated unions add the tag to the location: drop it for a readable path
-    loc = [p for p in loc if p not in {"exponential", "deterministic", "lognormal", "gamma", "uniform",
-                                       "storm", "public_event", "sensor_outage", "staff_absence"}]
-    field = ".".join(loc)
+    tags = {"exponential", "deterministic", "lognormal", "gamma", "uniform",
+            "storm", "public_event", "sensor_outage", "staff_absence"}
+    field = ""
+    for part in err["loc"]:
+        if isinstance(part, int):
+            field += f"[{part}]"
+        elif part in tags or part.startswith("function-"):
+            continue  # discriminated unions add their tag to the location
+        else:
+            field += f".{part}" if field else part
     msg = err["msg"]
     ctx = err.get("ctx") or {}
     kind = err["type"]
+    cause = ctx.get("error")
+    if isinstance(cause, _FieldError):
+        field = ".".join(p for p in (field, cause.field) if p)
+        return ScenarioError(source, field, str(cause))
     if kind == "literal_error" and "expected" in ctx:
         msg = f"{err['input']!r} is not one of {ctx['expected']}"
     elif kind == "extra_forbidden":
@@ -485,7 +505,7 @@ def format_validation_error(source: str, exc: ValidationError) -> ScenarioError:
     elif kind == "union_tag_invalid":
         msg = f"{ctx.get('tag')!r} is not one of {ctx.get('expected_tags')}"
     elif "input" in err and not isinstance(err["input"], dict | list):
-        msg = f"{err['input']!r}: {msg}"
+        msg = f"{err['input']!r}: {msg.replace('Input should be', 'must be')}"
     if msg.startswith("Value error, "):
         msg = msg[len("Value error, "):]
     more = len(exc.errors()) - 1
@@ -496,10 +516,16 @@ def format_validation_error(source: str, exc: ValidationError) -> ScenarioError:
 
 def scenario_from_dict(data: dict[str, Any], source: str = "<scenario>") -> Scenario:
     """Validate a scenario given as a dict (what a TOML file holds)."""
+    from citysim.regimes import resolve_regime
+
     try:
-        return Scenario.model_validate(data)
+        scenario = Scenario.model_validate(data)
     except ValidationError as exc:
         raise format_validation_error(source, exc) from None
+    for name in scenario.regimes:
+        resolve_regime(name, scenario.regimes, source)
+    resolve_regime(scenario.regime, scenario.regimes, source)
+    return scenario
 
 
 def load_scenario(path: str | Path) -> Scenario:

@@ -1,0 +1,137 @@
+"""The engine: staffed units as counters plus FIFO queues, checked on exact logs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from citysim.engine import DELAY, NO_STEP, Batch, Network
+
+
+def one_step_jobs(release, dur, unit=0):
+    n = len(release)
+    return Batch(
+        first=np.arange(n),
+        release=np.asarray(release, float),
+        unit=np.full(n, unit),
+        dur=np.asarray(dur, float),
+        nxt=np.full(n, NO_STEP),
+    )
+
+
+def log(batch):
+    q, s, e = batch.times()
+    return [(float(a), float(b), float(c)) for a, b, c in zip(q, s, e, strict=True)]
+
+
+def test_two_clerks_serve_three_customers_first_come_first_served(env):
+    net = Network(env, [2])
+    b = one_step_jobs([0, 1, 2], [10, 10, 10])
+    net.add(b)
+    env.run()
+    assert log(b) == [(0, 0, 10), (1, 1, 11), (2, 10, 20)]
+    assert b.finished_at().tolist() == [10, 11, 20]
+    assert b.done
+
+
+def test_ties_are_served_in_release_order(env):
+    net = Network(env, [1])
+    b = one_step_jobs([5, 5, 5], [1, 2, 3])
+    net.add(b)
+    env.run()
+    assert [s for _, s, _ in log(b)] == [5, 6, 8]
+
+
+def test_a_job_walks_its_steps_through_delays_and_units(env):
+    # job 0: desk (unit 0) 4 min, wait 3 min, team (unit 1) 5 min
+    net = Network(env, [1, 1])
+    b = Batch(first=np.array([0]), release=np.array([1.0]), unit=np.array([0, DELAY, 1]),
+              dur=np.array([4.0, 3.0, 5.0]), nxt=np.array([1, 2, NO_STEP]))
+    net.add(b)
+    env.run()
+    assert log(b) == [(1, 1, 5), (5, 5, 8), (8, 8, 13)]
+
+
+def test_aligned_delay_waits_for_the_next_meeting(env):
+    # a hand-off at minute 7 waits for the meeting at minute 60
+    net = Network(env, [1])
+    b = Batch(first=np.array([0]), release=np.array([0.0]), unit=np.array([0, DELAY, 0]),
+              dur=np.array([7.0, 0.0, 1.0]), nxt=np.array([1, 2, NO_STEP]), align=np.array([0, 60.0, 0]))
+    net.add(b)
+    env.run()
+    assert log(b)[1] == (7, 7, 60)
+    assert log(b)[2] == (60, 60, 61)
+
+
+def test_parallel_group_continues_when_all_members_end(env):
+    # steps 0 and 1 in parallel (5 and 9 min, two units), then step 2 (1 min)
+    net = Network(env, [1, 1, 1])
+    b = Batch(first=np.array([0]), release=np.array([0.0]), unit=np.array([0, 1, 2]),
+              dur=np.array([5.0, 9.0, 1.0]), nxt=np.array([2, 2, NO_STEP]),
+              group=np.array([0, 0, NO_STEP]), width=np.array([2, 1, 1]))
+    net.add(b)
+    env.run()
+    assert log(b) == [(0, 0, 5), (0, 0, 9), (9, 9, 10)]
+
+
+def test_servers_going_off_duty_finish_their_job_first(env):
+    net = Network(env, [2])
+    b = one_step_jobs([0, 0, 0], [10, 10, 10])
+    net.add(b)
+    env.run(until=1)
+    net.set_servers(0, 1)  # one clerk leaves at minute 1, after finishing
+    env.run()
+    assert log(b) == [(0, 0, 10), (0, 0, 10), (0, 10, 20)]
+    net.set_servers(0, 0)
+    assert net.busy(0) == 0
+
+
+def test_servers_coming_on_duty_take_waiting_jobs(env):
+    net = Network(env, [0])
+    b = one_step_jobs([0, 0], [3, 3])
+    net.add(b)
+    env.run(until=30)
+    assert net.queue_length(0) == 2
+    net.set_servers(0, 2)
+    env.run()
+    assert log(b) == [(0, 30, 33), (0, 30, 33)]
+
+
+def test_jobs_released_after_the_horizon_never_start(env):
+    net = Network(env, [1])
+    b = one_step_jobs([0, 100], [1, 1])
+    net.add(b)
+    env.run(until=50)
+    assert np.isnan(b.times()[0][1])
+    assert not b.done
+
+
+def test_one_event_per_service_step(env):
+    net = Network(env, [3])
+    b = one_step_jobs(np.arange(100.0), np.full(100, 2.5))
+    net.add(b)
+    env.run()
+    assert net.events == 200  # one release and one end per job
+
+
+def test_single_server_queue_reproduces_the_lindley_recursion(env):
+    rng = np.random.default_rng(3)
+    arrivals = np.cumsum(rng.exponential(1.0, 2000))
+    service = rng.exponential(0.8, 2000)
+    net = Network(env, [1])
+    b = one_step_jobs(arrivals, service)
+    net.add(b)
+    env.run()
+    start = np.empty_like(arrivals)
+    free = 0.0
+    for k, (a, s) in enumerate(zip(arrivals, service, strict=True)):
+        start[k] = max(a, free)
+        free = start[k] + s
+    np.testing.assert_allclose(b.times()[1], start, rtol=0, atol=1e-9)
+
+
+def test_bad_batches_are_refused():
+    with pytest.raises(ValueError, match="non-negative"):
+        one_step_jobs([0], [-1])
+    with pytest.raises(ValueError, match="at least one step"):
+        Batch(first=np.array([0, 0]), release=np.zeros(2), unit=np.zeros(1, int), dur=np.ones(1), nxt=np.array([NO_STEP]))
