@@ -90,15 +90,13 @@ def build_city(scenario: Scenario, streams: Streams) -> City:
     street_id = 0
     for d_idx, d in enumerate(city.districts):
         households = d.population / city.household_size
-        cells_per_street = d.cells_per_street or max(
-            1, round(households / city.households_per_cell / d.streets)
-        )
+        cells_per_street = d.cells_per_street or max(1, round(households / city.households_per_cell / d.streets))
         n_cells = cells_per_street * d.streets
         pops = _split_evenly(d.population, n_cells).astype(float)
         shares = d.cohort_shares or scenario.cohort_shares[d.kind]
         share_vec = np.array([shares.get(c, 0.0) for c in cohort_names])
         share_vec = share_vec / share_vec.sum()
-        for s in range(d.streets):
+        for _ in range(d.streets):
             street_district.append(d_idx)
             cell_street.extend([street_id] * cells_per_street)
             street_id += 1

@@ -68,11 +68,15 @@ def main() -> None:
 
 @main.command()
 @click.argument("scenario")
-@click.option("--regime", "regime_name", default=None, help="Regime preset or scenario regime [default: the scenario's].")
+@click.option(
+    "--regime", "regime_name", default=None, help="Regime preset or scenario regime [default: the scenario's]."
+)
 @click.option("--seed", type=int, default=None, help="Run seed [default: the scenario's].")
 @click.option("--days", type=float, default=None, help="Simulated days [default: the scenario's].")
 @click.option("--set", "assignments", multiple=True, metavar="LEVER=VALUE", help="Override a lever (repeatable).")
-@click.option("--out", type=click.Path(file_okay=False), default=None, help="Output folder [default: out/SCENARIO-REGIME-seedN].")
+@click.option(
+    "--out", type=click.Path(file_okay=False), default=None, help="Output folder [default: out/SCENARIO-REGIME-seedN]."
+)
 @click.option("--no-figures", is_flag=True, help="Skip the figures.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def run(scenario, regime_name, seed, days, assignments, out, no_figures, quiet) -> None:
@@ -111,7 +115,11 @@ def run(scenario, regime_name, seed, days, assignments, out, no_figures, quiet) 
     if days <= 0:
         raise CitysimError(f"--days: {days} must be positive")
     regime: Regime = apply_overrides(regime, list(assignments))
-    out_dir = Path(out) if out else Path("out") / f"{sc.name}-{regime.name.replace('+', '_').replace('=', '-').replace(',', '_')}-seed{seed}"
+    out_dir = (
+        Path(out)
+        if out
+        else Path("out") / f"{sc.name}-{regime.name.replace('+', '_').replace('=', '-').replace(',', '_')}-seed{seed}"
+    )
     out_dir.mkdir(parents=True, exist_ok=True)
     for old in out_dir.glob("*.parquet"):
         old.unlink()
@@ -127,7 +135,10 @@ def run(scenario, regime_name, seed, days, assignments, out, no_figures, quiet) 
             model.step()
             bar.update(1)
             elapsed = time.perf_counter() - started
-            bar.set_postfix(incidents=f"{model.counts['incidents']:,}", per_s=f"{model.counts['incidents'] / max(elapsed, 1e-9):,.0f}")
+            bar.set_postfix(
+                incidents=f"{model.counts['incidents']:,}",
+                per_s=f"{model.counts['incidents'] / max(elapsed, 1e-9):,.0f}",
+            )
     except KeyboardInterrupt:
         interrupted = True
         model.horizon = model.env.now

@@ -119,7 +119,5 @@ class Uniform(_Dist):
         return (self.low + self.high) / 2
 
 
-Distribution = Annotated[
-    Exponential | Deterministic | Lognormal | Gamma | Uniform, Field(discriminator="dist")
-]
+Distribution = Annotated[Exponential | Deterministic | Lognormal | Gamma | Uniform, Field(discriminator="dist")]
 """Any supported duration distribution (a TOML table with a ``dist`` key)."""

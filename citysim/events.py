@@ -55,7 +55,12 @@ COLUMNS: dict[str, dict[str, tuple[pa.DataType, str, str]]] = {
         "level": (pa.string(), "", "level that issued the first work order: street, district or city"),
         "arrived_at": (pa.float64(), "min", "first arrival on site"),
         "resolved_at": (pa.float64(), "min", "final closure (answered, for consultations)"),
-        "harm_due_at": (pa.float64(), "min", "hazards: when it turns into harm unless someone is on site (null: not a hazard)"),
+        "harm_due_at": (
+            pa.float64(),
+            "min",
+            "hazards: when it turns into harm unless a team is on site by then on the attempt that resolves it "
+            "(a visit that closes it prematurely does not count; null: not a hazard)",
+        ),
         "harmed_at": (pa.float64(), "min", "when a hazard turned into harm (null: it did not, or not by the horizon)"),
         "reopened": (pa.int8(), "count", "reopenings and re-reports (attempts after the first)"),
         "status": (pa.string(), "", "resolved, in_progress or undetected at the horizon"),
@@ -87,7 +92,11 @@ COLUMNS: dict[str, dict[str, tuple[pa.DataType, str, str]]] = {
     },
     "units": {
         "unit": (pa.string(), "", "unit name"),
-        "kind": (pa.string(), "", "city_intake, city_dispatch, city_callback, hotline, desk, team, district_centre, street_centre, grid"),
+        "kind": (
+            pa.string(),
+            "",
+            "city_intake, city_dispatch, city_callback, hotline, desk, team, district_centre, street_centre, grid",
+        ),
         "level": (pa.string(), "", "city, district or street"),
         "department": (pa.string(), "", "department (null for centres and grid workers)"),
         "district": (pa.string(), "", "district (null for city-wide units)"),
@@ -243,7 +252,12 @@ def incident_and_stage_rows(cd, horizon: float, names: dict) -> tuple[dict, dict
     field = role == ROLE["field"]
     first_field = _first_per(row, field, n)
     dispatched_at = _at(q, first_field)
-    arrived_at = _at(s, first_field) + _at(travel, first_field)
+    # first arrival: the earliest team on site on the first attempt with a visit (joint dispatch sends several)
+    first_attempt = np.full(n, -1, dtype=np.int64)
+    first_attempt[first_field >= 0] = attempt[first_field[first_field >= 0]]
+    fa = np.flatnonzero(field & (attempt == first_attempt[row])) if len(row) else np.zeros(0, dtype=np.int64)
+    arrived_at = np.full(n, np.inf)
+    np.minimum.at(arrived_at, row[fa], np.nan_to_num(s[fa] + travel[fa], nan=np.inf))
     arrived_at = np.where(arrived_at <= horizon, arrived_at, np.nan)
 
     # level: unit of the last dispatch step before the first field visit, else of the field unit

@@ -20,6 +20,7 @@ from __future__ import annotations
 import mesa
 import numpy as np
 import simpy
+from scipy import stats
 
 from citysim.agents import build_agents
 from citysim.city import City, build_city
@@ -32,7 +33,7 @@ from citysim.processes.occurrence import DAY_MIN, OccurrenceSampler
 from citysim.processes.plan import ROLE
 from citysim.regimes import Regime
 from citysim.rng import Streams
-from citysim.scenario import DISTRICT_KINDS, SensorOutage, StaffAbsence, Scenario
+from citysim.scenario import DISTRICT_KINDS, Scenario, SensorOutage, StaffAbsence
 from citysim.units import UNIT_KINDS, UNIT_LEVEL, build_units
 
 __all__ = ["CityModel"]
@@ -62,16 +63,14 @@ class CityModel(mesa.Model):
         self.city: City = build_city(scenario, self.streams)
         self.units = build_units(scenario, self.city)
         self.env = simpy.Environment()
-        self.network = Network(self.env, self.units.servers_at(0.0, self._absent_share(0.0)))
+        self.network = Network(self.env, self._servers_at(0.0))
         self.sampler = OccurrenceSampler(scenario, self.city, self.streams)
         self.detector = Detector(scenario, self.city, regime, self.streams)
         self.compiler = DayCompiler(scenario, self.city, self.units, regime, self.streams)
         self.alarm_compiler = FalseAlarmCompiler(scenario, self.city, self.units, regime, self.streams)
         self.day = 0
         self.next_id = 0
-        self.trust = np.array(
-            [[c.trust] * self.city.n_districts for c in scenario.cohorts.values()], dtype=float
-        )
+        self.trust = np.array([[c.trust] * self.city.n_districts for c in scenario.cohorts.values()], dtype=float)
         n_units = len(self.units)
         self.busy = {r: np.zeros(n_units) for r in _BUSY_ROLES}
         self.on_duty = np.zeros(n_units)
@@ -104,16 +103,23 @@ class CityModel(mesa.Model):
             "hazard": np.array([t.hazard for t in sc.incident_types.values()]),
         }
 
-    def _absent_share(self, minute: float) -> np.ndarray:
-        """Share of each unit's staff absent at a minute (staff_absence shocks)."""
-        share = np.zeros(len(self.units))
-        day = minute / DAY_MIN
-        for sh in self.scenario.shocks:
-            if not isinstance(sh, StaffAbsence) or not (sh.start_day <= day < sh.end_day):
+    def _servers_at(self, minute: float) -> np.ndarray:
+        """Servers on duty at a minute: the shift's staffing, less staff off sick.
+
+        Under a staff_absence shock each staff member of an affected unit is
+        absent with the shock's share, independently: the number present is
+        binomial, drawn once per unit and day from the ``absence`` stream.
+        """
+        servers = self.units.servers_at(minute)
+        day = int(minute // DAY_MIN)
+        for i, sh in enumerate(self.scenario.shocks):
+            if not isinstance(sh, StaffAbsence) or not (sh.start_day * DAY_MIN <= minute < sh.end_day * DAY_MIN):
                 continue
             hit = self._units_matching(sh.units) & self._units_in(sh.districts)
-            share = np.maximum(share, np.where(hit, sh.share, 0.0))
-        return share
+            u = self.streams.generator("absence", i, day).random(len(servers))
+            present = stats.binom.ppf(u, servers, 1.0 - sh.share).astype(np.int64)
+            servers = np.where(hit, np.minimum(present, servers), servers)
+        return servers
 
     def _units_matching(self, names: list[str]) -> np.ndarray:
         u = self.units
@@ -162,7 +168,7 @@ class CityModel(mesa.Model):
         now = self.env.now
         self.on_duty += self._servers * (now - self._servers_since)
         self._servers_since = now
-        target = self.units.servers_at(now, self._absent_share(now))
+        target = self._servers_at(now)
         changed = np.flatnonzero(target != np.array(self.network.servers))
         for u in changed.tolist():
             self.network.set_servers(u, int(target[u]))
@@ -175,6 +181,8 @@ class CityModel(mesa.Model):
                 for t in (sh.start_day * DAY_MIN, sh.end_day * DAY_MIN):
                     if day * DAY_MIN <= t < (day + 1) * DAY_MIN:
                         minutes.add(t)
+                if sh.start_day * DAY_MIN < day * DAY_MIN < sh.end_day * DAY_MIN:
+                    minutes.add(day * DAY_MIN)  # who is off sick is drawn afresh each day
         for t in sorted(minutes):
             if t > self.env.now and t < self.horizon:
                 ev = self.env.timeout(t - self.env.now)
@@ -345,7 +353,9 @@ class CityModel(mesa.Model):
             "unit": names["unit"],
             "kind": kind,
             "level": names["unit_level"],
-            "department": np.where(u.department >= 0, np.array(city.department_names + [""], dtype=object)[u.department], None),
+            "department": np.where(
+                u.department >= 0, np.array(city.department_names + [""], dtype=object)[u.department], None
+            ),
             "district": np.where(u.district >= 0, names["district"][np.maximum(u.district, 0)], None),
             "street": np.where(u.street >= 0, u.street, None),
             "servers_day": u.day_servers,

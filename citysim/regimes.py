@@ -42,9 +42,7 @@ class Regime(BaseModel):
         description="silo: alerts stay with the owning department, polled and verified by hand; "
         "fused: alerts reach the platform at once, cross-checked, automatic work orders"
     )
-    data_sharing: float = Field(
-        ge=0, le=1, description="share of data requests between departments answered at once"
-    )
+    data_sharing: float = Field(ge=0, le=1, description="share of data requests between departments answered at once")
     data_approval_delay_h: float = Field(
         ge=0, description="mean wait for an approved data request, hours (the rest of data_sharing)"
     )
@@ -67,15 +65,9 @@ class Regime(BaseModel):
     closure_supervision: Literal["self_reported", "callback"] = Field(
         description="self_reported: a department's closure stands; callback: the centre calls the resident back"
     )
-    offline_channels: bool = Field(
-        description="residents can report in person to grid workers and service windows"
-    )
-    elderly_friendly_design: bool = Field(
-        description="apps and web forms designed for low digital literacy (适老化)"
-    )
-    paperwork_share: float = Field(
-        ge=0, le=0.9, description="share of a grid worker's shift spent filling in reports"
-    )
+    offline_channels: bool = Field(description="residents can report in person to grid workers and service windows")
+    elderly_friendly_design: bool = Field(description="apps and web forms designed for low digital literacy (适老化)")
+    paperwork_share: float = Field(ge=0, le=0.9, description="share of a grid worker's shift spent filling in reports")
     staff_digital_skill: float = Field(
         ge=0, le=1, description="share of centre operators able to use the platform's classification aids"
     )
@@ -98,7 +90,10 @@ def presets() -> dict[str, Regime]:
     """The shipped presets, read from ``citysim/data/regimes.toml``."""
     text = resources.files("citysim").joinpath("data/regimes.toml").read_text(encoding="utf-8")
     data = tomllib.loads(text)
-    return {name: _validate({**levers, "name": name}, f"citysim/data/regimes.toml [{name}]") for name, levers in data.items()}
+    return {
+        name: _validate({**levers, "name": name}, f"citysim/data/regimes.toml [{name}]")
+        for name, levers in data.items()
+    }
 
 
 def _validate(values: dict[str, Any], source: str) -> Regime:
@@ -129,7 +124,9 @@ def resolve_regime(name: str, custom: dict[str, RegimeOverride] | None = None, s
         base = resolve_regime(base_name, {k: v for k, v in custom.items() if k != name}, source)
         unknown = [k for k in spec if k not in LEVERS]
         if unknown:
-            raise ScenarioError(source, f"regimes.{name}.{unknown[0]}", f"unknown lever; known levers: {', '.join(LEVERS)}")
+            raise ScenarioError(
+                source, f"regimes.{name}.{unknown[0]}", f"unknown lever; known levers: {', '.join(LEVERS)}"
+            )
         try:
             return Regime.model_validate({**base.model_dump(), **spec, "name": name})
         except ValidationError as exc:
@@ -140,7 +137,9 @@ def resolve_regime(name: str, custom: dict[str, RegimeOverride] | None = None, s
     if name in known:
         return known[name]
     names = sorted({*known, *custom})
-    raise ScenarioError(source, "regime", f"unknown regime {name!r}; known regimes: {', '.join(names)}")
+    raise ScenarioError(
+        source, "" if source == "--regime" else "regime", f"unknown regime {name!r}; known regimes: {', '.join(names)}"
+    )
 
 
 def parse_lever_value(lever: str, text: str) -> Any:

@@ -24,6 +24,7 @@ from matplotlib.figure import Figure
 
 from citysim.events import COLUMNS
 from citysim.metrics.response import COMPONENTS
+from citysim.scenario import DISTRICT_KINDS
 from citysim.simulation import Result, run_record
 
 __all__ = [
@@ -79,12 +80,21 @@ def _fmt(x: object) -> str:
     return str(x)
 
 
-def _table(rows: list[list[str]], indent: int = 2) -> list[str]:
-    """Rows of cells as aligned lines: first column left-aligned, the others right-aligned."""
+def _by_kind(groups: Mapping) -> dict:
+    """Groups keyed by district kind in the order core, urban ... mountain."""
+    order = {k: i for i, k in enumerate(DISTRICT_KINDS)}
+    return dict(sorted(groups.items(), key=lambda kv: order.get(kv[0], len(order))))
+
+
+def _table(rows: list[list[str]], numeric: bool = True, indent: int = 2) -> list[str]:
+    """Rows of cells as aligned lines: the first column left-aligned, the others
+    right-aligned when ``numeric``, else left-aligned."""
+    if not rows:
+        return []
     widths = [max(len(r[i]) for r in rows if i < len(r)) for i in range(max(map(len, rows)))]
     out = []
     for r in rows:
-        cells = [c.ljust(widths[0]) if i == 0 else c.rjust(widths[i]) for i, c in enumerate(r)]
+        cells = [c.rjust(widths[i]) if i and numeric else c.ljust(widths[i]) for i, c in enumerate(r)]
         out.append(" " * indent + "  ".join(cells).rstrip())
     return out
 
@@ -92,102 +102,156 @@ def _table(rows: list[list[str]], indent: int = 2) -> list[str]:
 # ------------------------------------------------------------------ summary
 
 
-def summary_lines(result: Result) -> list[str]:
-    """A compact plain-text summary of a run, one string per line, for the terminal."""
-    m = result.metrics
-    counts = m["counts"]
-    lines = [
-        f"citysim  scenario {result.scenario.name}  regime {result.regime.name}  seed {result.seed}  "
-        f"{result.days:g} days  {counts['incidents']:,} incidents "
-        f"({counts['by_status'].get('resolved', 0):,} resolved, {counts['by_status'].get('undetected', 0):,} never detected)",
-        "",
-        "Response time (from occurrence)",
-    ]
-    rows = [["", "n", "mean", "median", "p90"]]
+def _response_block(m: Mapping) -> list[str]:
+    rows = [["Response time (from occurrence)", "n", "mean", "median", "p90", "p95"]]
     for measure, s in m["response"]["overall"].items():
-        rows.append([measure, f"{s['count']:,}", _dur(s["mean"]), _dur(s["median"]), _dur(s["p90"])])
-    lines += _table(rows)
+        rows.append(
+            [
+                f"  {measure}",
+                f"{s['count']:,}",
+                *(_dur(s[k]) for k in ("mean", "median", "p90", "p95")),
+            ]
+        )
+    lines = _table(rows, indent=0)
+    targets = []
     resolution = m["targets"]["resolution"]
-    rows = []
     if resolution is not None:
-        rows.append(["resolved within the type's target", _pct(resolution["overall"])])
+        targets.append(["resolved within its type's target", _pct(resolution["overall"])])
     for name, chain in m["targets"]["chains"].items():
         if chain is not None:
             steps = "  ".join(f"{k} {_pct(v)}" for k, v in chain["steps"].items())
-            rows.append([f"{name} (n={chain['n']})", f"{steps}  all {_pct(chain['all'])}"])
-    lines += _table(rows) if rows else []
+            targets.append([f"{name} (n={chain['n']:,})", f"{steps}  (all {_pct(chain['all'])})"])
+    return lines + (["Targets (share meeting them)", *_table(targets, numeric=False)] if targets else [])
 
+
+def _decomposition_block(m: Mapping) -> list[str]:
     d = m["decomposition"]["overall"]
-    lines += ["", f"Where the time goes (mean per resolved, dispatched incident; n={_fmt(d['n'])})"]
-    parts = [[c, _dur(d[c])] for c in COMPONENTS if (d[c] or 0) > 0.05]
-    lines += _table([*parts, ["total (occurrence to resolution)", _dur(d["total"])]])
+    parts = [[c, _dur(d[c])] for c in COMPONENTS if (d[c] or 0) > 0]
+    return [
+        f"Where the time goes (mean per resolved, dispatched incident, n={d['n']:,})",
+        *_table([*parts, ["total, occurrence to resolution", _dur(d["total"])]]),
+    ]
 
+
+def _coverage_block(m: Mapping) -> list[str]:
     cov = m["coverage"]
-    hz = cov["hazards"]["overall"]
-    reach = cov["population"]["overall"]
-    lines += ["", "Coverage"]
-    lines += _table(
-        [
-            ["incidents detected by the horizon", _pct(cov["detected"]["overall"])],
-            [f"hazards detected before harm (n={_fmt(hz['hazards'])})", _pct(hz["early_warning"])],
-            ["hazards that did not turn into harm", _pct(hz["averted"])],
-            ["residents in a cell with a sensor", _pct(reach["sensor"])],
-            ["residents in a cell patrolled daily", _pct(reach["daily_patrol"])],
-        ]
-    )
+    hz, reach = cov["hazards"]["overall"], cov["population"]["overall"]
+    return [
+        "Coverage",
+        *_table(
+            [
+                ["incidents detected by the horizon", _pct(cov["detected"]["overall"])],
+                [f"hazards detected before harm (n={hz['hazards']:,})", _pct(hz["early_warning"])],
+                ["hazards that did not turn into harm", _pct(hz["averted"])],
+                ["residents in a cell with a sensor", _pct(reach["sensor"])],
+                ["residents in a cell patrolled daily", _pct(reach["daily_patrol"])],
+            ]
+        ),
+    ]
 
+
+def _inclusion_block(m: Mapping) -> list[str]:
     inc = m["inclusion"]
-    lines += ["", "Inclusion (share of needs met)"]
-    rows = []
-    for what, key in (("cohort", "by_cohort"), ("district kind", "by_district_kind")):
-        r = inc["ratio"][what.replace(" ", "_")]
+    rows = [["Inclusion (share of needs met)", "worst", "best", "worst/best"]]
+    for what in ("cohort", "district_kind"):
+        r = inc["ratio"][what]
         if r["worst"] is not None:
-            rows.append([f"worst {what}: {r['worst']}", _pct(r["worst_share"])])
-            rows.append([f"best {what}: {r['best']}", _pct(r["best_share"])])
-            rows.append([f"  worst / best {what}", _fmt(r["ratio"])])
-    kinds = "  ".join(f"{k} {_pct(v['share_met'])}" for k, v in inc["by_district_kind"].items())
-    rows.append(["by district kind", kinds])
-    rows.append(["Gini of unmet need across cells", _fmt(inc["gini_unmet_need"])])
-    lines += _table(rows)
+            rows.append(
+                [
+                    f"  by {what.replace('_', ' ')}",
+                    f"{r['worst']} {_pct(r['worst_share'])}",
+                    f"{r['best']} {_pct(r['best_share'])}",
+                    _fmt(r["ratio"]),
+                ]
+            )
+    by_kind = _by_kind(inc["by_district_kind"])
+    kinds = "  ".join(f"{k} {_pct(v['share_met'])}" for k, v in by_kind.items())
+    never = "  ".join(f"{k} {_pct(v['never_reported'])}" for k, v in by_kind.items())
+    extra = [
+        ["needs met by district kind", kinds],
+        ["never reported by district kind", never],
+        ["Gini of unmet need across cells", _fmt(inc["gini_unmet_need"])],
+    ]
+    return _table(rows, indent=0) + _table(extra, numeric=False)
 
+
+def _cost_block(m: Mapping) -> list[str]:
     h, c = m["harm"], m["cost"]
     util = {k: v for k, v in c["utilisation"]["by_kind"].items() if v is not None}
     busiest = sorted(util.items(), key=lambda kv: -kv[1])[:3]
-    grid = c["grid_time"]
     sc = c["street_centres"]
-    lines += ["", "Harm and cost"]
-    lines += _table(
+    rows = [
         [
-            ["hazards turned to harm", f"{h['harmed']}  ({_fmt(h['per_million_day'])} per million residents per day)"],
-            ["transfers per dispatched case", _fmt(c["transfers_per_case"]["dispatched"])],
-            ["hand-offs per dispatched case", _fmt(c["handoffs_per_case"])],
-            ["cases reopened", _pct(c["reopened_share"])],
-            ["busiest staff (utilisation)", "  ".join(f"{k} {_pct(v)}" for k, v in busiest)],
-            ["grid workers' time", "  ".join(f"{k} {_pct(v)}" for k, v in grid.items())],
-            [f"street centres over 85% busy (of {sc['centres']})", f"{_pct(sc['overloaded_share'])}  max {_pct(sc['max_utilisation'])}"],
-        ]
-    )
+            "hazards turned to harm",
+            f"{h['harmed']:,} ({_fmt(h['per_million_day'])} per million residents per day)",
+        ],
+        ["transfers per dispatched case", _fmt(c["transfers_per_case"]["dispatched"])],
+        ["hand-offs per dispatched case", _fmt(c["handoffs_per_case"])],
+        ["detected cases reopened", _pct(c["reopened_share"])],
+        ["busiest staff (utilisation)", "  ".join(f"{k} {_pct(v)}" for k, v in busiest)],
+        ["grid workers' time", "  ".join(f"{k} {_pct(v)}" for k, v in c["grid_time"].items())],
+        [
+            f"street centres over 85% busy (of {sc['centres']:,})",
+            f"{_pct(sc['overloaded_share'])} (busiest {_pct(sc['max_utilisation'])})",
+        ],
+    ]
+    return ["Harm and cost", *_table(rows, numeric=False)]
 
+
+def _calibration_block(m: Mapping) -> list[str]:
     cal = m["calibration"]
-    lines += ["", "Calibration"]
-    rows = [["", "simulated", "sourced"]]
+    rows = [["Calibration", "simulated", "sourced"]]
     for key, label, fmt in (
         ("items_per_resident_year", "hotline items per resident-year", _fmt),
         ("phone_share", "items by phone", _pct),
         ("online_share", "items online (web + app)", _pct),
         ("dispatched_share", "items dispatched", _pct),
     ):
-        rows.append([label, fmt(cal[key]["simulated"]), fmt(cal[key]["sourced"])])
-    lines += _table(rows)
-    if cal["source"]:
-        lines.append(f"  source: {cal['source']}")
+        rows.append([f"  {label}", fmt(cal[key]["simulated"]), fmt(cal[key]["sourced"])])
+    return _table(rows, indent=0) + ([f"  source: {cal['source']}"] if cal["source"] else [])
+
+
+def summary_lines(result: Result) -> list[str]:
+    """A compact plain-text summary of a run, one string per line, for the terminal.
+
+    Blocks: the run (scenario, regime, seed, days, incidents); response time
+    and targets; where the time goes; coverage; inclusion; harm and cost; the
+    simulated hotline beside the sourced figures.
+    """
+    m = result.metrics
+    status = m["counts"]["by_status"]
+    header = (
+        f"citysim | scenario {result.scenario.name} | regime {result.regime.name} | "
+        f"seed {result.seed} | {result.days:g} day{'s' if result.days != 1 else ''} | "
+        f"{m['counts']['incidents']:,} incidents "
+        f"({status.get('resolved', 0):,} resolved, {status.get('undetected', 0):,} never detected)"
+    )
+    blocks = (
+        _response_block,
+        _decomposition_block,
+        _coverage_block,
+        _inclusion_block,
+        _cost_block,
+        _calibration_block,
+    )
+    lines = [header]
+    for block in blocks:
+        lines += ["", *block(m)]
     return lines
 
 
 # ------------------------------------------------------------------ TOML
 
 _BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
-_ESCAPES = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f", "\r": "\\r"}
+_ESCAPES = {
+    '"': '\\"',
+    "\\": "\\\\",
+    "\b": "\\b",
+    "\t": "\\t",
+    "\n": "\\n",
+    "\f": "\\f",
+    "\r": "\\r",
+}
 
 
 def _toml_string(s: str) -> str:
@@ -303,9 +367,11 @@ def figure_resolution_time(incidents: pd.DataFrame, max_lines: int = 8) -> Figur
 
 
 def figure_decomposition(metrics: Mapping) -> Figure:
-    """Stacked bars of where resolution time goes, per incident type: hours (left), shares (right)."""
+    """Stacked bars of where resolution time goes, per incident type: hours and shares."""
     by_type = metrics["decomposition"]["by_type"]
-    frame = pd.DataFrame({t: {c: _num(v[c]) for c in COMPONENTS} for t, v in by_type.items()}).T.fillna(0.0)
+    frame = pd.DataFrame(
+        {f"{t} (n={v['n']:,})": {c: _num(v[c]) for c in COMPONENTS} for t, v in by_type.items()}
+    ).T.fillna(0.0)
     frame = frame.reindex(columns=list(COMPONENTS)) / _MIN_PER_H
     frame = frame.loc[frame.sum(axis=1).sort_values().index]
     fig = _canvas(Figure(figsize=(13, 0.45 * max(len(frame), 4) + 1.8), layout="constrained"))
@@ -361,7 +427,13 @@ def figure_coverage(metrics: Mapping) -> Figure:
             "residents with a sensor in their cell",
             "residents patrolled daily",
         ],
-        [cov["detected"]["overall"], hz["early_warning"], hz["averted"], reach["sensor"], reach["daily_patrol"]],
+        [
+            cov["detected"]["overall"],
+            hz["early_warning"],
+            hz["averted"],
+            reach["sensor"],
+            reach["daily_patrol"],
+        ],
         "Coverage: what the city learns of, and in time",
         "share (0-1)",
     )
@@ -373,10 +445,19 @@ def figure_inclusion(metrics: Mapping) -> Figure:
     inc = metrics["inclusion"]
     fig = _canvas(Figure(figsize=(12, 4.5), layout="constrained"))
     left, right = fig.subplots(1, 2)
-    for ax, key, what in ((left, "by_cohort", "cohort"), (right, "by_district_kind", "district kind")):
-        groups = inc[key]
+    for ax, key, what in (
+        (left, "by_cohort", "cohort"),
+        (right, "by_district_kind", "district kind"),
+    ):
+        groups = _by_kind(inc[key]) if key == "by_district_kind" else inc[key]
         labels = [f"{g} (n={v['incidents']:,})" for g, v in groups.items()]
-        _bars(ax, labels, [v["share_met"] for v in groups.values()], f"Needs met by {what}", "share of needs met (0-1)")
+        _bars(
+            ax,
+            labels,
+            [v["share_met"] for v in groups.values()],
+            f"Needs met by {what}",
+            "share of needs met (0-1)",
+        )
     return fig
 
 

@@ -50,9 +50,7 @@ class Streams:
 
     def seed_sequence(self, purpose: str, *keys: int) -> np.random.SeedSequence:
         """The SeedSequence of one stream."""
-        return np.random.SeedSequence(
-            entropy=self.seed, spawn_key=(_purpose_key(purpose), *(int(k) for k in keys))
-        )
+        return np.random.SeedSequence(entropy=self.seed, spawn_key=(_purpose_key(purpose), *(int(k) for k in keys)))
 
     def generator(self, purpose: str, *keys: int) -> np.random.Generator:
         """A fresh Generator for ``purpose`` and ``keys`` (same inputs, same numbers)."""

@@ -84,7 +84,7 @@ class District(_Model):
     cells_per_street: int | None = Field(
         default=None,
         ge=1,
-        description="grid cells (网格) per street; default: population / (household_size × households_per_cell × streets)",
+        description="grid cells (网格) per street; default: households / households_per_cell / streets",
     )
     cohort_shares: dict[str, Share] | None = Field(
         default=None, description="resident shares by cohort; default: the city's shares for the district's kind"
@@ -168,9 +168,7 @@ class SensorType(_Model):
         description="chance one working sensor in the cell detects an incident it can see"
     )
     false_alarms_per_sensor_day: float = Field(ge=0, description="false alerts per sensor per day")
-    latency: Distribution = Field(
-        default=Deterministic(value=1.0), description="from occurrence to alert, minutes"
-    )
+    latency: Distribution = Field(default=Deterministic(value=1.0), description="from occurrence to alert, minutes")
     out_of_service_share: Share = Field(default=0.05, description="share of sensors broken at any time")
 
 
@@ -193,22 +191,31 @@ class Department(_Model):
     """A line department (条): own hotline, district desks and field teams."""
 
     hotline_staff_per_1m: float = Field(
-        ge=0, description="operators on the department's own city-wide hotline (per_department intake), per million residents"
+        ge=0,
+        description="operators on the department's own city-wide hotline (per_department intake) per million residents",
     )
     desk_staff_per_100k: PerKind = Field(
         description="staff at a district desk (verify, review, dispatch) per 100,000 district residents (at least 1)"
     )
     desk_hours: Literal["24h", "day"] = Field(default="day", description="when desks and hotline are staffed")
-    night_staff_share: Share = Field(default=0.2, description="share of desk staff on duty at night when desk_hours='day'")
+    night_staff_share: Share = Field(
+        default=0.2, description="share of desk staff on duty at night when desk_hours='day'"
+    )
     teams_per_100k: PerKind = Field(description="field teams per 100,000 district residents (at least 1)")
     station_area_km2: PerKind = Field(description="area one team station serves, km² (sets travel distance)")
     speed_kmh: PerKind = Field(description="team travel speed, km/h, by district kind")
     setup: Distribution = Field(default=Deterministic(value=5.0), description="turn-out time before travel, minutes")
     premature_closure: Share = Field(default=0.05, description="chance a case is closed without the need being met")
     routing_accuracy: Share = Field(default=0.8, description="chance a desk re-routes a misrouted case correctly")
-    poll_interval_min: float = Field(default=60.0, gt=0, description="how often a silo desk polls its sensor alerts, minutes")
-    intake_time: Distribution = Field(default=Exponential(mean=6.0), description="taking a call on the hotline, minutes")
-    verify_time: Distribution = Field(default=Exponential(mean=10.0), description="verifying a sensor alert by hand, minutes")
+    poll_interval_min: float = Field(
+        default=60.0, gt=0, description="how often a silo desk polls its sensor alerts, minutes"
+    )
+    intake_time: Distribution = Field(
+        default=Exponential(mean=6.0), description="taking a call on the hotline, minutes"
+    )
+    verify_time: Distribution = Field(
+        default=Exponential(mean=10.0), description="verifying a sensor alert by hand, minutes"
+    )
     review_time: Distribution = Field(default=Exponential(mean=15.0), description="reviewing a misrouted case, minutes")
     dispatch_time: Distribution = Field(default=Exponential(mean=10.0), description="issuing a work order, minutes")
 
@@ -217,10 +224,14 @@ class CityCentre(_Model):
     """The city operations centre: unified hotline (12345), supervision, call-backs."""
 
     intake_staff_per_1m: float = Field(ge=0, description="unified hotline operators on duty per million residents")
-    dispatch_staff_per_1m: float = Field(ge=0, description="staff forwarding work orders down the chain, per million residents")
+    dispatch_staff_per_1m: float = Field(
+        ge=0, description="staff forwarding work orders down the chain, per million residents"
+    )
     callback_staff_per_1m: float = Field(ge=0, description="staff calling residents back, per million residents")
     classification_accuracy: Share = Field(description="chance an operator without platform aids routes correctly")
-    aided_classification_accuracy: Share = Field(description="chance an operator using the platform's aids routes correctly")
+    aided_classification_accuracy: Share = Field(
+        description="chance an operator using the platform's aids routes correctly"
+    )
     intake_time: Distribution = Field(default=Exponential(mean=6.0), description="taking one item, minutes")
     dispatch_time: Distribution = Field(default=Exponential(mean=5.0), description="forwarding one work order, minutes")
     callback_time: Distribution = Field(default=Exponential(mean=5.0), description="one call-back, minutes")
@@ -259,7 +270,9 @@ class IncidentType(_Model):
     rate_by_kind: PerKind | None = Field(default=None, description="multiplier by district kind (default 1)")
     rate_by_cohort: dict[str, float] = Field(default_factory=dict, description="multiplier by cohort (default 1)")
     departments: list[str] = Field(
-        default_factory=list, max_length=3, description="departments needed (at most 3), in order; empty: closed at intake"
+        default_factory=list,
+        max_length=3,
+        description="departments needed (at most 3), in order; empty: closed at intake",
     )
     consult_department: str | None = Field(
         default=None, description="for consultations: whose hotline answers under per_department intake"
@@ -270,16 +283,26 @@ class IncidentType(_Model):
     severity: int = Field(default=2, ge=1, le=5, description="1 minor .. 5 life-threatening")
     hazard: bool = Field(default=False, description="turns into harm if not handled in time")
     time_to_harm: Distribution | None = Field(default=None, description="for hazards: occurrence to harm, minutes")
-    min_level: Level = Field(default="district", description="lowest level able to act: street (grid workers) or district (teams)")
-    grid_capable: bool = Field(default=False, description="a grid worker can handle it when the centre tasks grid workers")
+    min_level: Level = Field(
+        default="district", description="lowest level able to act: street (grid workers) or district (teams)"
+    )
+    grid_capable: bool = Field(
+        default=False, description="a grid worker can handle it when the centre tasks grid workers"
+    )
     sensors: list[str] = Field(default_factory=list, description="sensor types that can detect it")
-    patrol_spot_probability: Share = Field(default=0.0, description="chance a patrolling grid worker notices it per pass")
+    patrol_spot_probability: Share = Field(
+        default=0.0, description="chance a patrolling grid worker notices it per pass"
+    )
     proactive_detectable: bool = Field(default=False, description="found by proactive visits to vulnerable residents")
     report_propensity: Share = Field(default=0.8, description="chance an affected resident with full trust reports it")
     report_delay: Distribution = Field(default=Exponential(mean=120.0), description="occurrence to report, minutes")
     intake_time: Distribution | None = Field(default=None, description="overrides the intake unit's time, minutes")
-    handling: dict[str, Distribution] = Field(default_factory=dict, description="on-site handling per department, minutes")
-    target_min: float = Field(default=7 * 24 * 60, gt=0, description="resolution target, minutes (for shares meeting target)")
+    handling: dict[str, Distribution] = Field(
+        default_factory=dict, description="on-site handling per department, minutes"
+    )
+    target_min: float = Field(
+        default=7 * 24 * 60, gt=0, description="resolution target, minutes (for shares meeting target)"
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> IncidentType:
@@ -287,7 +310,9 @@ class IncidentType(_Model):
             raise _FieldError("time_to_harm", "a hazard needs time_to_harm")
         missing = [d for d in self.departments if d not in self.handling]
         if missing:
-            raise _FieldError("handling", f"handling time missing for department(s) {', '.join(missing)} named in departments")
+            raise _FieldError(
+                "handling", f"handling time missing for department(s) {', '.join(missing)} named in departments"
+            )
         return self
 
 
@@ -295,24 +320,40 @@ class Behaviour(_Model):
     """How residents, desks and the platform behave, independent of the regime."""
 
     trust_learning_rate: Share = Field(default=0.05, description="how far a day's experiences move a cohort's trust")
-    trust_half_weight: float = Field(default=50.0, gt=0, description="experiences that give half the learning rate its full weight")
-    rereport_delay: Distribution = Field(default=Exponential(mean=2 * 24 * 60.0), description="closure to re-report of an unmet need, minutes")
-    callback_delay: Distribution = Field(default=Exponential(mean=24 * 60.0), description="closure to call-back, minutes")
+    trust_half_weight: float = Field(
+        default=50.0, gt=0, description="experiences that give half the learning rate its full weight"
+    )
+    rereport_delay: Distribution = Field(
+        default=Exponential(mean=2 * 24 * 60.0), description="closure to re-report of an unmet need, minutes"
+    )
+    callback_delay: Distribution = Field(
+        default=Exponential(mean=24 * 60.0), description="closure to call-back, minutes"
+    )
     callback_detection: Share = Field(default=0.8, description="chance a call-back finds a premature closure")
-    harm_report_delay: Distribution = Field(default=Exponential(mean=5.0), description="harm to someone calling it in, minutes")
+    harm_report_delay: Distribution = Field(
+        default=Exponential(mean=5.0), description="harm to someone calling it in, minutes"
+    )
     channel_choice_accuracy: tuple[Share, Share] = Field(
         default=(0.4, 0.85), description="chance of picking the right department's hotline at literacy 0 and 1"
     )
     elderly_friendly_gain: Share = Field(
         default=0.5, description="share of residents unable to use an app who can use an elderly-friendly one"
     )
-    platform_latency: Distribution = Field(default=Deterministic(value=1.0), description="fused alert to work order, minutes")
-    cross_check_filter: Share = Field(default=0.7, description="share of false alarms a fused platform filters by cross-checking")
+    platform_latency: Distribution = Field(
+        default=Deterministic(value=1.0), description="fused alert to work order, minutes"
+    )
+    cross_check_filter: Share = Field(
+        default=0.7, description="share of false alarms a fused platform filters by cross-checking"
+    )
     transfer_delay: Distribution = Field(default=Exponential(mean=60.0), description="moving a misrouted case, minutes")
     max_transfers: int = Field(default=3, ge=0, le=6, description="misroutes before the city centre routes it by hand")
     max_attempts: int = Field(default=3, ge=1, le=5, description="attempts per incident (1 + reopenings)")
-    travel_jitter_cv: float = Field(default=0.3, ge=0, le=3, description="spread of one trip around the cell's typical travel time")
-    false_alarm_verify_time: Distribution = Field(default=Exponential(mean=10.0), description="checking a false alarm on site, minutes")
+    travel_jitter_cv: float = Field(
+        default=0.3, ge=0, le=3, description="spread of one trip around the cell's typical travel time"
+    )
+    false_alarm_verify_time: Distribution = Field(
+        default=Exponential(mean=10.0), description="checking a false alarm on site, minutes"
+    )
 
 
 class Calibration(_Model):
@@ -359,7 +400,7 @@ class StaffAbsence(_ShockBase):
     share: Share = Field(description="share of staff absent")
     units: list[str] = Field(
         default_factory=list,
-        description="department names and/or 'city_centre', 'district_centres', 'street_centres', 'grid_workers'; empty: all",
+        description="departments and/or city_centre, district_centres, street_centres, grid_workers; empty: all",
     )
 
 
@@ -376,7 +417,9 @@ class Scenario(_Model):
     regime: str = Field(default="integrated", description="default regime")
     city: City
     cohorts: dict[str, Cohort] = Field(min_length=1)
-    cohort_shares: dict[DistrictKind, dict[str, Share]] = Field(description="resident shares by cohort for each district kind")
+    cohort_shares: dict[DistrictKind, dict[str, Share]] = Field(
+        description="resident shares by cohort for each district kind"
+    )
     sensors: dict[str, SensorType] = Field(default_factory=dict)
     grid_workers: GridWorkers
     departments: dict[str, Department] = Field(min_length=1)
@@ -479,8 +522,17 @@ def read_toml(path: Path, _seen: tuple[Path, ...] = ()) -> dict[str, Any]:
 def format_validation_error(source: str, exc: ValidationError) -> ScenarioError:
     """Turn pydantic's first error into one message naming file, field and what is allowed."""
     err = exc.errors(include_url=False)[0]
-    tags = {"exponential", "deterministic", "lognormal", "gamma", "uniform",
-            "storm", "public_event", "sensor_outage", "staff_absence"}
+    tags = {
+        "exponential",
+        "deterministic",
+        "lognormal",
+        "gamma",
+        "uniform",
+        "storm",
+        "public_event",
+        "sensor_outage",
+        "staff_absence",
+    }
     field = ""
     for part in err["loc"]:
         if isinstance(part, int):
@@ -507,7 +559,7 @@ def format_validation_error(source: str, exc: ValidationError) -> ScenarioError:
     elif "input" in err and not isinstance(err["input"], dict | list):
         msg = f"{err['input']!r}: {msg.replace('Input should be', 'must be')}"
     if msg.startswith("Value error, "):
-        msg = msg[len("Value error, "):]
+        msg = msg[len("Value error, ") :]
     more = len(exc.errors()) - 1
     if more:
         msg += f" (and {more} more problem{'s' if more > 1 else ''})"

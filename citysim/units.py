@@ -69,14 +69,11 @@ class Units:
     def __len__(self) -> int:
         return len(self.kind)
 
-    def servers_at(self, minute: float, absent_share: np.ndarray | None = None) -> np.ndarray:
-        """Servers on duty at a simulated minute, after absences (share absent per unit)."""
+    def servers_at(self, minute: float) -> np.ndarray:
+        """Servers the shift plan puts on duty at a simulated minute."""
         tod = minute % 1440.0
         on = (tod >= self.on_min) & (tod < self.off_min)
-        servers = np.where(on, self.day_servers, self.night_servers).astype(float)
-        if absent_share is not None:
-            servers = servers * (1.0 - absent_share)
-        return np.floor(servers + 1e-9).astype(np.int64)
+        return np.where(on, self.day_servers, self.night_servers).astype(np.int64)
 
     def shift_change_minutes(self) -> np.ndarray:
         """Minutes of the day at which some unit's staffing changes."""

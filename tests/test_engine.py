@@ -45,8 +45,13 @@ def test_ties_are_served_in_release_order(env):
 def test_a_job_walks_its_steps_through_delays_and_units(env):
     # job 0: desk (unit 0) 4 min, wait 3 min, team (unit 1) 5 min
     net = Network(env, [1, 1])
-    b = Batch(first=np.array([0]), release=np.array([1.0]), unit=np.array([0, DELAY, 1]),
-              dur=np.array([4.0, 3.0, 5.0]), nxt=np.array([1, 2, NO_STEP]))
+    b = Batch(
+        first=np.array([0]),
+        release=np.array([1.0]),
+        unit=np.array([0, DELAY, 1]),
+        dur=np.array([4.0, 3.0, 5.0]),
+        nxt=np.array([1, 2, NO_STEP]),
+    )
     net.add(b)
     env.run()
     assert log(b) == [(1, 1, 5), (5, 5, 8), (8, 8, 13)]
@@ -55,8 +60,14 @@ def test_a_job_walks_its_steps_through_delays_and_units(env):
 def test_aligned_delay_waits_for_the_next_meeting(env):
     # a hand-off at minute 7 waits for the meeting at minute 60
     net = Network(env, [1])
-    b = Batch(first=np.array([0]), release=np.array([0.0]), unit=np.array([0, DELAY, 0]),
-              dur=np.array([7.0, 0.0, 1.0]), nxt=np.array([1, 2, NO_STEP]), align=np.array([0, 60.0, 0]))
+    b = Batch(
+        first=np.array([0]),
+        release=np.array([0.0]),
+        unit=np.array([0, DELAY, 0]),
+        dur=np.array([7.0, 0.0, 1.0]),
+        nxt=np.array([1, 2, NO_STEP]),
+        align=np.array([0, 60.0, 0]),
+    )
     net.add(b)
     env.run()
     assert log(b)[1] == (7, 7, 60)
@@ -66,9 +77,15 @@ def test_aligned_delay_waits_for_the_next_meeting(env):
 def test_parallel_group_continues_when_all_members_end(env):
     # steps 0 and 1 in parallel (5 and 9 min, two units), then step 2 (1 min)
     net = Network(env, [1, 1, 1])
-    b = Batch(first=np.array([0]), release=np.array([0.0]), unit=np.array([0, 1, 2]),
-              dur=np.array([5.0, 9.0, 1.0]), nxt=np.array([2, 2, NO_STEP]),
-              group=np.array([0, 0, NO_STEP]), width=np.array([2, 1, 1]))
+    b = Batch(
+        first=np.array([0]),
+        release=np.array([0.0]),
+        unit=np.array([0, 1, 2]),
+        dur=np.array([5.0, 9.0, 1.0]),
+        nxt=np.array([2, 2, NO_STEP]),
+        group=np.array([0, 0, NO_STEP]),
+        width=np.array([2, 1, 1]),
+    )
     net.add(b)
     env.run()
     assert log(b) == [(0, 0, 5), (0, 0, 9), (9, 9, 10)]
@@ -134,4 +151,6 @@ def test_bad_batches_are_refused():
     with pytest.raises(ValueError, match="non-negative"):
         one_step_jobs([0], [-1])
     with pytest.raises(ValueError, match="at least one step"):
-        Batch(first=np.array([0, 0]), release=np.zeros(2), unit=np.zeros(1, int), dur=np.ones(1), nxt=np.array([NO_STEP]))
+        Batch(
+            first=np.array([0, 0]), release=np.zeros(2), unit=np.zeros(1, int), dur=np.ones(1), nxt=np.array([NO_STEP])
+        )

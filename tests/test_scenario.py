@@ -40,7 +40,10 @@ def error(data: dict, change) -> str:
 
 def test_a_wrong_choice_lists_the_allowed_values(small_dict):
     msg = error(small_dict, lambda d: d["city"]["districts"][0].update(kind="metro"))
-    assert msg == "town.toml: city.districts[0].kind: 'metro' is not one of 'core', 'urban', 'suburban', 'rural' or 'mountain'"
+    assert (
+        msg
+        == "town.toml: city.districts[0].kind: 'metro' is not one of 'core', 'urban', 'suburban', 'rural' or 'mountain'"
+    )
 
 
 def test_a_number_out_of_range_names_the_rule(small_dict):
@@ -67,8 +70,14 @@ def test_a_reference_to_nothing_lists_what_exists(small_dict):
 
 
 def test_shock_places_must_exist(small_dict):
-    shock = {"kind": "storm", "start_day": 1, "end_day": 2, "incident_types": ["waterlogging"],
-             "multiplier": 5, "districts": ["Atlantis"]}
+    shock = {
+        "kind": "storm",
+        "start_day": 1,
+        "end_day": 2,
+        "incident_types": ["waterlogging"],
+        "multiplier": 5,
+        "districts": ["Atlantis"],
+    }
     msg = error(small_dict, lambda d: d.update(shocks=[shock]))
     assert msg.startswith("town.toml: shocks[0].districts: unknown district or kind 'Atlantis'; known: Hillside,")
 
@@ -96,7 +105,7 @@ def test_unknown_regime_lists_the_known_ones():
     with pytest.raises(ScenarioError) as info:
         resolve_regime("integratd")
     assert str(info.value) == (
-        "--regime: regime: unknown regime 'integratd'; known regimes: fragmented, institution_only, integrated, tech_only"
+        "--regime: unknown regime 'integratd'; known regimes: fragmented, institution_only, integrated, tech_only"
     )
 
 

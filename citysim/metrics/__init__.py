@@ -40,7 +40,13 @@ from citysim.metrics.harm import (
     transfers_per_case,
     utilisation_by,
 )
-from citysim.metrics.inclusion import gini, needs_met, unmet_need_by_cell, unmet_need_gini, worst_best
+from citysim.metrics.inclusion import (
+    gini,
+    needs_met,
+    unmet_need_by_cell,
+    unmet_need_gini,
+    worst_best,
+)
 from citysim.metrics.response import (
     chain_targets,
     decomposition,
@@ -210,7 +216,10 @@ def compute_metrics(tables: Mapping[str, pd.DataFrame], horizon_min: float, scen
         "inclusion": {
             "by_cohort": met_cohort,
             "by_district_kind": met_kind,
-            "ratio": {"cohort": worst_best(met_cohort["share_met"]), "district_kind": worst_best(met_kind["share_met"])},
+            "ratio": {
+                "cohort": worst_best(met_cohort["share_met"]),
+                "district_kind": worst_best(met_kind["share_met"]),
+            },
             "gini_unmet_need": unmet_need_gini(inc, cells),
         },
         "harm": {
@@ -222,7 +231,10 @@ def compute_metrics(tables: Mapping[str, pd.DataFrame], horizon_min: float, scen
             "transfers_per_case": transfers_per_case(inc),
             "handoffs_per_case": handoffs_per_case(inc, stages),
             "reopened_share": reopened_share(inc),
-            "utilisation": {"by_kind": utilisation_by(units, "kind"), "by_kind_department": by_kind_dept},
+            "utilisation": {
+                "by_kind": utilisation_by(units, "kind"),
+                "by_kind_department": by_kind_dept,
+            },
             "grid_time": grid_time_split(units),
             "street_centres": street_centre_overload(units),
         },

@@ -26,7 +26,10 @@ DAILY_MIN = 1440.0
 
 
 def _detected(incidents: pd.DataFrame) -> pd.Series:
-    return pd.Series((incidents["status"] != "undetected").to_numpy(dtype=bool, na_value=True), index=incidents.index)
+    return pd.Series(
+        (incidents["status"] != "undetected").to_numpy(dtype=bool, na_value=True),
+        index=incidents.index,
+    )
 
 
 def detected_share(incidents: pd.DataFrame) -> float:
@@ -116,7 +119,12 @@ def population_reach(cells: pd.DataFrame, by: str | None = None) -> pd.DataFrame
     sensor = cells["sensors"].to_numpy(dtype=float, na_value=0.0) > 0
     patrol = cells["patrol_cycle_min"].to_numpy(dtype=float, na_value=np.nan) <= DAILY_MIN
     frame = pd.DataFrame(
-        {"population": pop, "sensor": pop * sensor, "daily_patrol": pop * patrol, "either": pop * (sensor | patrol)}
+        {
+            "population": pop,
+            "sensor": pop * sensor,
+            "daily_patrol": pop * patrol,
+            "either": pop * (sensor | patrol),
+        }
     )
     keys = np.full(len(cells), "all", dtype=object) if by is None else cells[by].to_numpy(dtype=object)
     sums = frame.groupby(keys).sum()

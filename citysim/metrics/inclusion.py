@@ -70,10 +70,22 @@ def worst_best(shares: pd.Series) -> dict:
     """
     s = shares.dropna()
     if not len(s):
-        return {"worst": None, "worst_share": np.nan, "best": None, "best_share": np.nan, "ratio": np.nan}
+        return {
+            "worst": None,
+            "worst_share": np.nan,
+            "best": None,
+            "best_share": np.nan,
+            "ratio": np.nan,
+        }
     worst, best = s.idxmin(), s.idxmax()
     ratio = s[worst] / s[best] if s[best] > 0 else np.nan
-    return {"worst": worst, "worst_share": float(s[worst]), "best": best, "best_share": float(s[best]), "ratio": ratio}
+    return {
+        "worst": worst,
+        "worst_share": float(s[worst]),
+        "best": best,
+        "best_share": float(s[best]),
+        "ratio": ratio,
+    }
 
 
 def gini(values: np.ndarray | pd.Series, weights: np.ndarray | pd.Series | None = None) -> float:

@@ -49,7 +49,11 @@ CHAIN_TARGETS: dict[str, dict] = {
     "fire_react1_verify3_act5": {
         "type": "fire",
         "from": "detected_at",
-        "within": {"react": ("intake_at", 1.0), "verify": ("dispatched_at", 4.0), "act": ("arrived_at", 9.0)},
+        "within": {
+            "react": ("intake_at", 1.0),
+            "verify": ("dispatched_at", 4.0),
+            "act": ("arrived_at", 9.0),
+        },
     },
 }
 """Named chain targets: a methane alert closed within 20 min of detection; a fire
@@ -69,7 +73,16 @@ _CATEGORY_OF_STAGE = {
     "callback": "reopening",
     "rereport_wait": "reopening",
 }
-_CATEGORIES = ("intake", "transfers", "data_wait", "dispatch", "handoffs", "travel", "handling", "reopening")
+_CATEGORIES = (
+    "intake",
+    "transfers",
+    "data_wait",
+    "dispatch",
+    "handoffs",
+    "travel",
+    "handling",
+    "reopening",
+)
 COMPONENTS = ("detection", *_CATEGORIES)
 """Parts of the resolution time, in the order of an incident's life."""
 
@@ -90,9 +103,7 @@ def response_durations(incidents: pd.DataFrame) -> pd.DataFrame:
         (never detected, not dispatched, unresolved at the horizon).
     """
     start = _minutes(incidents, "occurred_at")
-    return pd.DataFrame(
-        {m: _minutes(incidents, col) - start for m, col in MEASURES.items()}, index=incidents.index
-    )
+    return pd.DataFrame({m: _minutes(incidents, col) - start for m, col in MEASURES.items()}, index=incidents.index)
 
 
 def summarise_minutes(minutes: pd.Series | np.ndarray) -> dict[str, float]:
@@ -208,6 +219,46 @@ def chain_targets(incidents: pd.DataFrame, chains: Mapping[str, Mapping] = CHAIN
     return out
 
 
+def _stage_intervals(stages: pd.DataFrame, ids: np.ndarray, resolved: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Intervals of the stage rows of the given incidents, each labelled incident * parts + part."""
+    key = pd.Index(ids).get_indexer(stages["incident_id"].to_numpy())
+    codes, names = pd.factorize(stages["stage"])
+    stage_index = {name: i for i, name in enumerate(_CATEGORY_OF_STAGE)}
+    code = np.array([stage_index.get(name, -1) for name in names] + [-1])[codes]
+    of_stage = np.array([_CATEGORIES.index(c) for c in _CATEGORY_OF_STAGE.values()])
+    queued, started, ended = (_minutes(stages, c) for c in ("queued_at", "started_at", "ended_at"))
+    rows = (key >= 0) & (code >= 0)
+    rows[rows] &= queued[rows] < resolved[key[rows]]
+    key, code = key[rows], code[rows]
+    queued, started, ended = queued[rows], started[rows], ended[rows]
+    cat = np.where(stages["attempt"].to_numpy()[rows] >= 1, _CATEGORIES.index("reopening"), of_stage[code])
+    travel = code == stage_index["travel"]
+    # travel rows: the wait for a free team belongs to dispatch, the trip to travel
+    wait_cat = np.where(cat[travel] == _CATEGORIES.index("travel"), _CATEGORIES.index("dispatch"), cat[travel])
+    key = np.concatenate([key, key[travel]])
+    cat = np.concatenate([cat, wait_cat])
+    start = np.concatenate([np.where(travel, started, queued), queued[travel]])
+    end = np.minimum(np.concatenate([ended, started[travel]]), resolved[key])
+    ok = ~np.isnan(start) & ~np.isnan(end) & (end > start)
+    return key[ok] * len(_CATEGORIES) + cat[ok], start[ok], end[ok]
+
+
+def _union_minutes(group: np.ndarray, start: np.ndarray, end: np.ndarray, n_groups: int) -> np.ndarray:
+    """Length of the union of each group's intervals (overlaps counted once)."""
+    multi = np.bincount(group, minlength=n_groups)[group] > 1
+    out = np.bincount(group[~multi], weights=(end - start)[~multi], minlength=n_groups)
+    # groups of several intervals: sort by start, count only what extends past
+    # the furthest end seen so far in the group
+    order = np.lexsort((start[multi], group[multi]))
+    group, start, end = group[multi][order], start[multi][order], end[multi][order]
+    if len(group):
+        reach = pd.Series(end).groupby(group).cummax().to_numpy()
+        before = np.r_[-np.inf, reach[:-1]]
+        before[np.r_[True, group[1:] != group[:-1]]] = -np.inf
+        out += np.bincount(group, weights=np.clip(end - np.maximum(start, before), 0.0, None), minlength=n_groups)
+    return out
+
+
 def stage_minutes(incidents: pd.DataFrame, stages: pd.DataFrame) -> pd.DataFrame:
     """Where each resolved, dispatched incident's time went, in minutes.
 
@@ -236,43 +287,8 @@ def stage_minutes(incidents: pd.DataFrame, stages: pd.DataFrame) -> pd.DataFrame
     inc = incidents.loc[keep]
     ids = inc["id"].to_numpy()
     resolved = _minutes(inc, "resolved_at")
-    n = len(ids)
-
-    key = pd.Index(ids).get_indexer(stages["incident_id"].to_numpy())
-    stage_codes = pd.Categorical(stages["stage"], categories=list(_CATEGORY_OF_STAGE)).codes
-    of_stage = np.array([_CATEGORIES.index(c) for c in _CATEGORY_OF_STAGE.values()])
-    queued, started, ended = (_minutes(stages, c) for c in ("queued_at", "started_at", "ended_at"))
-    rows = (key >= 0) & (stage_codes >= 0)
-    rows[rows] &= queued[rows] < resolved[key[rows]]
-    key, code = key[rows], stage_codes[rows]
-    queued, started, ended = queued[rows], started[rows], ended[rows]
-    cat = of_stage[code]
-    cat = np.where(stages["attempt"].to_numpy()[rows] >= 1, _CATEGORIES.index("reopening"), cat)
-    travel = code == list(_CATEGORY_OF_STAGE).index("travel")
-    # travel rows: the wait for a free team belongs to dispatch, the trip to travel
-    wait_cat = np.where(cat[travel] == _CATEGORIES.index("travel"), _CATEGORIES.index("dispatch"), cat[travel])
-    key = np.concatenate([key, key[travel]])
-    cat = np.concatenate([cat, wait_cat])
-    start = np.concatenate([np.where(travel, started, queued), queued[travel]])
-    end = np.concatenate([ended, started[travel]])
-    end = np.minimum(end, resolved[key])
-    ok = ~np.isnan(start) & ~np.isnan(end) & (end > start)
-    group = key[ok] * len(_CATEGORIES) + cat[ok]
-    start, end = start[ok], end[ok]
-
-    # union of intervals per (incident, part): sort by start, count only what
-    # extends past the furthest end seen so far in the group
-    order = np.lexsort((start, group))
-    group, start, end = group[order], start[order], end[order]
-    reach = pd.Series(end).groupby(group).cummax().to_numpy()
-    before = np.empty_like(reach)
-    if len(before):
-        before[0] = -np.inf
-        before[1:] = reach[:-1]
-        before[np.r_[True, group[1:] != group[:-1]]] = -np.inf
-    counted = np.clip(end - np.maximum(start, before), 0.0, None)
-    parts = np.bincount(group, weights=counted, minlength=n * len(_CATEGORIES)).reshape(n, -1)
-
+    group, start, end = _stage_intervals(stages, ids, resolved)
+    parts = _union_minutes(group, start, end, len(ids) * len(_CATEGORIES)).reshape(len(ids), len(_CATEGORIES))
     out = pd.DataFrame(parts, columns=list(_CATEGORIES), index=pd.Index(ids, name="id"))
     occurred = _minutes(inc, "occurred_at")
     out.insert(0, "detection", _minutes(inc, "detected_at") - occurred)

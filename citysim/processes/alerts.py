@@ -94,9 +94,19 @@ class FalseAlarmCompiler(DayCompiler):
             release = raised + self.scenario.behaviour.platform_latency.ppf(u[:, 1])
             add_dispatch_and_field(self, b, 0, ~filtered, np.full(n, ENTRY_FUSED))
         else:
-            poll = np.array([self.scenario.departments[self.city.department_names[o]].poll_interval_min for o in range(self.n_departments)])[owner]
+            poll = np.array(
+                [
+                    self.scenario.departments[self.city.department_names[o]].poll_interval_min
+                    for o in range(self.n_departments)
+                ]
+            )[owner]
             release = np.ceil(raised / poll) * poll
-            b.add("verify", 0, np.ones(n, dtype=bool), self.units.desk[owner, self.district],
-                  self.dept_value("verify_time", owner, u[:, 2]))
+            b.add(
+                "verify",
+                0,
+                np.ones(n, dtype=bool),
+                self.units.desk[owner, self.district],
+                self.dept_value("verify_time", owner, u[:, 2]),
+            )
         plan = b.build(np.where(filtered, np.inf, release), tag=("false_alarms", day)) if (~filtered).any() else None
         return FalseAlarms(day, sensor_type, cell, raised, filtered, plan)

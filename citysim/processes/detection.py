@@ -102,8 +102,11 @@ class Detector:
         pref = np.array([[getattr(c.channel_preference, ch) for ch in CHANNELS] for c in cohorts])
         self.channel_cum = np.cumsum(pref * ability, axis=1)  # [cohort, channel]
         self.outages = [
-            (sh, np.isin(np.arange(city.n_districts), self._districts(sh.districts)),
-             [self.sensor_names.index(n) for n in (sh.sensor_types or self.sensor_names)])
+            (
+                sh,
+                np.isin(np.arange(city.n_districts), self._districts(sh.districts)),
+                [self.sensor_names.index(n) for n in (sh.sensor_types or self.sensor_names)],
+            )
             for sh in scenario.shocks
             if isinstance(sh, SensorOutage)
         ]
@@ -156,7 +159,9 @@ class Detector:
             working = self.city.sensor_count[cell, j] * (1 - st.out_of_service_share)
             for shock, in_district, types_down in self.outages:
                 if j in types_down:
-                    down = in_district[district] & (occurred >= shock.start_day * 1440) & (occurred < shock.end_day * 1440)
+                    down = (
+                        in_district[district] & (occurred >= shock.start_day * 1440) & (occurred < shock.end_day * 1440)
+                    )
                     working = np.where(down, 0.0, working)
             p = np.where(sees, 1 - (1 - st.detection_probability) ** working, 0.0)
             better = p > best_p
@@ -185,7 +190,9 @@ class Detector:
             missed = np.where(
                 spot >= 1, 0.0, np.floor(np.log(col["patrol_spot"]) / np.log1p(-np.minimum(spot, 1 - 1e-12)))
             )
-        patrol_time = np.where((spot > 0) & np.isfinite(cycle), occurred + (col["patrol_phase"] + missed) * cycle, np.inf)
+        patrol_time = np.where(
+            (spot > 0) & np.isfinite(cycle), occurred + (col["patrol_phase"] + missed) * cycle, np.inf
+        )
 
         # --- proactive visits to vulnerable residents
         pro_cycle = proactive_cycle_min[cell]

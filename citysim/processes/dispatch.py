@@ -110,12 +110,16 @@ def add_dispatch_and_field(m, b: PlanBuilder, attempt: int, active: np.ndarray, 
         if not joint:
             dep = np.maximum(m.dep[:, j], 0)
             b.add("handoff_wait", attempt, more, DELAY, 0.0, align=interval)
-            b.add("dispatch", attempt, more, units.desk[dep, m.district], m.dept_value("dispatch_time", dep, u[:, 2 + j]))
+            b.add(
+                "dispatch", attempt, more, units.desk[dep, m.district], m.dept_value("dispatch_time", dep, u[:, 2 + j])
+            )
         _field(m, b, attempt, more, j, np.zeros(m.n, dtype=bool), group)
     return grid
 
 
-def add_closure(m, b: PlanBuilder, attempt: int, closed: np.ndarray, last: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def add_closure(
+    m, b: PlanBuilder, attempt: int, closed: np.ndarray, last: bool
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Premature closure, call-back and re-report after one attempt.
 
     Returns:

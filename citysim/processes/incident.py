@@ -84,7 +84,11 @@ class DayCompiler:
         self._depts = depts
         owners = [deps.index(s.owner) for s in scenario.sensors.values()]
         self.sensor_owner_of_type = np.array(owners + [0], dtype=np.int64)  # index -1 -> 0 (unused)
-        self._jitter = Lognormal(mean=1.0, cv=scenario.behaviour.travel_jitter_cv) if scenario.behaviour.travel_jitter_cv > 0 else None
+        self._jitter = (
+            Lognormal(mean=1.0, cv=scenario.behaviour.travel_jitter_cv)
+            if scenario.behaviour.travel_jitter_cv > 0
+            else None
+        )
 
     # ---------------------------------------------------------- per-row helpers
     def dept_value(self, attr: str, dep: np.ndarray, u: np.ndarray) -> np.ndarray:

@@ -75,9 +75,10 @@ def add_intake(m, b: PlanBuilder, attempt: int, alive: np.ndarray, entry: np.nda
     # --- whose problem it is, and the chance the entry routes it right
     right = np.where(m.consult, m.consult_dep, m.dep[:, 0])
     city = sc.centres.city
-    acc_city = reg.staff_digital_skill * city.aided_classification_accuracy + (
-        1 - reg.staff_digital_skill
-    ) * city.classification_accuracy
+    acc_city = (
+        reg.staff_digital_skill * city.aided_classification_accuracy
+        + (1 - reg.staff_digital_skill) * city.classification_accuracy
+    )
     a0, a1 = sc.behaviour.channel_choice_accuracy
     acc_pick = a0 + (a1 - a0) * m.literacy[m.cohort]
     if per_department:

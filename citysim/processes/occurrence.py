@@ -96,8 +96,9 @@ class OccurrenceSampler:
         """Expected occurrences on a day without shocks."""
         return float(sum(c[-1] for c in self.cum if len(c)))
 
-    def _draw(self, rng: np.random.Generator, t: int, weights_cum: np.ndarray, mean: float,
-              t0: float, t1: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _draw(
+        self, rng: np.random.Generator, t: int, weights_cum: np.ndarray, mean: float, t0: float, t1: float
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         n = rng.poisson(mean)
         u = rng.random(n) * weights_cum[-1]
         idx = np.minimum(np.searchsorted(weights_cum, u, side="right"), len(weights_cum) - 1)

@@ -138,10 +138,7 @@ class PlanBuilder:
         n_steps = len(slot_of)
 
         def column(attr: str, fill: float, dtype) -> np.ndarray:
-            cols = [
-                np.full(n, fill, dtype=dtype) if getattr(s, attr) is None else getattr(s, attr)
-                for s in self.slots
-            ]
+            cols = [np.full(n, fill, dtype=dtype) if getattr(s, attr) is None else getattr(s, attr) for s in self.slots]
             return np.stack(cols, axis=1).astype(dtype, copy=False)[rows].ravel()[flat]
 
         unit = column("unit", DELAY, np.int64)

@@ -228,8 +228,12 @@ def render(c: CityFile) -> str:
     ]
     rest = "rest of the " if any(d.streets is not None for d in c.districts) else ""
     for d, p, pn, a, s in zip(c.districts, pops, pop_notes, area, street, strict=True):
-        area_note = d.area_source if d.area is not None else "[assumption] rule: density by kind, scaled to the city area"
-        street_note = d.streets_source if d.streets is not None else f"[assumption] rule: {rest}city total by population"
+        area_note = (
+            d.area_source if d.area is not None else "[assumption] rule: density by kind, scaled to the city area"
+        )
+        street_note = (
+            d.streets_source if d.streets is not None else f"[assumption] rule: {rest}city total by population"
+        )
         lines += [
             "[[city.districts]]",
             f'name = "{d.name}"',
@@ -302,8 +306,15 @@ CHONGQING = CityFile(
         D("Yubei", "渝北区", "urban", 2191493, "[sourced: Chongqing, district resident population: 渝北区]"),
         D("Beibei", "北碚区", "urban", 834887, "[sourced: Chongqing, district resident population: 北碚区]"),
         D("Banan", "巴南区", "urban", 1178856, "[sourced: Chongqing, district resident population: 巴南区]"),
-        D("Wanzhou", "万州区", "suburban", 1564449, "[sourced: Chongqing, district resident population: 万州区]",
-          3457.0, "[sourced: Chongqing, Wanzhou district land area] (2013)"),
+        D(
+            "Wanzhou",
+            "万州区",
+            "suburban",
+            1564449,
+            "[sourced: Chongqing, district resident population: 万州区]",
+            3457.0,
+            "[sourced: Chongqing, Wanzhou district land area] (2013)",
+        ),
         D("Fuling", "涪陵区", "suburban", 1115016, "[sourced: Chongqing, district resident population: 涪陵区]"),
         D("Changshou", "长寿区", "suburban", 692960, "[sourced: Chongqing, district resident population: 长寿区]"),
         D("Jiangjin", "江津区", "suburban", 1359611, "[sourced: Chongqing, district resident population: 江津区]"),
@@ -383,8 +394,15 @@ BEIJING = CityFile(
         "dispatched = requests dispatched to agencies (派单) approx. 4.5 million / 11,039,400"
     ),
     districts=[
-        D("Dongcheng", "东城区", "core", 708829, _bj("东城区"),
-          41.84, "[sourced: Beijing, Dongcheng grid cells: 2004 (25.38 km2) / 2010 merged district (41.84 km2)]"),
+        D(
+            "Dongcheng",
+            "东城区",
+            "core",
+            708829,
+            _bj("东城区"),
+            41.84,
+            "[sourced: Beijing, Dongcheng grid cells: 2004 (25.38 km2) / 2010 merged district (41.84 km2)]",
+        ),
         D("Xicheng", "西城区", "core", 1106214, _bj("西城区")),
         D("Chaoyang", "朝阳区", "urban", 3452460, _bj("朝阳区")),
         D("Fengtai", "丰台区", "urban", 2019764, _bj("丰台区")),
@@ -468,26 +486,48 @@ SHANGHAI = CityFile(
         "a 2016 mix that may have changed by 2023 (not borrowed from Beijing)"
     ),
     groups={
-        SH_CENTRAL: Group(6683712, "[sourced: Shanghai, central-city (7 districts) population]",
-                          "the row's note: 中心城区=黄浦 徐汇 长宁 静安 普陀 虹口 杨浦"),
-        SH_SUBURBAN: Group(12505671, "[sourced: Shanghai, suburban (8 districts) population]",
-                           "the row's note: 郊区=闵行 宝山 嘉定 金山 松江 青浦 奉贤 崇明"),
+        SH_CENTRAL: Group(
+            6683712,
+            "[sourced: Shanghai, central-city (7 districts) population]",
+            "the row's note: 中心城区=黄浦 徐汇 长宁 静安 普陀 虹口 杨浦",
+        ),
+        SH_SUBURBAN: Group(
+            12505671,
+            "[sourced: Shanghai, suburban (8 districts) population]",
+            "the row's note: 郊区=闵行 宝山 嘉定 金山 松江 青浦 奉贤 崇明",
+        ),
     },
     districts=[
         D("Huangpu", "黄浦区", "core", None, group=SH_CENTRAL),
-        D("Xuhui", "徐汇区", "core", None, group=SH_CENTRAL,
-          streets=13, streets_source=(
-              "[sourced: Shanghai, Xuhui grid system: district centre / street-town centres / "
-              "residential workstations] 1 / 13 / 370+ (2015)")),
+        D(
+            "Xuhui",
+            "徐汇区",
+            "core",
+            None,
+            group=SH_CENTRAL,
+            streets=13,
+            streets_source=(
+                "[sourced: Shanghai, Xuhui grid system: district centre / street-town centres / "
+                "residential workstations] 1 / 13 / 370+ (2015)"
+            ),
+        ),
         D("Changning", "长宁区", "core", None, group=SH_CENTRAL),
         D("Jing'an", "静安区", "core", None, group=SH_CENTRAL),
         D("Putuo", "普陀区", "core", None, group=SH_CENTRAL),
         D("Hongkou", "虹口区", "core", None, group=SH_CENTRAL),
         D("Yangpu", "杨浦区", "core", None, group=SH_CENTRAL),
-        D("Pudong", "浦东新区", "urban", 5681512, "[sourced: Shanghai, Pudong New Area population]",
-          streets=36, streets_source=(
-              "[sourced: Shanghai, Pudong operations centre structure: district centre + town/street sub-centres] "
-              "1 + 36 (2022)")),
+        D(
+            "Pudong",
+            "浦东新区",
+            "urban",
+            5681512,
+            "[sourced: Shanghai, Pudong New Area population]",
+            streets=36,
+            streets_source=(
+                "[sourced: Shanghai, Pudong operations centre structure: district centre + town/street sub-centres] "
+                "1 + 36 (2022)"
+            ),
+        ),
         D("Minhang", "闵行区", "urban", None, group=SH_SUBURBAN),
         D("Baoshan", "宝山区", "urban", None, group=SH_SUBURBAN),
         D("Jiading", "嘉定区", "urban", None, group=SH_SUBURBAN),
@@ -553,17 +593,28 @@ CHENGDU = CityFile(
         "phone, online and dispatched shares are left out"
     ),
     groups={
-        CD_CENTRAL: Group(15419400, "[sourced: Chengdu, central-city population]",
-                          "[assumption] 12 districts + Tianfu New Area + Hi-tech Zone"),
+        CD_CENTRAL: Group(
+            15419400,
+            "[sourced: Chengdu, central-city population]",
+            "[assumption] 12 districts + Tianfu New Area + Hi-tech Zone",
+        ),
     },
     districts=[
         D("Jinjiang", "锦江区", "core", None, group=CD_CENTRAL),
         D("Qingyang", "青羊区", "core", None, group=CD_CENTRAL),
         D("Jinniu", "金牛区", "core", None, group=CD_CENTRAL),
         D("Wuhou", "武侯区", "core", None, group=CD_CENTRAL),
-        D("Chenghua", "成华区", "core", None, group=CD_CENTRAL,
-          streets=11, streets_source=(
-              "[sourced: Chengdu, Chenghua district: district + street operation platforms] 1 + 11 (2023)")),
+        D(
+            "Chenghua",
+            "成华区",
+            "core",
+            None,
+            group=CD_CENTRAL,
+            streets=11,
+            streets_source=(
+                "[sourced: Chengdu, Chenghua district: district + street operation platforms] 1 + 11 (2023)"
+            ),
+        ),
         D("Gaoxin", "成都高新区", "urban", None, group=CD_CENTRAL),
         D("Tianfu", "四川天府新区成都直管区", "urban", None, group=CD_CENTRAL),
         D("Longquanyi", "龙泉驿区", "urban", None, group=CD_CENTRAL),
