@@ -40,7 +40,7 @@ __all__ = [
     "write_outputs",
 ]
 
-TABLES = ("incidents", "stages", "alerts", "units", "cells")
+TABLES = tuple(COLUMNS)
 """Tables written as ``<name>.parquet``."""
 
 FIGURES = ("resolution_time.png", "decomposition.png", "coverage.png", "inclusion.png")
