@@ -76,8 +76,8 @@ class CityModel(mesa.Model):
         self.on_duty = np.zeros(n_units)
         self._servers = np.array(self.network.servers, dtype=float)
         self._servers_since = 0.0
-        self.grid_task_today = np.zeros(self.city.n_streets)
-        self.grid_task_yesterday = np.zeros(self.city.n_streets)
+        self.grid_task_today = np.zeros(len(self.units.grid))  # per grid worker, minutes so far
+        self.grid_task_yesterday = np.zeros(len(self.units.grid))
         self.patrol_cycle_sum = np.zeros(self.city.n_cells)
         self.patrol_days = 0
         self.active: list[CompiledDay] = []
@@ -193,19 +193,17 @@ class CityModel(mesa.Model):
         sc, reg, city = self.scenario, self.regime, self.city
         gw = sc.grid_workers
         available_h = gw.shift_hours * (1 - reg.paperwork_share)
-        workers = city.street_workers.astype(float)
-        tasks_h = self.grid_task_yesterday / 60.0 / workers
+        tasks_h = self.grid_task_yesterday / 60.0  # each worker's own tasks yesterday
         proactive_h = reg.proactive_share * available_h
-        patrol_h = np.maximum(available_h - proactive_h - tasks_h, 0.0)
+        patrol_h = np.maximum(available_h - proactive_h - tasks_h, 0.0)[city.cell_worker]
         sweep = np.array([gw.sweep_hours.of(k) for k in DISTRICT_KINDS])[city.cell_kind]
-        patrol_street = patrol_h[city.cell_street]
         with np.errstate(divide="ignore"):
-            cycle = np.where(patrol_street > 0, gw.cells_per_worker * sweep / patrol_street * DAY_MIN, np.inf)
+            cycle = np.where(patrol_h > 0, gw.cells_per_worker * sweep / patrol_h * DAY_MIN, np.inf)
         vulnerable = np.array([c.vulnerable for c in sc.cohorts.values()])
         vul_households = city.cohort_count[:, vulnerable].sum(axis=1) / sc.city.household_size
         visit_h = vul_households * gw.cells_per_worker * gw.visit_minutes / 60.0
         with np.errstate(divide="ignore", invalid="ignore"):
-            pro = np.where(proactive_h > 0, visit_h / proactive_h * DAY_MIN, np.inf)
+            pro = np.where(proactive_h > 0, visit_h / proactive_h * DAY_MIN, np.inf) * np.ones(city.n_cells)
         return cycle, pro
 
     # ------------------------------------------------------------------- step

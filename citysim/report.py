@@ -3,8 +3,7 @@
 :func:`write_outputs` fills a run's folder with its tables (Parquet),
 ``metrics.json``, ``run.toml`` (the fully resolved inputs: ``citysim run
 OUT/run.toml`` repeats the run) and four figures; :func:`summary_lines` is the
-table ``citysim run`` prints. Figures are drawn on matplotlib's Agg canvas
-without pyplot, so this module works without a display.
+table ``citysim run`` prints. The figures are in :mod:`citysim.figures`.
 """
 
 from __future__ import annotations
@@ -15,75 +14,22 @@ import re
 from collections.abc import Mapping
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
 
 from citysim.events import COLUMNS
+from citysim.figures import FIGURES, write_figures
+from citysim.formatting import _by_kind, _dur, _fmt, _pct
 from citysim.metrics.response import COMPONENTS
-from citysim.scenario import DISTRICT_KINDS
 from citysim.simulation import Result, run_record
 
-__all__ = [
-    "FIGURES",
-    "TABLES",
-    "figure_coverage",
-    "figure_decomposition",
-    "figure_inclusion",
-    "figure_resolution_time",
-    "summary_lines",
-    "to_toml",
-    "write_figures",
-    "write_outputs",
-]
+__all__ = ["FIGURES", "TABLES", "summary_lines", "to_toml", "write_outputs"]
 
 TABLES = tuple(COLUMNS)
 """Tables written as ``<name>.parquet``."""
 
-FIGURES = ("resolution_time.png", "decomposition.png", "coverage.png", "inclusion.png")
-"""Figures written into ``figures/``."""
-
 # ------------------------------------------------------------------ formatting
-
-
-def _num(x: float | None) -> float:
-    return np.nan if x is None else float(x)
-
-
-def _dur(minutes: float | None) -> str:
-    """A duration in readable units: minutes under 1.5 h, hours under 2 days, else days."""
-    m = _num(minutes)
-    if math.isnan(m):
-        return "-"
-    if m < 10:
-        return f"{m:.1f} min"
-    if m < 90:
-        return f"{m:.0f} min"
-    if m < 2880:
-        return f"{m / 60:.1f} h"
-    return f"{m / 1440:.1f} d"
-
-
-def _pct(share: float | None) -> str:
-    s = _num(share)
-    return "-" if math.isnan(s) else f"{100 * s:.1f}%"
-
-
-def _fmt(x: object) -> str:
-    if x is None:
-        return "-"
-    if isinstance(x, float):
-        return f"{x:.3g}"
-    return str(x)
-
-
-def _by_kind(groups: Mapping) -> dict:
-    """Groups keyed by district kind in the order core, urban ... mountain."""
-    order = {k: i for i, k in enumerate(DISTRICT_KINDS)}
-    return dict(sorted(groups.items(), key=lambda kv: order.get(kv[0], len(order))))
 
 
 def _table(rows: list[list[str]], numeric: bool = True, indent: int = 2) -> list[str]:
@@ -322,160 +268,6 @@ def to_toml(data: Mapping) -> str:
     lines: list[str] = []
     _toml_table(data, [], lines)
     return "\n".join(lines).lstrip("\n") + "\n"
-
-
-# ------------------------------------------------------------------ figures
-
-_MIN_PER_H = 60.0
-
-
-def _canvas(fig: Figure) -> Figure:
-    FigureCanvasAgg(fig)
-    return fig
-
-
-def figure_resolution_time(incidents: pd.DataFrame, max_lines: int = 8) -> Figure:
-    """ECDF of resolution time (occurrence to closure, hours, log scale) per incident type.
-
-    The most frequent ``max_lines - 1`` types get a line each, the rest one line ``other types``.
-    """
-    fig = _canvas(Figure(figsize=(8, 5), layout="constrained"))
-    ax = fig.add_subplot()
-    took = (incidents["resolved_at"] - incidents["occurred_at"]).to_numpy(dtype=float, na_value=np.nan) / _MIN_PER_H
-    ok = took > 0
-    types = pd.Series(incidents["type"].to_numpy(dtype=object)[ok])
-    took = took[ok]
-    top = list(types.value_counts().index[: max_lines - 1])
-    groups = [(t, (types == t).to_numpy()) for t in top]
-    rest = ~types.isin(top).to_numpy()
-    if rest.any():
-        groups.append(("other types", rest))
-    for name, mask in groups:
-        x = np.sort(took[mask])
-        ax.step(x, np.arange(1, len(x) + 1) / len(x), where="post", label=f"{name} (n={len(x):,})")
-    if not groups:
-        ax.text(0.5, 0.5, "no incident resolved", ha="center", va="center", transform=ax.transAxes)
-    else:
-        ax.set_xscale("log")
-        ax.legend(fontsize="small", loc="lower right")
-    ax.set_xlabel("time from occurrence to resolution (hours, log scale)")
-    ax.set_ylabel("share of resolved incidents")
-    ax.set_ylim(0, 1.02)
-    ax.grid(True, which="both", alpha=0.3)
-    ax.set_title("How long until a problem is resolved")
-    return fig
-
-
-def figure_decomposition(metrics: Mapping) -> Figure:
-    """Stacked bars of where resolution time goes, per incident type: hours and shares."""
-    by_type = metrics["decomposition"]["by_type"]
-    frame = pd.DataFrame(
-        {f"{t} (n={v['n']:,})": {c: _num(v[c]) for c in COMPONENTS} for t, v in by_type.items()}
-    ).T.fillna(0.0)
-    frame = frame.reindex(columns=list(COMPONENTS)) / _MIN_PER_H
-    frame = frame.loc[frame.sum(axis=1).sort_values().index]
-    fig = _canvas(Figure(figsize=(13, 0.45 * max(len(frame), 4) + 1.8), layout="constrained"))
-    hours, shares = fig.subplots(1, 2, sharey=True)
-    total = frame.sum(axis=1).replace(0, np.nan)
-    y = np.arange(len(frame))
-    left_h, left_s = np.zeros(len(frame)), np.zeros(len(frame))
-    colours = [f"C{i}" for i in range(len(COMPONENTS))]
-    for comp, colour in zip(COMPONENTS, colours, strict=True):
-        h = frame[comp].to_numpy()
-        s = np.nan_to_num(h / total.to_numpy())
-        hours.barh(y, h, left=left_h, color=colour, label=comp.replace("_", " "))
-        shares.barh(y, s, left=left_s, color=colour)
-        left_h, left_s = left_h + h, left_s + s
-    hours.set_yticks(y, list(frame.index))
-    hours.set_xlabel("mean hours per resolved, dispatched incident")
-    hours.set_title("Where the time goes (hours)")
-    shares.set_xlabel("share of the parts' sum")
-    shares.set_xlim(0, 1)
-    shares.set_title("Where the time goes (shares)")
-    if len(frame):
-        fig.legend(*hours.get_legend_handles_labels(), loc="outside lower center", ncols=len(COMPONENTS))
-    else:
-        hours.text(0.5, 0.5, "no resolved, dispatched incident", ha="center", transform=hours.transAxes)
-    return fig
-
-
-def _bars(ax, labels: list[str], values: list[float], title: str, xlabel: str) -> None:
-    values = [_num(v) for v in values]
-    y = np.arange(len(labels))
-    ax.barh(y, np.nan_to_num(values), color="C0")
-    ax.set_yticks(y, labels)
-    ax.invert_yaxis()
-    ax.set_xlim(0, 1.12)
-    for yi, v in zip(y, values, strict=True):
-        ax.text(np.nan_to_num(v) + 0.01, yi, _pct(v), va="center", fontsize="small")
-    ax.set_xlabel(xlabel)
-    ax.set_title(title)
-    ax.grid(True, axis="x", alpha=0.3)
-
-
-def figure_coverage(metrics: Mapping) -> Figure:
-    """Bars of the shares detected, warned early, averted and reached by sensors or patrols."""
-    cov = metrics["coverage"]
-    hz, reach = cov["hazards"]["overall"], cov["population"]["overall"]
-    fig = _canvas(Figure(figsize=(8, 3.8), layout="constrained"))
-    _bars(
-        fig.add_subplot(),
-        [
-            "incidents detected",
-            f"hazards detected before harm (n={_fmt(hz['hazards'])})",
-            "hazards averted (no harm)",
-            "residents with a sensor in their cell",
-            "residents patrolled daily",
-        ],
-        [
-            cov["detected"]["overall"],
-            hz["early_warning"],
-            hz["averted"],
-            reach["sensor"],
-            reach["daily_patrol"],
-        ],
-        "Coverage: what the city learns of, and in time",
-        "share (0-1)",
-    )
-    return fig
-
-
-def figure_inclusion(metrics: Mapping) -> Figure:
-    """Share of needs met per cohort (left) and per district kind (right)."""
-    inc = metrics["inclusion"]
-    fig = _canvas(Figure(figsize=(12, 4.5), layout="constrained"))
-    left, right = fig.subplots(1, 2)
-    for ax, key, what in (
-        (left, "by_cohort", "cohort"),
-        (right, "by_district_kind", "district kind"),
-    ):
-        groups = _by_kind(inc[key]) if key == "by_district_kind" else inc[key]
-        labels = [f"{g} (n={v['incidents']:,})" for g, v in groups.items()]
-        _bars(
-            ax,
-            labels,
-            [v["share_met"] for v in groups.values()],
-            f"Needs met by {what}",
-            "share of needs met (0-1)",
-        )
-    return fig
-
-
-def write_figures(result: Result, directory: Path) -> list[Path]:
-    """Draw the run's four figures (:data:`FIGURES`) as PNG files into ``directory``."""
-    directory.mkdir(parents=True, exist_ok=True)
-    m = result.metrics
-    figures = (
-        figure_resolution_time(result.incidents),
-        figure_decomposition(m),
-        figure_coverage(m),
-        figure_inclusion(m),
-    )
-    paths = []
-    for name, fig in zip(FIGURES, figures, strict=True):
-        fig.savefig(directory / name, dpi=110)
-        paths.append(directory / name)
-    return paths
 
 
 # ------------------------------------------------------------------ outputs

@@ -4,7 +4,7 @@ Every place where work waits for a person is a unit of the engine's
 :class:`~citysim.engine.Network`: the city centre's hotline operators,
 dispatchers and call-back staff; each department's own hotline, and its desk
 and field teams in every district; each district and street centre; and the
-grid workers of each street (who take tasks from a shared street list). A
+grid workers (each taking the tasks of the cells they are responsible for). A
 unit has a number of servers on duty by day and by night; :class:`Units`
 numbers them and knows, for any minute, how many are on duty.
 """
@@ -64,7 +64,7 @@ class Units:
     team: np.ndarray  # [department, district]
     district_centre: np.ndarray  # [district]
     street_centre: np.ndarray  # [street]
-    grid: np.ndarray  # [street]
+    grid: np.ndarray  # [grid worker]
 
     def __len__(self) -> int:
         return len(self.kind)
@@ -86,8 +86,10 @@ class Units:
         return names[self.kind[unit]]
 
     def names(self, city: City) -> list[str]:
-        """Readable unit names, e.g. ``desk:gas@Yuzhong``, ``street_centre:Yuzhong/3``."""
+        """Readable unit names, e.g. ``desk:gas@Yuzhong``, ``street_centre:Yuzhong/3``, ``grid:Yuzhong/3#12``."""
         out = []
+        first_street = {d: int(np.flatnonzero(city.street_district == d)[0]) for d in range(city.n_districts)}
+        worker_no: dict[int, int] = {}
         for k, dep, dis, st in zip(
             self.kind.tolist(), self.department.tolist(), self.district.tolist(), self.street.tolist(), strict=True
         ):
@@ -96,8 +98,10 @@ class Units:
             if dep >= 0:
                 name += f":{city.department_names[dep]}"
             if st >= 0:
-                first_street = int(np.flatnonzero(city.street_district == dis)[0])
-                name += f"{':' if dep < 0 else '@'}{city.district_names[dis]}/{st - first_street + 1}"
+                name += f"{':' if dep < 0 else '@'}{city.district_names[dis]}/{st - first_street[dis] + 1}"
+                if kind == "grid":
+                    worker_no[st] = worker_no.get(st, 0) + 1
+                    name += f"#{worker_no[st]}"
             elif dis >= 0:
                 name += f"{':' if dep < 0 else '@'}{city.district_names[dis]}"
             out.append(name)
@@ -159,7 +163,7 @@ def build_units(scenario: Scenario, city: City) -> Units:
         district_centre[d] = add("district_centre", -1, d, -1, staff, staff)
     sc = c.street
     street_centre = np.zeros(city.n_streets, dtype=np.int64)
-    grid = np.zeros(city.n_streets, dtype=np.int64)
+    grid = np.zeros(len(city.worker_street), dtype=np.int64)
     gw_window = (day_on, min(day_on + scenario.grid_workers.shift_hours * 60.0, 1440.0))
     for s in range(city.n_streets):
         d = int(city.street_district[s])
@@ -167,7 +171,8 @@ def build_units(scenario: Scenario, city: City) -> Units:
         street_window = (day_on, day_off) if sc.hours == "day" else full
         night_staff = round(staff * sc.night_staff_share) if sc.hours == "day" else staff
         street_centre[s] = add("street_centre", -1, d, s, staff, night_staff, street_window)
-        grid[s] = add("grid", -1, d, s, int(city.street_workers[s]), 0, gw_window)
+    for w, s in enumerate(city.worker_street.tolist()):
+        grid[w] = add("grid", -1, int(city.street_district[s]), s, 1, 0, gw_window)
 
     a = np.array(rows, dtype=float)
     return Units(

@@ -206,3 +206,18 @@ def test_every_lever_is_exercised_by_a_test_here():
     assert untested == [], untested
     assert set(presets()) == {"fragmented", "integrated", "tech_only", "institution_only"}
     assert np.all([isinstance(getattr(presets()["integrated"], lv), bool | float | str) for lv in LEVERS])
+
+
+def test_each_grid_worker_is_a_unit_of_their_own(run, small):
+    from citysim.city import build_city
+    from citysim.rng import Streams
+
+    units = run("integrated").units
+    grid = units[units.kind == "grid"]
+    city = build_city(run("integrated").scenario, Streams(11))
+    assert len(grid) == len(city.worker_street)
+    assert (grid.servers_day == 1).all() and (grid.servers_night == 0).all()
+    assert grid.unit.is_unique
+    # the split of each worker's shift adds up to the shift
+    shift = grid.paperwork_min + grid.proactive_min + grid.patrol_min + grid.busy_min
+    assert np.allclose(shift[grid.patrol_min > 0], 8 * 60 * DAYS)

@@ -117,7 +117,7 @@ def test_write_outputs_keeps_tables_already_streamed(run, tmp_path):
 def test_report_draws_without_a_display(tmp_path):
     code = (
         "import sys, citysim\n"
-        "from citysim.report import write_figures\n"
+        "from citysim.figures import write_figures\n"
         "r = citysim.simulate('scenarios/small.toml', days=1)\n"
         f"write_figures(r, __import__('pathlib').Path({str(tmp_path)!r}))\n"
         "assert 'matplotlib.pyplot' not in sys.modules\n"

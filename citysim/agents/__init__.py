@@ -34,6 +34,7 @@ def build_agents(model) -> None:
         len(city.worker_street),
         street=city.worker_street.tolist(),
         cells=[cells_of.get(w, []) for w in range(len(city.worker_street))],
+        unit=units.grid.tolist(),
     )
     for c, name in enumerate(city.cohort_names):
         for d in range(city.n_districts):

@@ -8,9 +8,9 @@ import mesa
 class GridWorker(mesa.Agent):
     """One grid worker: patrols their cells, takes reports in person, handles tasks.
 
-    Tasks from the street centre go to the street's grid workers as a team
-    (the street's ``grid`` unit); patrol time is what paperwork, tasks and
-    proactive visits leave of the shift.
+    Tasks in their cells come to them (their own ``grid`` unit, a queue of
+    one); patrol time is what paperwork, yesterday's tasks and proactive
+    visits leave of the shift.
 
     Args:
         model: the city model.
@@ -18,12 +18,13 @@ class GridWorker(mesa.Agent):
         cells: indices of the cells this worker is responsible for.
     """
 
-    def __init__(self, model, street: int, cells: list[int]) -> None:
+    def __init__(self, model, street: int, cells: list[int], unit: int) -> None:
         super().__init__(model)
         self.street = int(street)
         self.cells = list(cells)
+        self.unit = int(unit)
 
     @property
-    def unit(self) -> int:
-        """The engine unit of this worker's street team."""
-        return int(self.model.units.grid[self.street])
+    def backlog(self) -> int:
+        """Tasks waiting for this worker now."""
+        return self.model.network.queue_length(self.unit)

@@ -6,7 +6,7 @@
   together, so the wait is the longest of them.
 * **Dispatch level.** Who goes out: a department team of the district, or,
   where ``field_force = "grid_tasked"`` and the type is ``grid_capable``, the
-  street's grid workers. Who issues the order: under ``"lowest_capable"`` the
+  grid worker responsible for the cell. Who issues the order: under ``"lowest_capable"`` the
   centre at the level of whoever goes out (street or district centre), one
   step; a fused sensor's automatic work order needs none. Under
   ``"escalation"`` the order passes down the chain, one queue per level: the
@@ -69,7 +69,7 @@ def _field(m, b: PlanBuilder, attempt: int, active: np.ndarray, j: int, grid: np
     handling = m.handling(j, u[:, 2])
     travel = np.where(grid, grid_travel, setup + team_travel)
     dur = travel + np.where(grid, handling * m.scenario.grid_workers.handling_factor, handling)
-    unit = np.where(grid, units.grid[m.street], units.team[dep, m.district])
+    unit = np.where(grid, units.grid[city.cell_worker[m.cell]], units.team[dep, m.district])
     b.add("field", attempt, active, unit, dur, travel=travel, group=group)
 
 
