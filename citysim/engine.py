@@ -178,6 +178,8 @@ class Network:
         self.free = list(self.servers)
         self.queues: list[deque] = [deque() for _ in self.servers]
         self.events = 0
+        self.overtime = [0.0] * len(self.servers)  # server-minutes worked past going off duty
+        self._off_since = [0.0] * len(self.servers)
 
     # ------------------------------------------------------------------ setup
     def add(self, batch: Batch) -> None:
@@ -196,12 +198,15 @@ class Network:
     def set_servers(self, unit: int, servers: int) -> None:
         """Change how many servers a unit has on duty (shift change, absence).
 
-        Servers leaving finish the job they are serving first.
+        Servers leaving finish the job they are serving first; the time they
+        work past the change is counted in :attr:`overtime`.
         """
         servers = max(int(servers), 0)
         delta = servers - self.servers[unit]
         self.servers[unit] = servers
         self.free[unit] += delta
+        if delta < 0:
+            self._off_since[unit] = self.env.now
         queue = self.queues[unit]
         now = self.env.now
         while self.free[unit] > 0 and queue:
@@ -273,8 +278,9 @@ class Network:
         b.ended[s] = now
         u = b.unit[s]
         if u >= 0:
-            if self.free[u] < 0:  # this server goes off duty
+            if self.free[u] < 0:  # this server goes off duty, having finished its job
                 self.free[u] += 1
+                self.overtime[u] += now - self._off_since[u]
             else:
                 queue = self.queues[u]
                 if queue:

@@ -103,7 +103,7 @@ COLUMNS: dict[str, dict[str, tuple[pa.DataType, str, str]]] = {
         "street": (pa.int32(), "", "street index (street units)"),
         "servers_day": (pa.int32(), "persons", "staff (or teams) on duty by day"),
         "servers_night": (pa.int32(), "persons", "staff on duty by night"),
-        "on_duty_min": (pa.float64(), "server-min", "staff time on duty over the run"),
+        "on_duty_min": (pa.float64(), "server-min", "staff time on duty, with time finishing a job after a shift"),
         **{
             f"busy_{r}_min": (pa.float64(), "server-min", f"time spent on {r} steps")
             for r in ("intake", "verify", "transfer", "dispatch", "field", "callback")

@@ -326,6 +326,7 @@ class CityModel(mesa.Model):
         self._finished = True
         self._flush(final=True)
         self.on_duty += self._servers * (self.horizon - self._servers_since)
+        self.on_duty += np.array(self.network.overtime)  # staff finishing a job after their shift
         self._servers_since = self.horizon
         self.sink.write("units", self.units_table())
         self.sink.write("cells", self.cells_table())

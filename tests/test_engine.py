@@ -154,3 +154,13 @@ def test_bad_batches_are_refused():
         Batch(
             first=np.array([0, 0]), release=np.zeros(2), unit=np.zeros(1, int), dur=np.ones(1), nxt=np.array([NO_STEP])
         )
+
+
+def test_time_worked_past_going_off_duty_is_counted(env):
+    net = Network(env, [1])
+    b = one_step_jobs([0], [10])
+    net.add(b)
+    env.run(until=4)
+    net.set_servers(0, 0)  # shift ends at minute 4; the job ends at minute 10
+    env.run()
+    assert net.overtime == [6.0]
