@@ -129,8 +129,8 @@ def build_city(scenario: Scenario, streams: Streams) -> City:
         dept = scenario.departments[name]
         station_area = np.array([dept.station_area_km2.of(k) for k in DISTRICT_KINDS])[cell_kind]
         speed = np.array([dept.speed_kmh.of(k) for k in DISTRICT_KINDS])
-        # a district smaller than one station's area is served by one station
-        radius = np.sqrt(np.minimum(district_area[cell_district], np.maximum(station_area, 1e-9)) / np.pi)
+        # a district smaller than one station's area is served by one station; area 0: teams on the spot
+        radius = np.sqrt(np.minimum(district_area[cell_district], station_area) / np.pi)
         dist_km = radius * np.sqrt(rng.random(n_cells)) * DETOUR_FACTOR
         team_travel[j] = dist_km / np.maximum(speed[cell_kind], 1e-9) * 60.0
 

@@ -37,6 +37,12 @@ def shipped_scenarios() -> dict[str, Path]:
     return dict(sorted(found.items()))
 
 
+def shipped_validation_dir() -> Path:
+    """Folder of the validation scenarios (shipped in the package, or ./scenarios/validation)."""
+    packaged = Path(str(resources.files("citysim") / "scenarios" / "validation"))
+    return packaged if packaged.is_dir() else Path("scenarios") / "validation"
+
+
 def resolve_scenario_path(text: str) -> Path:
     """A scenario file path, or the name of a shipped scenario."""
     path = Path(text)
@@ -209,3 +215,36 @@ def scenarios() -> None:
             click.echo(f"{name:<12} {pop:>12,} residents  {sc.description}")
         except CitysimError as exc:
             click.echo(f"{name:<12} invalid: {exc}")
+
+
+@main.command()
+@click.option("--quick", is_flag=True, help="The lighter cases, looser widths (under 3 minutes).")
+@click.option(
+    "--out", type=click.Path(file_okay=False), default="out/validation", show_default=True, help="Output folder."
+)
+@click.option("--workers", type=int, default=None, help="Processes for replications [default: all CPUs].")
+def validate(quick, out, workers) -> None:
+    """Check citysim against queueing theory (M/M/c, M/D/1, M/G/1, Jackson, fork-join).
+
+    Exit status 1 if any check fails.
+    """
+    from tqdm import tqdm
+
+    from citysim.validate import run_validation, table_lines, write_report
+
+    bar = tqdm(total=None, unit="replication", desc="validate", file=sys.stderr)
+
+    def progress(done: int, total: int) -> None:
+        bar.total = total
+        bar.update(done - bar.n)
+
+    started = time.perf_counter()
+    report = run_validation("quick" if quick else "full", workers=workers, progress=progress)
+    bar.close()
+    report["wall_s"] = round(time.perf_counter() - started, 1)
+    for line in table_lines(report):
+        click.echo(line)
+    paths = write_report(report, Path(out))
+    click.echo(f"took {report['wall_s']:.0f} s; wrote {', '.join(str(p) for p in paths)}")
+    if not report["passed"]:
+        sys.exit(1)

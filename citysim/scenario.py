@@ -218,6 +218,21 @@ class Department(_Model):
     )
     review_time: Distribution = Field(default=Exponential(mean=15.0), description="reviewing a misrouted case, minutes")
     dispatch_time: Distribution = Field(default=Exponential(mean=10.0), description="issuing a work order, minutes")
+    handling: Distribution | None = Field(
+        default=None, description="on-site handling of a visit when the incident type gives none for this department"
+    )
+    handoff_to: dict[str, Share] = Field(
+        default_factory=dict,
+        description="after a visit, chance the case is handed on to each other department (Markov routing; "
+        "the rest of the chance: no hand-off)",
+    )
+
+    @model_validator(mode="after")
+    def _handoffs(self) -> Department:
+        total = sum(self.handoff_to.values())
+        if total > 1 + 1e-9:
+            raise _FieldError("handoff_to", f"hand-off chances must sum to at most 1, they sum to {total:.4f}")
+        return self
 
 
 class CityCentre(_Model):
@@ -308,11 +323,6 @@ class IncidentType(_Model):
     def _consistent(self) -> IncidentType:
         if self.hazard and self.time_to_harm is None:
             raise _FieldError("time_to_harm", "a hazard needs time_to_harm")
-        missing = [d for d in self.departments if d not in self.handling]
-        if missing:
-            raise _FieldError(
-                "handling", f"handling time missing for department(s) {', '.join(missing)} named in departments"
-            )
         return self
 
 
@@ -348,6 +358,9 @@ class Behaviour(_Model):
     transfer_delay: Distribution = Field(default=Exponential(mean=60.0), description="moving a misrouted case, minutes")
     max_transfers: int = Field(default=3, ge=0, le=6, description="misroutes before the city centre routes it by hand")
     max_attempts: int = Field(default=3, ge=1, le=5, description="attempts per incident (1 + reopenings)")
+    max_handoffs: int = Field(
+        default=5, ge=0, le=60, description="hand-offs (handoff_to) after which a case is closed without more"
+    )
     travel_jitter_cv: float = Field(
         default=0.3, ge=0, le=3, description="spread of one trip around the cell's typical travel time"
     )
@@ -462,11 +475,19 @@ def _check_references(s: Scenario) -> None:
             need(f"city.districts[{i}].cohort_shares", list(d.cohort_shares), s.cohorts, "cohort")
     for name, sensor in s.sensors.items():
         need(f"sensors.{name}.owner", [sensor.owner], s.departments, "department")
+    for name, dep in s.departments.items():
+        need(f"departments.{name}.handoff_to", list(dep.handoff_to), s.departments, "department")
     for name, t in s.incident_types.items():
         where = f"incident_types.{name}"
         need(f"{where}.departments", t.departments, s.departments, "department")
         need(f"{where}.data_from", t.data_from, s.departments, "department")
         need(f"{where}.handling", list(t.handling), s.departments, "department")
+        missing = [d for d in t.departments if d not in t.handling and s.departments[d].handling is None]
+        if missing:
+            raise _FieldError(
+                f"{where}.handling",
+                f"no handling time for {', '.join(missing)}: give one here or in departments.{missing[0]}.handling",
+            )
         need(f"{where}.sensors", t.sensors, s.sensors, "sensor type")
         need(f"{where}.rate_by_cohort", list(t.rate_by_cohort), s.cohorts, "cohort")
         if t.consult_department is not None:
@@ -489,10 +510,14 @@ def _check_references(s: Scenario) -> None:
 
 
 def _merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
-    """Tables merge key by key; anything else in ``top`` replaces ``base``."""
+    """Tables merge key by key; anything else in ``top`` replaces ``base``.
+
+    A distribution (a table with ``dist``) replaces the one it overrides whole,
+    so ``{ dist = "deterministic", value = 5 }`` can override an exponential.
+    """
     out = dict(base)
     for key, value in top.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
+        if isinstance(value, dict) and isinstance(out.get(key), dict) and "dist" not in value:
             out[key] = _merge(out[key], value)
         else:
             out[key] = value

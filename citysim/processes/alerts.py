@@ -39,7 +39,7 @@ class FalseAlarms:
 class FalseAlarmCompiler(DayCompiler):
     """Samples and compiles false alarms (the alarm's owner department is its 'department')."""
 
-    def handling(self, j: int, u: np.ndarray) -> np.ndarray:
+    def handling(self, dep: np.ndarray, u: np.ndarray) -> np.ndarray:
         return self.scenario.behaviour.false_alarm_verify_time.ppf(u)
 
     def sample(self, day: int, outage_working) -> FalseAlarms:
@@ -83,6 +83,7 @@ class FalseAlarmCompiler(DayCompiler):
         self.dep = np.full((n, 3), -1, dtype=np.int64)
         self.dep[:, 0] = owner
         self.grid_capable = np.ones(n, dtype=bool)
+        self.handoff_cum = None  # nothing to hand on: there was nothing there
         self.dice = Dice(self.streams, "false_alarm", day, n)
         u = self.dice.u("alarm", 3)
         fused = self.regime.sensor_fusion == "fused"

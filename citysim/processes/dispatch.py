@@ -19,6 +19,10 @@
   department's desk issuing its own order.
 * **Field.** A visit holds the team or grid worker for setup, travel (the
   cell's typical travel time, jittered) and handling.
+* **Hand-offs.** After a visit, department X hands the case on to department Y
+  with chance ``departments.X.handoff_to.Y`` (Markov routing, cycles allowed,
+  at most ``max_handoffs`` times), through Y's desk at the next meeting, or at
+  once under joint coordination.
 * **Closure.** A department closes a case prematurely with its
   ``premature_closure`` chance. Under ``closure_supervision = "callback"``
   the centre calls every resident back after a delay and catches a premature
@@ -57,24 +61,35 @@ def add_data_wait(m, b: PlanBuilder, attempt: int, active: np.ndarray) -> None:
     b.add("data_wait", attempt, active & (wait > 0), DELAY, wait)
 
 
-def _field(m, b: PlanBuilder, attempt: int, active: np.ndarray, j: int, grid: np.ndarray, group: int) -> None:
-    """One department's visit (or the grid worker's, where ``grid``)."""
+def _field(
+    m, b: PlanBuilder, attempt: int, active: np.ndarray, dep: np.ndarray, grid: np.ndarray, group: int, dice: str
+) -> None:
+    """A visit by department ``dep``'s team (or the cell's grid worker, where ``grid``)."""
     units, city = m.units, m.city
-    dep = np.maximum(m.dep[:, j], 0)
-    u = m.dice.u(f"field{j}", m.attempts, 3)[:, attempt]
+    dep = np.maximum(dep, 0)
+    u = m.dice.u(dice, m.attempts, 3)[:, attempt]
     jitter = m.jitter(u[:, 0])
     team_travel = city.team_travel_min[dep, m.cell] * jitter
     grid_travel = city.grid_travel_min[m.cell] * jitter
     setup = m.dept_value("setup", dep, u[:, 1])
-    handling = m.handling(j, u[:, 2])
+    handling = m.handling(dep, u[:, 2])
     travel = np.where(grid, grid_travel, setup + team_travel)
     dur = travel + np.where(grid, handling * m.scenario.grid_workers.handling_factor, handling)
     unit = np.where(grid, units.grid[city.cell_worker[m.cell]], units.team[dep, m.district])
     b.add("field", attempt, active, unit, dur, travel=travel, group=group)
 
 
+def _handoff(m, b: PlanBuilder, attempt: int, more: np.ndarray, dep: np.ndarray, u_dispatch: np.ndarray) -> None:
+    """Hand a case to department ``dep``: at the next meeting through its desk, or at once when joint."""
+    reg = m.regime
+    if reg.coordination == "joint":
+        return
+    b.add("handoff_wait", attempt, more, DELAY, 0.0, align=reg.coordination_meeting_interval_h * 60.0)
+    b.add("dispatch", attempt, more, m.units.desk[dep, m.district], m.dept_value("dispatch_time", dep, u_dispatch))
+
+
 def add_dispatch_and_field(m, b: PlanBuilder, attempt: int, active: np.ndarray, entry: np.ndarray) -> np.ndarray:
-    """Dispatch chain, coordination and field visits of one attempt.
+    """Dispatch chain, coordination, field visits and hand-offs of one attempt.
 
     Returns:
         Whether grid workers (not a team) went out first.
@@ -101,20 +116,41 @@ def add_dispatch_and_field(m, b: PlanBuilder, attempt: int, active: np.ndarray, 
 
     joint = reg.coordination == "joint"
     group = b.new_group() if joint else 0
-    _field(m, b, attempt, active, 0, grid, group)
-    interval = reg.coordination_meeting_interval_h * 60.0
+    _field(m, b, attempt, active, m.dep[:, 0], grid, group, "field0")
+    last = dep0.copy()
+    no_grid = np.zeros(m.n, dtype=bool)
     for j in (1, 2):
         more = active & (m.dep[:, j] >= 0)
         if not more.any():
             continue
-        if not joint:
-            dep = np.maximum(m.dep[:, j], 0)
-            b.add("handoff_wait", attempt, more, DELAY, 0.0, align=interval)
-            b.add(
-                "dispatch", attempt, more, units.desk[dep, m.district], m.dept_value("dispatch_time", dep, u[:, 2 + j])
-            )
-        _field(m, b, attempt, more, j, np.zeros(m.n, dtype=bool), group)
+        dep = np.maximum(m.dep[:, j], 0)
+        _handoff(m, b, attempt, more, dep, u[:, 2 + j])
+        _field(m, b, attempt, more, dep, no_grid, group, f"field{j}")
+        last = np.where(more, dep, last)
+    _add_handoff_chain(m, b, attempt, active, last)
     return grid
+
+
+def _add_handoff_chain(m, b: PlanBuilder, attempt: int, active: np.ndarray, last: np.ndarray) -> None:
+    """Markov hand-offs (``departments.X.handoff_to``) after the planned visits, up to ``max_handoffs``."""
+    cum = m.handoff_cum  # [department, department]: cumulative chance of handing to each
+    if cum is None:
+        return
+    hops = m.scenario.behaviour.max_handoffs
+    u = m.dice.u("handoff", m.attempts, max(hops, 1))[:, attempt]
+    u_disp = m.dice.u("handoff_dispatch", m.attempts, max(hops, 1))[:, attempt]
+    n_dep = cum.shape[1]
+    cur, going = last, active.copy()
+    no_grid = np.zeros(m.n, dtype=bool)
+    for h in range(hops):
+        nxt = (u[:, h, None] >= cum[cur]).sum(axis=1)  # n_dep: no hand-off
+        going = going & (nxt < n_dep)
+        if not going.any():
+            return
+        dep = np.minimum(nxt, n_dep - 1)
+        _handoff(m, b, attempt, going, dep, u_disp[:, h])
+        _field(m, b, attempt, going, dep, no_grid, 0, f"handoff{h}")
+        cur = np.where(going, dep, cur)
 
 
 def add_closure(

@@ -84,6 +84,14 @@ class DayCompiler:
         self._depts = depts
         owners = [deps.index(s.owner) for s in scenario.sensors.values()]
         self.sensor_owner_of_type = np.array(owners + [0], dtype=np.int64)  # index -1 -> 0 (unused)
+        self._handling = {}
+        for i, t in enumerate(types):
+            for j, d in enumerate(deps):
+                dist = t.handling.get(d) or scenario.departments[d].handling
+                if dist is not None:
+                    self._handling[(i, j)] = dist
+        handoff = np.array([[dep.handoff_to.get(d, 0.0) for d in deps] for dep in depts])
+        self.handoff_cum = np.cumsum(handoff, axis=1) if handoff.any() else None
         self._jitter = (
             Lognormal(mean=1.0, cv=scenario.behaviour.travel_jitter_cv)
             if scenario.behaviour.travel_jitter_cv > 0
@@ -111,14 +119,13 @@ class DayCompiler:
                     out[sel] = t.intake_time.ppf(u[sel])
         return out
 
-    def handling(self, j: int, u: np.ndarray) -> np.ndarray:
-        """On-site handling time of the j-th department each row needs."""
+    def handling(self, dep: np.ndarray, u: np.ndarray) -> np.ndarray:
+        """On-site handling time of a visit by department ``dep`` (per row): the type's, else the department's."""
         out = np.zeros(len(u))
-        for i, t in enumerate(self.type_list):
-            if j < len(t.departments):
-                sel = self.type == i
-                if sel.any():
-                    out[sel] = t.handling[t.departments[j]].ppf(u[sel])
+        for (i, j), dist in self._handling.items():
+            sel = (self.type == i) & (dep == j)
+            if sel.any():
+                out[sel] = dist.ppf(u[sel])
         return out
 
     def jitter(self, u: np.ndarray) -> np.ndarray:

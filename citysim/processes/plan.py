@@ -107,7 +107,7 @@ class PlanBuilder:
             group: a :meth:`new_group` id to join consecutive slots into a parallel group.
         """
         n = self.n
-        active = np.asarray(active, dtype=bool)
+        active = np.array(active, dtype=bool)  # a copy: callers may update their mask afterwards
         unit_a = np.broadcast_to(np.asarray(unit, dtype=np.int64), (n,))
         dur_a = np.broadcast_to(np.asarray(dur, dtype=np.float64), (n,))
         if travel is not None:

@@ -1,0 +1,520 @@
+"""``citysim validate``: the simulator against queueing theory.
+
+Each case is an ordinary scenario file in ``scenarios/validation/`` in which
+every mechanism but queueing is switched off with scenario options (see
+``scenarios/validation/common.toml``). The theory is computed from the file
+itself: each department's teams are a node with ``c`` servers (its staff) and
+the department's service distribution, fed by Poisson arrivals (the incident
+types' rates) and Markov hand-offs (``handoff_to``); a type needing two
+departments is a fork (joint dispatch) or a chain (sequential hand-off).
+
+**Run length and confidence intervals.** Every case runs ``R`` independent
+replications with fixed, published seeds (``SEEDS``). In each, the first
+``WARMUP_DAYS`` are discarded (the queue starts empty; a day is over a
+thousand times the relaxation time of the busiest case), and waits are
+measured for arrivals up to ``COOLDOWN_DAYS`` before the end, so that no
+wait is cut short by the horizon (a wait still open then is an error, not a
+censored value). A replication's mean is one observation; the R means give a
+Student-t confidence interval. With ``K`` checks in a run, each interval is at
+level ``1 - 0.01/K`` (Bonferroni), so a correct engine passes a whole run with
+probability at least 99%.
+
+**Pass** means: the theory lies inside the corrected interval, the interval's
+half-width is below the stated maximum (``MAX_HALF_WIDTH``, relative to the
+theory, so a check cannot pass by being vague), and the relative error is
+under 3% (5% with ``--quick``). A distribution check (the M/M/c waiting time)
+passes when a chi-square goodness-of-fit test on well-spaced waits pooled over
+the replications does not reject at the corrected level: this is what catches
+a queue served in the wrong order, whose mean wait can be right.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import multiprocessing as mp
+import os
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from scipy import stats
+
+from citysim.distributions import Exponential
+from citysim.scenario import Scenario, load_scenario
+from citysim.theory import fork_join_means, jackson, pollaczek_khinchine, second_moment
+
+__all__ = ["CASES", "SEEDS", "Case", "run_validation", "theory_of"]
+
+FAMILY_ALPHA = 0.01
+WARMUP_DAYS = 1.0
+COOLDOWN_DAYS = 0.5
+MAX_HALF_WIDTH = {"full": 0.03, "quick": 0.05}
+MAX_REL_ERROR = {"full": 0.03, "quick": 0.05}
+REPLICATIONS = {"full": 24, "quick": 16}
+SEEDS = tuple(range(101, 101 + max(REPLICATIONS.values())))
+"""Replication r of every case runs with seed ``SEEDS[r]``."""
+GOF_SPACING = 400
+"""Every 400th wait of a replication goes into the goodness-of-fit sample (far apart: nearly independent)."""
+
+
+@dataclass(frozen=True)
+class Case:
+    """A validation case: a scenario file, what to check in it, and how long to run it.
+
+    Attributes:
+        name: file stem in ``scenarios/validation``.
+        checks: by mode, the quantities checked at each node: ``wq``, ``p_wait``, ``w``, ``l``,
+            ``tail`` (P(Wq > t) at two t), ``tail_0`` (the first only), ``gof``, ``little``;
+            ``response`` for fork cases. A mode missing here does not run the case.
+        days: simulated days per replication, by mode.
+    """
+
+    name: str
+    checks: dict[str, tuple[str, ...]]
+    days: dict[str, float]
+
+
+_ALL = ("wq", "p_wait", "w", "l")
+CASES: tuple[Case, ...] = (
+    Case("mm1_rho50", {"quick": _ALL, "full": _ALL}, {"quick": 4, "full": 7}),
+    Case(
+        "mm1_rho80",
+        {"quick": (*_ALL, "tail_0", "gof", "little"), "full": (*_ALL, "tail", "gof", "little")},
+        {"quick": 17, "full": 50},
+    ),
+    Case("mm1_rho95", {"full": _ALL}, {"full": 220}),
+    Case("mm5_rho50", {"quick": _ALL, "full": _ALL}, {"quick": 16, "full": 25}),
+    Case("mm5_rho80", {"quick": (*_ALL, "tail_0", "gof"), "full": (*_ALL, "tail", "gof")}, {"quick": 26, "full": 80}),
+    Case("mm5_rho95", {"full": (*_ALL, "little")}, {"full": 250}),
+    Case("mm20_rho50", {"quick": ("w", "l"), "full": ("w", "l")}, {"quick": 2, "full": 3}),
+    Case("mm20_rho80", {"quick": ("w", "l"), "full": _ALL}, {"quick": 3, "full": 112}),
+    Case("mm20_rho95", {"full": ("p_wait", "w", "l")}, {"full": 230}),
+    Case("md1_rho80", {"quick": ("wq", "l"), "full": ("wq", "l")}, {"quick": 7, "full": 16}),
+    Case("mg1_lognormal_rho70", {"full": ("wq",)}, {"full": 58}),
+    Case("jackson", {"quick": ("l", "w"), "full": ("l", "w")}, {"quick": 13, "full": 34}),
+    Case("fork_joint", {"quick": ("response",), "full": ("response",)}, {"quick": 2, "full": 4}),
+    Case("fork_sequential", {"quick": ("response",), "full": ("response",)}, {"quick": 2, "full": 4}),
+)
+"""Which cases run in which mode, and for how long: lengths were set from pilot runs so that the
+expected CI half-width is about 70% of the stated maximum (the heavy-load cases only in the full run)."""
+
+
+# ------------------------------------------------------------------ theory
+
+
+@dataclass
+class Node:
+    """One department's teams as a queue, with its theoretical values."""
+
+    unit: str
+    lam: float  # total arrival rate per minute
+    servers: int
+    service: object  # distribution
+    theory: dict[str, float]
+    tail_t: tuple[float, ...] = ()
+
+
+def theory_of(scenario: Scenario) -> dict:
+    """Queueing model and theoretical values of a validation scenario, from its own parameters."""
+    pop = sum(d.population for d in scenario.city.districts)
+    district = scenario.city.districts[0]
+    deps = list(scenario.departments)
+    per_min = {
+        name: t.rate_per_1000_day * scenario.city.rate_scale * pop / 1000 / 1440
+        for name, t in scenario.incident_types.items()
+        if t.rate_per_1000_day > 0
+    }
+    forks = {n: t for n, t in scenario.incident_types.items() if n in per_min and len(t.departments) > 1}
+    if forks:
+        ((name, t),) = forks.items()
+        a, b = (scenario.departments[d].handling for d in t.departments[:2])
+        joint, seq = fork_join_means(a, b)
+        parallel = scenario.regime_named(scenario.regime).coordination == "joint"
+        return {"kind": "fork", "response": joint if parallel else seq, "parallel": parallel}
+    gamma = np.zeros(len(deps))
+    for name, rate in per_min.items():
+        gamma[deps.index(scenario.incident_types[name].departments[0])] += rate
+    routing = np.array([[scenario.departments[i].handoff_to.get(j, 0.0) for j in deps] for i in deps])
+    lam = np.linalg.solve(np.eye(len(deps)) - routing.T, gamma)
+    nodes = []
+    active = [k for k, d in enumerate(deps) if lam[k] > 0]
+    services = [scenario.departments[deps[k]].handling for k in active]
+    servers = [
+        max(
+            1,
+            round(
+                scenario.departments[deps[k]].teams_per_100k.of(district.kind)
+                * scenario.city.staffing_scale
+                * pop
+                / 1e5
+            ),
+        )
+        for k in active
+    ]
+    exponential = all(isinstance(d, Exponential) for d in services)
+    if exponential:
+        solved = jackson(
+            gamma[active], routing[np.ix_(active, active)], 1 / np.array([d.mean for d in services]), np.array(servers)
+        )
+    for i, k in enumerate(active):
+        unit, service, c = f"team:{deps[k]}@{district.name}", services[i], servers[i]
+        if exponential:
+            q = solved[i].queue
+            decay = q.c * q.mu - q.lam
+            tails = (0.5 / decay, 1.5 / decay)
+            th = {"wq": q.wq, "p_wait": q.p_wait, "w": q.w, "l": q.l, "little": 1.0, "decay": decay}
+            th.update({f"tail_{j}": float(q.wait_tail(t)) for j, t in enumerate(tails)})
+            nodes.append(Node(unit, q.lam, c, service, th, tails))
+            continue
+        if c != 1:
+            raise ValueError(f"{deps[k]}: general service needs a single server (Pollaczek-Khinchine)")
+        wq = pollaczek_khinchine(float(lam[k]), service.mean_min, second_moment(service))
+        w = wq + service.mean_min
+        nodes.append(Node(unit, float(lam[k]), 1, service, {"wq": wq, "w": w, "l": float(lam[k]) * w, "little": 1.0}))
+    return {"kind": "network", "nodes": nodes, "exponential": exponential}
+
+
+# -------------------------------------------------------------- measurement
+
+
+class ValidationSink:
+    """A sink that keeps only what the checks need, accumulated as the run goes (memory stays flat)."""
+
+    def __init__(self, units: list[str], tails: dict[str, tuple[float, ...]], t0: float, t1: float, t_wait_end: float):
+        self.units, self.tails = units, tails
+        self.t0, self.t1, self.t_wait_end = t0, t1, t_wait_end
+        z = {u: 0.0 for u in units}
+        self.arrivals, self.area = dict(z), dict(z)
+        self.wait_sum, self.wait_n, self.wait_pos = dict(z), dict(z), dict(z)
+        self.service_sum, self.service_n = dict(z), dict(z)
+        self.tail_n = {u: [0.0] * len(tails.get(u, ())) for u in units}
+        self.gof: dict[str, list[np.ndarray]] = {u: [] for u in units}
+        self.open_waits = 0
+        self.response_sum = self.response_n = 0.0
+
+    def _overlap(self, a: np.ndarray, b: np.ndarray) -> float:
+        return float(np.clip(np.minimum(b, self.t1) - np.maximum(a, self.t0), 0, None).sum())
+
+    def write(self, name: str, data: dict) -> None:
+        if name == "incidents":
+            det, res = np.asarray(data["detected_at"], float), np.asarray(data["resolved_at"], float)
+            sel = (det >= self.t0) & (det < self.t_wait_end)
+            self.open_waits += int(np.isnan(res[sel]).sum())
+            self.response_sum += float(np.nansum(res[sel] - det[sel]))
+            self.response_n += int((~np.isnan(res[sel])).sum())
+            return
+        if name != "stages":
+            return
+        unit = np.asarray(data["unit"], dtype=object)
+        stage = np.asarray(data["stage"], dtype=object)
+        q, s, e = (np.asarray(data[k], dtype=float) for k in ("queued_at", "started_at", "ended_at"))
+        for u in self.units:
+            at = unit == u
+            arrive = at & (stage == "travel")  # no travel: queued = arrival, started = service start
+            serve = at & (stage == "handling")
+            qa, sa = q[arrive], s[arrive]
+            self.arrivals[u] += int(((qa >= self.t0) & (qa < self.t1)).sum())
+            self.area[u] += self._overlap(qa, np.where(np.isnan(sa), self.t1, sa))
+            self.area[u] += self._overlap(s[serve], np.where(np.isnan(e[serve]), self.t1, e[serve]))
+            measured = (qa >= self.t0) & (qa < self.t_wait_end)
+            waits = sa[measured] - qa[measured]
+            self.open_waits += int(np.isnan(waits).sum())
+            self.wait_sum[u] += float(np.nansum(waits))
+            self.wait_n[u] += len(waits)
+            self.wait_pos[u] += int((waits > 0).sum())
+            for i, t in enumerate(self.tails.get(u, ())):
+                self.tail_n[u][i] += int((waits > t).sum())
+            order = np.argsort(qa[measured])
+            self.gof[u].append(waits[order])
+            ss, es = s[serve], e[serve]
+            ok = (ss >= self.t0) & (ss < self.t_wait_end)
+            self.service_sum[u] += float(np.nansum(es[ok] - ss[ok]))
+            self.service_n[u] += int((~np.isnan(es[ok])).sum())
+
+    def close(self) -> None:
+        pass
+
+    def results(self) -> dict:
+        """Per node (and for forks) the replication's estimates."""
+        length = self.t1 - self.t0
+        out = {"open_waits": self.open_waits}
+        for u in self.units:
+            n = max(self.wait_n[u], 1)
+            wq = self.wait_sum[u] / n
+            w = wq + self.service_sum[u] / max(self.service_n[u], 1)
+            lam = self.arrivals[u] / length
+            l_avg = self.area[u] / length
+            waits = np.concatenate(self.gof[u]) if self.gof[u] else np.zeros(0)
+            out[u] = {
+                "wq": wq,
+                "p_wait": self.wait_pos[u] / n,
+                "w": w,
+                "l": l_avg,
+                "little": l_avg / (lam * w) if lam * w > 0 else math.nan,
+                **{f"tail_{i}": k / n for i, k in enumerate(self.tail_n[u])},
+                "gof_sample": waits[::GOF_SPACING].tolist(),
+            }
+        if self.response_n:
+            out["response"] = self.response_sum / self.response_n
+        return out
+
+
+def _replication(args: tuple) -> dict:
+    path, seed, days, units, tails = args
+    from citysim.model import CityModel
+
+    sc = load_scenario(path)
+    sink = ValidationSink(units, tails, WARMUP_DAYS * 1440, days * 1440, (days - COOLDOWN_DAYS) * 1440)
+    model = CityModel(sc, sc.regime_named(sc.regime), seed=seed, horizon_days=days, sink=sink)
+    model.run()
+    return sink.results()
+
+
+# ------------------------------------------------------------------ checks
+
+
+def _gof(node: Node, samples: list[float]) -> tuple[float, float]:
+    """Chi-square test of pooled, spaced waits against the M/M/c waiting-time distribution."""
+    w = np.asarray(samples)
+    c_wait = node.theory["p_wait"]
+    decay = node.theory["decay"]
+    edges = -np.log(1 - np.linspace(0, 1, 9)[1:-1]) / decay  # 8 equiprobable bins of the waiting part
+    observed = np.concatenate(
+        [[np.sum(w <= 0)], np.histogram(w[w > 0], bins=np.concatenate([[0], edges, [np.inf]]))[0]]
+    )
+    expected = len(w) * np.concatenate([[1 - c_wait], np.full(8, c_wait / 8)])
+    stat = float(((observed - expected) ** 2 / expected).sum())
+    return stat, float(stats.chi2.sf(stat, df=len(observed) - 1))
+
+
+LABELS = {
+    "wq": "mean wait Wq (min)",
+    "p_wait": "P(wait > 0)",
+    "w": "mean time in system W (min)",
+    "l": "mean number in system L (time average)",
+    "little": "Little: L / (lambda W)",
+    "tail_0": "P(Wq > t1)",
+    "tail_1": "P(Wq > t2)",
+    "response": "mean time to resolve (min)",
+}
+
+
+def run_validation(
+    mode: str = "full",
+    cases: tuple[Case, ...] | None = None,
+    root: str | Path | None = None,
+    workers: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> dict:
+    """Run the validation cases and check them against theory.
+
+    Args:
+        mode: ``"full"`` or ``"quick"``.
+        cases: the cases to run (default: all of :data:`CASES` that run in ``mode``).
+        root: folder of the case files (default: the shipped ``scenarios/validation``).
+        workers: processes for the replications (default: CPUs; 1 runs in this process).
+        progress: called with (done, total) after each replication.
+
+    Returns:
+        ``{"mode", "passed", "checks": [...], "seeds", ...}`` (what ``validation.json`` holds).
+    """
+    from citysim.cli import shipped_validation_dir
+
+    root = Path(root) if root is not None else shipped_validation_dir()
+    cases = tuple(c for c in (cases or CASES) if mode in c.checks)
+    reps = REPLICATIONS[mode]
+    jobs, plans = [], []
+    for case in cases:
+        path = root / f"{case.name}.toml"
+        th = theory_of(load_scenario(path))
+        units = [n.unit for n in th["nodes"]] if th["kind"] == "network" else []
+        tails = {n.unit: n.tail_t for n in th["nodes"]} if th["kind"] == "network" else {}
+        plans.append((case, th, len(jobs)))
+        jobs += [(str(path), SEEDS[r], float(case.days[mode]), units, tails) for r in range(reps)]
+    workers = workers or os.cpu_count() or 1
+    results = []
+    if workers == 1:
+        for k, job in enumerate(jobs):
+            results.append(_replication(job))
+            if progress:
+                progress(k + 1, len(jobs))
+    else:
+        methods = mp.get_all_start_methods()
+        context = mp.get_context("fork" if "fork" in methods else "spawn")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+            for k, res in enumerate(pool.map(_replication, jobs)):
+                results.append(res)
+                if progress:
+                    progress(k + 1, len(jobs))
+
+    n_checks = sum(_count_checks(case.checks[mode], th) for case, th, _ in plans)
+    alpha = FAMILY_ALPHA / max(n_checks, 1)
+    t_q = float(stats.t.ppf(1 - alpha / 2, reps - 1))
+    checks = []
+    for case, th, start in plans:
+        reps_out = results[start : start + reps]
+        if any(r["open_waits"] for r in reps_out):
+            checks.append(
+                _row(
+                    case.name,
+                    "every wait closed before the horizon",
+                    0,
+                    float(sum(r["open_waits"] for r in reps_out)),
+                    0,
+                    0,
+                    False,
+                    "waits left open",
+                )
+            )
+        if th["kind"] == "fork":
+            values = np.array([r["response"] for r in reps_out])
+            checks.append(_ci_check(case.name, LABELS["response"], th["response"], values, t_q, mode))
+            continue
+        for node in th["nodes"]:
+            prefix = node.unit if len(th["nodes"]) > 1 else ""
+            for q in case.checks[mode]:
+                keys = ("tail_0", "tail_1") if q == "tail" else (q,)
+                for key in keys:
+                    if q == "gof":
+                        sample = [w for r in reps_out for w in r[node.unit]["gof_sample"]]
+                        stat, p = _gof(node, sample)
+                        checks.append(
+                            _row(
+                                case.name,
+                                f"{prefix} waiting-time distribution (chi-square, n={len(sample)})".strip(),
+                                alpha,
+                                p,
+                                math.nan,
+                                math.nan,
+                                p >= alpha,
+                                f"p-value must be >= {alpha:.2g}",
+                            )
+                        )
+                        continue
+                    if key not in node.theory:
+                        continue
+                    values = np.array([r[node.unit][key] for r in reps_out])
+                    label = LABELS[key]
+                    if key.startswith("tail"):
+                        label = label.replace("t1" if key == "tail_0" else "t2", f"{node.tail_t[int(key[-1])]:.4g}")
+                    checks.append(
+                        _ci_check(case.name, f"{prefix} {label}".strip(), node.theory[key], values, t_q, mode)
+                    )
+    return {
+        "mode": mode,
+        "passed": all(c["pass"] for c in checks),
+        "family_alpha": FAMILY_ALPHA,
+        "checks_count": len(checks),
+        "per_check_confidence": 1 - alpha,
+        "replications": reps,
+        "seeds": list(SEEDS[:reps]),
+        "warmup_days": WARMUP_DAYS,
+        "cooldown_days": COOLDOWN_DAYS,
+        "max_half_width": MAX_HALF_WIDTH[mode],
+        "max_relative_error": MAX_REL_ERROR[mode],
+        "checks": checks,
+    }
+
+
+def _count_checks(checks: tuple[str, ...], th: dict) -> int:
+    if th["kind"] == "fork":
+        return 1
+    n = 0
+    for node in th["nodes"]:
+        for q in checks:
+            if q == "tail":
+                n += 2
+            elif q == "gof" or q in node.theory:
+                n += 1
+    return n
+
+
+def _row(case, quantity, theory, mean, low, high, ok, note="") -> dict:
+    return {
+        "case": case,
+        "quantity": quantity,
+        "theory": theory,
+        "simulated": mean,
+        "ci_low": low,
+        "ci_high": high,
+        "half_width_rel": math.nan,
+        "rel_error": math.nan,
+        "pass": bool(ok),
+        "note": note,
+    }
+
+
+def _ci_check(case: str, quantity: str, theory: float, values: np.ndarray, t_q: float, mode: str) -> dict:
+    mean = float(values.mean())
+    half = t_q * float(values.std(ddof=1)) / math.sqrt(len(values))
+    rel_err = abs(mean - theory) / abs(theory)
+    half_rel = half / abs(theory)
+    inside = mean - half <= theory <= mean + half
+    narrow = half_rel <= MAX_HALF_WIDTH[mode]
+    close = rel_err <= MAX_REL_ERROR[mode]
+    why = [
+        w for w, ok in (("theory outside CI", inside), ("CI too wide", narrow), ("error too large", close)) if not ok
+    ]
+    row = _row(case, quantity, theory, mean, mean - half, mean + half, inside and narrow and close, "; ".join(why))
+    row.update(half_width_rel=half_rel, rel_error=rel_err)
+    return row
+
+
+def write_report(report: dict, directory: Path) -> list[Path]:
+    """``validation.json`` and ``validation.png`` (relative error of each check with its CI)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    directory.mkdir(parents=True, exist_ok=True)
+    js = directory / "validation.json"
+    js.write_text(json.dumps(report, indent=2, default=lambda x: None if isinstance(x, float) and math.isnan(x) else x))
+    rows = [c for c in report["checks"] if not math.isnan(c["rel_error"])]
+    fig = Figure(figsize=(10, 0.28 * len(rows) + 1.5), layout="constrained")
+    FigureCanvasAgg(fig)
+    ax = fig.subplots()
+    y = np.arange(len(rows))
+    err = np.array([(c["simulated"] - c["theory"]) / abs(c["theory"]) * 100 for c in rows])
+    lo = np.array([(c["simulated"] - c["ci_low"]) / abs(c["theory"]) * 100 for c in rows])
+    colours = ["C2" if c["pass"] else "C3" for c in rows]
+    ax.errorbar(err, y, xerr=lo, fmt="none", ecolor=colours, capsize=2)
+    ax.scatter(err, y, c=colours, zorder=3, s=14)
+    ax.axvline(0, color="k", lw=0.8)
+    lim = report["max_relative_error"] * 100
+    ax.axvspan(-lim, lim, color="0.9", zorder=0)
+    ax.set_yticks(y, [f"{c['case']}: {c['quantity']}" for c in rows], fontsize=7)
+    ax.invert_yaxis()
+    ax.set_xlabel(f"simulated - theory, % of theory (bars: {report['per_check_confidence']:.4%} CI; band: ±{lim:g}%)")
+    ax.set_title(
+        f"citysim against queueing theory ({report['mode']}): "
+        f"{sum(c['pass'] for c in report['checks'])}/{len(report['checks'])} checks pass"
+    )
+    png = directory / "validation.png"
+    fig.savefig(png, dpi=110)
+    return [js, png]
+
+
+def table_lines(report: dict) -> list[str]:
+    """The validation table as text."""
+    head = f"{'case':<20}{'quantity':<44}{'theory':>10}{'simulated':>11}{'CI':>22}{'rel.err':>8}  result"
+    lines = [head, "-" * len(head)]
+    for c in report["checks"]:
+        if math.isnan(c["rel_error"]):
+            sim = f"p={c['simulated']:.3g}" if c["simulated"] == c["simulated"] else "-"
+            verdict = "pass" if c["pass"] else "FAIL: " + c["note"]
+            lines.append(f"{c['case']:<20}{c['quantity'][:43]:<44}{'':>10}{sim:>11}{'':>22}{'':>8}  {verdict}")
+            continue
+        ci = f"[{c['ci_low']:.4g}, {c['ci_high']:.4g}]"
+        lines.append(
+            f"{c['case']:<20}{c['quantity'][:43]:<44}{c['theory']:>10.4g}{c['simulated']:>11.4g}{ci:>22}"
+            f"{c['rel_error'] * 100:>7.2f}%  {'pass' if c['pass'] else 'FAIL: ' + c['note']}"
+        )
+    n_pass = sum(c["pass"] for c in report["checks"])
+    lines.append(
+        f"{n_pass}/{len(report['checks'])} checks pass ({report['mode']}; {report['replications']} replications, "
+        f"seeds {report['seeds'][0]}-{report['seeds'][-1]}; each CI at {report['per_check_confidence']:.4%}, "
+        f"half-width <= {report['max_half_width']:.1%} and error <= {report['max_relative_error']:.0%} of theory)"
+    )
+    return lines
