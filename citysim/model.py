@@ -202,7 +202,7 @@ class CityModel(mesa.Model):
         vulnerable = np.array([c.vulnerable for c in sc.cohorts.values()])
         vul_households = city.cohort_count[:, vulnerable].sum(axis=1) / sc.city.household_size
         visit_h = vul_households * gw.cells_per_worker * gw.visit_minutes / 60.0
-        with np.errstate(divide="ignore", invalid="ignore"):
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             pro = np.where(proactive_h > 0, visit_h / proactive_h * DAY_MIN, np.inf) * np.ones(city.n_cells)
         return cycle, pro
 

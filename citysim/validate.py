@@ -478,9 +478,11 @@ def write_report(report: dict, directory: Path) -> list[Path]:
     y = np.arange(len(rows))
     err = np.array([(c["simulated"] - c["theory"]) / abs(c["theory"]) * 100 for c in rows])
     lo = np.array([(c["simulated"] - c["ci_low"]) / abs(c["theory"]) * 100 for c in rows])
-    colours = ["C2" if c["pass"] else "C3" for c in rows]
-    ax.errorbar(err, y, xerr=lo, fmt="none", ecolor=colours, capsize=2)
-    ax.scatter(err, y, c=colours, zorder=3, s=14)
+    ok = np.array([c["pass"] for c in rows], dtype=bool)
+    for sel, colour, label in ((ok, "C2", "pass"), (~ok, "C3", "fail")):
+        if sel.any():
+            ax.errorbar(err[sel], y[sel], xerr=lo[sel], fmt="o", ms=3, color=colour, capsize=2, label=label)
+    ax.legend(loc="lower right")
     ax.axvline(0, color="k", lw=0.8)
     lim = report["max_relative_error"] * 100
     ax.axvspan(-lim, lim, color="0.9", zorder=0)
