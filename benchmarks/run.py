@@ -144,7 +144,7 @@ def bench_engines(days: int, repeats: int) -> dict:
         t = time.perf_counter()
         for b in bs:
             net.add(b)
-        env.run(until=until)
+        net.run(until)
         t_cs.append(time.perf_counter() - t)
         cs_started = [np.array(b.times()[1]) for b in bs]
         t = time.perf_counter()

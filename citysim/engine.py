@@ -21,9 +21,10 @@ SimPy event: its end. A step is one of
 
 Every step's queued, started and ended times are recorded into arrays, from
 which the model derives every output table. SimPy's
-:class:`~simpy.core.Environment` is the clock: events are scheduled with
-``env.schedule`` and processed by ``env.run``. Ties are served in the order
-they were scheduled, so a run is deterministic.
+:class:`~simpy.core.Environment` is the clock: its event queue holds the
+network's events beside any other SimPy event, and :meth:`Network.run`
+processes them in SimPy's order (time, priority, scheduling order), so a run
+is deterministic.
 """
 
 from __future__ import annotations
@@ -31,7 +32,8 @@ from __future__ import annotations
 import math
 from array import array
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
+from heapq import heappop, heappush
 
 import numpy as np
 import simpy
@@ -75,6 +77,35 @@ class Batch:
         tag: anything the owner needs to find its records again (e.g. the day).
     """
 
+    __slots__ = (
+        "tag",
+        "n_jobs",
+        "n_steps",
+        "first_np",
+        "release_np",
+        "unit_np",
+        "dur_np",
+        "unit",
+        "dur",
+        "nxt",
+        "align",
+        "group",
+        "width",
+        "has_align",
+        "has_groups",
+        "queued",
+        "started",
+        "ended",
+        "finished",
+        "job_np",
+        "job",
+        "pending",
+        "unfinished",
+        "never",
+        "_release_first",
+        "_release_times",
+    )
+
     def __init__(
         self,
         first: np.ndarray,
@@ -107,6 +138,7 @@ class Batch:
         self.group = _ints(np.full(n_steps, NO_STEP) if group is None else np.asarray(group))
         self.width = _ints(np.ones(n_steps, dtype=np.int64) if width is None else np.asarray(width))
         self.has_align = align is not None and bool(np.any(np.asarray(align) > 0))
+        self.has_groups = width is not None and bool(np.any(np.asarray(width) > 1))
         nan = np.full(n_steps, np.nan)
         self.queued = _doubles(nan)
         self.started = _doubles(nan)
@@ -139,24 +171,20 @@ class Batch:
         return self.unfinished == 0
 
 
-class _Wake(Event):
-    """The end of one step of one job (a SimPy event with its callback built in)."""
-
-    def __init__(self, env: simpy.Environment, callback: Callable, batch: Batch, step: int) -> None:
-        self.env = env
-        self.callbacks = [callback]
-        self._value = None
-        self._ok = True
-        self.batch = batch
-        self.step = step
-
-
 class Network:
     """Staffed units serving jobs first come, first served, on a SimPy clock.
 
     Args:
         env: the SimPy environment whose clock (minutes) drives the network.
         servers: number of servers on duty at each unit at the start.
+
+    The network puts its events on the environment's own event queue and runs
+    them with :meth:`run`, which also processes any ordinary SimPy event on that
+    queue (a shift change scheduled with ``env.timeout``) in the same order
+    SimPy would: by time, then priority, then scheduling order. An event of the
+    network is a plain tuple ``(time, priority, id, batch, step)`` rather than a
+    :class:`simpy.Event` (that is SimPy's private event queue: this module is the
+    only one touching it, and SimPy is pinned in ``pyproject.toml``).
 
     Example:
         Two clerks at one desk, three jobs of 10 minutes arriving together::
@@ -165,35 +193,37 @@ class Network:
             >>> net = Network(env, [2])
             >>> b = Batch(first=np.array([0, 1, 2]), release=np.zeros(3),
             ...           unit=np.zeros(3, int), dur=np.full(3, 10.0), nxt=np.full(3, -1))
-            >>> net.add(b); env.run()
+            >>> net.add(b); net.run()
             >>> b.times()[1].tolist()   # started
             [0.0, 0.0, 10.0]
     """
 
     def __init__(self, env: simpy.Environment, servers: Sequence[int]) -> None:
         self.env = env
-        self.servers = [int(s) for s in servers]
-        if any(s < 0 for s in self.servers):
+        servers = np.asarray(servers, dtype=np.int64)
+        if np.any(servers < 0):
             raise ValueError("a unit cannot have a negative number of servers")
-        self.free = list(self.servers)
-        self.queues: list[deque] = [deque() for _ in self.servers]
+        self.servers = _ints(servers)
+        self.free = _ints(servers)
+        self.queues: list[deque] = [deque() for _ in range(len(servers))]
+        self.waiting: set[int] = set()  # units with someone in their queue
         self.events = 0
-        self.overtime = [0.0] * len(self.servers)  # server-minutes worked past going off duty
-        self._off_since = [0.0] * len(self.servers)
+        self.overtime = _doubles(np.zeros(len(servers)))  # server-minutes worked past going off duty
+        self._off_since = _doubles(np.zeros(len(servers)))
 
     # ------------------------------------------------------------------ setup
+    def _push(self, time: float, batch: Batch, step: int) -> None:
+        heappush(self.env._queue, (time, NORMAL, next(self.env._eid), batch, step))
+
     def add(self, batch: Batch) -> None:
         """Release a batch's jobs at their release times."""
         order = np.argsort(batch.release_np, kind="stable")
         order = order[np.isfinite(batch.release_np[order])]
         if len(order) == 0:
             return
-        batch._release_order = _ints(order)
+        batch._release_first = _ints(batch.first_np[order])
         batch._release_times = _doubles(batch.release_np[order])
-        batch._next_release = 0
-        now = self.env.now
-        delay = max(batch._release_times[0] - now, 0.0)
-        self._schedule(delay, self._release, batch, 0)
+        self._push(max(batch._release_times[0], self.env.now), batch, -1)
 
     def set_servers(self, unit: int, servers: int) -> None:
         """Change how many servers a unit has on duty (shift change, absence).
@@ -201,19 +231,33 @@ class Network:
         Servers leaving finish the job they are serving first; the time they
         work past the change is counted in :attr:`overtime`.
         """
-        servers = max(int(servers), 0)
-        delta = servers - self.servers[unit]
-        self.servers[unit] = servers
-        self.free[unit] += delta
-        if delta < 0:
-            self._off_since[unit] = self.env.now
-        queue = self.queues[unit]
+        target = np.frombuffer(self.servers, dtype=np.int64).copy()
+        target[unit] = max(int(servers), 0)
+        self.set_all_servers(target)
+
+    def set_all_servers(self, target: np.ndarray) -> None:
+        """Set every unit's servers on duty at once (a shift change across the city)."""
+        servers = np.frombuffer(self.servers, dtype=np.int64)
+        free = np.frombuffer(self.free, dtype=np.int64)
+        off_since = np.frombuffer(self._off_since, dtype=np.float64)
+        target = np.maximum(np.asarray(target, dtype=np.int64), 0)
+        delta = target - servers
+        changed = np.flatnonzero(delta)
+        if len(changed) == 0:
+            return
         now = self.env.now
-        while self.free[unit] > 0 and queue:
-            self.free[unit] -= 1
-            b, s = queue.popleft()
-            b.started[s] = now
-            self._schedule(b.dur[s], self._done, b, s)
+        free[changed] += delta[changed]
+        servers[changed] = target[changed]
+        off_since[changed[delta[changed] < 0]] = now
+        for u in [u for u in self.waiting if delta[u] > 0]:
+            queue = self.queues[u]
+            while self.free[u] > 0 and queue:
+                self.free[u] -= 1
+                b, s = queue.popleft()
+                b.started[s] = now
+                self._push(now + b.dur[s], b, s)
+            if not queue:
+                self.waiting.discard(u)
 
     def queue_length(self, unit: int) -> int:
         """Jobs waiting at a unit now."""
@@ -224,81 +268,128 @@ class Network:
         return self.servers[unit] - max(self.free[unit], 0)
 
     # --------------------------------------------------------------- hot loop
-    def _schedule(self, delay: float, callback: Callable, batch: Batch, step: int) -> None:
-        self.events += 1
-        self.env.schedule(_Wake(self.env, callback, batch, step), NORMAL, delay)
+    def run(self, until: float = math.inf) -> None:
+        """Process every event before ``until`` (minutes), then set the clock to ``until``.
 
-    def _release(self, ev: _Wake) -> None:
-        b = ev.batch
-        k = ev.step
-        now = self.env._now
-        times = b._release_times
-        order = b._release_order
-        n = len(order)
-        while True:
-            self._enter(b, b.first_np[order[k]].item(), now)
-            k += 1
-            if k >= n:
-                return
-            if times[k] > now:
-                self._schedule(times[k] - now, self._release, b, k)
-                return
+        Like ``env.run(until)``, events at exactly ``until`` are left for the next call.
+        """
+        env = self.env
+        queue_heap = env._queue
+        eid = env._eid
+        free, queues, waiting = self.free, self.queues, self.waiting
+        overtime, off_since = self.overtime, self._off_since
+        push, pop = heappush, heappop
+        ceil = math.ceil
 
-    def _enter(self, b: Batch, s: int, now: float) -> None:
-        w = b.width[s]
-        if w > 1:
-            b.pending[s] = w
-            for member in range(s, s + w):
-                self._arrive(b, member, now)
-        else:
-            self._arrive(b, s, now)
-
-    def _arrive(self, b: Batch, s: int, now: float) -> None:
-        b.queued[s] = now
-        u = b.unit[s]
-        if u < 0:
-            d = b.dur[s]
-            if b.has_align:
-                a = b.align[s]
-                if a > 0.0:
-                    d = max(math.ceil((now + d) / a) * a - now, d)
-            b.started[s] = now
-            self._schedule(d, self._done, b, s)
-        elif self.free[u] > 0:
-            self.free[u] -= 1
-            b.started[s] = now
-            self._schedule(b.dur[s], self._done, b, s)
-        else:
-            self.queues[u].append((b, s))
-
-    def _done(self, ev: _Wake) -> None:
-        b = ev.batch
-        s = ev.step
-        now = self.env._now
-        b.ended[s] = now
-        u = b.unit[s]
-        if u >= 0:
-            if self.free[u] < 0:  # this server goes off duty, having finished its job
-                self.free[u] += 1
-                self.overtime[u] += now - self._off_since[u]
+        def arrive(b: Batch, s: int, now: float) -> None:
+            b.queued[s] = now
+            u = b.unit[s]
+            if u < 0:  # a pure delay
+                d = b.dur[s]
+                if b.has_align:
+                    a = b.align[s]
+                    if a > 0.0:
+                        d = max(ceil((now + d) / a) * a - now, d)
+                b.started[s] = now
+                push(queue_heap, (now + d, NORMAL, next(eid), b, s))
+            elif free[u] > 0:
+                free[u] -= 1
+                b.started[s] = now
+                push(queue_heap, (now + b.dur[s], NORMAL, next(eid), b, s))
             else:
-                queue = self.queues[u]
-                if queue:
-                    b2, s2 = queue.popleft()
-                    b2.started[s2] = now
-                    self._schedule(b2.dur[s2], self._done, b2, s2)
+                q = queues[u]
+                if not q:
+                    waiting.add(u)
+                q.append((b, s))
+
+        def enter(b: Batch, s: int, now: float) -> None:
+            w = b.width[s]
+            if w > 1:
+                b.pending[s] = w
+                for member in range(s, s + w):
+                    arrive(b, member, now)
+            else:
+                arrive(b, s, now)
+
+        processed = 0
+        while queue_heap:
+            item = queue_heap[0]
+            now = item[0]
+            if now >= until:
+                break
+            pop(queue_heap)
+            env._now = now
+            if len(item) == 4:  # an ordinary SimPy event (a shift change ...)
+                _process_simpy_event(item[3])
+                continue
+            processed += 1
+            b = item[3]
+            s = item[4]
+            if s < 0:  # release jobs due now, then schedule the next release
+                k = -s - 1
+                times, first = b._release_times, b._release_first
+                n = len(times)
+                groups = b.has_groups
+                while True:
+                    if groups:
+                        enter(b, first[k], now)
+                    else:
+                        arrive(b, first[k], now)
+                    k += 1
+                    if k >= n:
+                        break
+                    if times[k] > now:
+                        push(queue_heap, (times[k], NORMAL, next(eid), b, -k - 1))
+                        break
+                continue
+            # the end of step s
+            b.ended[s] = now
+            u = b.unit[s]
+            if u >= 0:
+                f = free[u]
+                if f < 0:  # this server goes off duty, having finished its job
+                    free[u] = f + 1
+                    overtime[u] += now - off_since[u]
                 else:
-                    self.free[u] += 1
-        g = b.group[s]
-        if g >= 0:
-            left = b.pending[g] - 1
-            if left:
-                b.pending[g] = left
-                return
-            del b.pending[g]
-        n = b.nxt[s]
-        if n >= 0:
-            self._enter(b, n, now)
-        else:
-            b.unfinished -= 1
+                    q = queues[u]
+                    if q:
+                        b2, s2 = q.popleft()
+                        if not q:
+                            waiting.discard(u)
+                        b2.started[s2] = now
+                        push(queue_heap, (now + b2.dur[s2], NORMAL, next(eid), b2, s2))
+                    else:
+                        free[u] = f + 1
+            if b.has_groups:
+                g = b.group[s]
+                if g >= 0:
+                    left = b.pending[g] - 1
+                    if left:
+                        b.pending[g] = left
+                        continue
+                    del b.pending[g]
+                nxt = b.nxt[s]
+                if nxt >= 0:
+                    enter(b, nxt, now)
+                    continue
+            else:
+                nxt = b.nxt[s]
+                if nxt >= 0:
+                    arrive(b, nxt, now)
+                    continue
+            b.unfinished -= 1  # the job's last step has ended
             b.finished[b.job[s]] = now
+        self.events += processed
+        if until != math.inf and env._now < until:
+            env._now = until
+
+
+def _process_simpy_event(event: Event) -> None:
+    """What ``Environment.step`` does with an event it pops."""
+    callbacks, event.callbacks = event.callbacks, None
+    for callback in callbacks:
+        callback(event)
+    if not event._ok and not hasattr(event, "_defused"):
+        exc = type(event._value)(*event._value.args)
+        exc.__cause__ = event._value
+        raise exc

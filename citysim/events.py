@@ -32,27 +32,58 @@ from citysim.scenario import DISTRICT_KINDS
 __all__ = ["COLUMNS", "MemorySink", "ParquetSink", "STATUSES"]
 
 STATUSES = ("resolved", "in_progress", "undetected")
+LEVELS = ("street", "district", "city")
+STAGES = tuple("travel" if r == "field" else r for r in ROLES) + ("handling",)
+"""Stage names of ``stages.parquet`` (a field visit is written as travel, then handling)."""
+OUTCOMES = ("work_order", "verified", "duplicate", "filtered", "dismissed", "pending")
+
+CATEGORY = pa.dictionary(pa.int32(), pa.string())
+"""Type of a column of names (district, unit, stage ...): stored once, referenced by number."""
+
+
+class Codes:
+    """A column of names given as numbers into a list of names (-1: null), written dictionary-encoded."""
+
+    __slots__ = ("codes", "names")
+
+    def __init__(self, codes: np.ndarray, names) -> None:
+        self.codes = np.asarray(codes, dtype=np.int32)
+        self.names = list(names)
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+    def to_objects(self) -> np.ndarray:
+        """The names as a numpy object array (None for nulls)."""
+        table = np.array([*self.names, None], dtype=object)
+        return table[np.where(self.codes >= 0, self.codes, len(self.names))]
+
+    def arrow(self) -> pa.DictionaryArray:
+        return pa.DictionaryArray.from_arrays(
+            pa.array(self.codes, type=pa.int32(), mask=self.codes < 0), pa.array(self.names, type=pa.string())
+        )
+
 
 # table -> column -> (arrow type, unit, meaning)
 COLUMNS: dict[str, dict[str, tuple[pa.DataType, str, str]]] = {
     "incidents": {
         "id": (pa.int64(), "", "incident id, unique in the run, in order of occurrence"),
-        "type": (pa.string(), "", "incident type (scenario's incident_types)"),
-        "district": (pa.string(), "", "district name"),
-        "district_kind": (pa.string(), "", "core, urban, suburban, rural or mountain"),
+        "type": (CATEGORY, "", "incident type (scenario's incident_types)"),
+        "district": (CATEGORY, "", "district name"),
+        "district_kind": (CATEGORY, "", "core, urban, suburban, rural or mountain"),
         "street": (pa.int32(), "", "street index in the city"),
         "cell": (pa.int32(), "", "grid cell index in the city"),
-        "cohort": (pa.string(), "", "cohort of the affected resident"),
+        "cohort": (CATEGORY, "", "cohort of the affected resident"),
         "severity": (pa.int8(), "1-5", "1 minor .. 5 life-threatening"),
         "hazard": (pa.bool_(), "", "turns into harm if not handled in time"),
         "occurred_at": (pa.float64(), "min", "when it occurred"),
         "detected_at": (pa.float64(), "min", "when the city first learnt of it (null: not by the horizon)"),
-        "detected_by": (pa.string(), "", "sensor, patrol, proactive, resident or after_harm (null: undetected)"),
-        "channel": (pa.string(), "", "phone, online, app, in_person, sensor or grid_worker"),
+        "detected_by": (CATEGORY, "", "sensor, patrol, proactive, resident or after_harm (null: undetected)"),
+        "channel": (CATEGORY, "", "phone, online, app, in_person, sensor or grid_worker"),
         "intake_at": (pa.float64(), "min", "when a hotline, street centre or desk started taking it in"),
         "transfers": (pa.int16(), "count", "times it was routed to the wrong unit and passed on"),
         "dispatched_at": (pa.float64(), "min", "when the first work order reached a team or grid worker"),
-        "level": (pa.string(), "", "level that issued the first work order: street, district or city"),
+        "level": (CATEGORY, "", "level that issued the first work order: street, district or city"),
         "arrived_at": (pa.float64(), "min", "first arrival on site"),
         "resolved_at": (pa.float64(), "min", "final closure (answered, for consultations)"),
         "harm_due_at": (
@@ -63,28 +94,28 @@ COLUMNS: dict[str, dict[str, tuple[pa.DataType, str, str]]] = {
         ),
         "harmed_at": (pa.float64(), "min", "when a hazard turned into harm (null: it did not, or not by the horizon)"),
         "reopened": (pa.int8(), "count", "reopenings and re-reports (attempts after the first)"),
-        "status": (pa.string(), "", "resolved, in_progress or undetected at the horizon"),
+        "status": (CATEGORY, "", "resolved, in_progress or undetected at the horizon"),
         "closed_unmet": (pa.bool_(), "", "closed prematurely on its last attempt: the need was not met"),
     },
     "stages": {
         "incident_id": (pa.int64(), "", "incident id"),
         "attempt": (pa.int8(), "", "0 first attempt, 1 after the first reopening ..."),
-        "stage": (pa.string(), "", ", ".join(r for r in ROLES if r != "field") + ", travel, handling"),
-        "unit": (pa.string(), "", "unit serving it (null for waits)"),
+        "stage": (CATEGORY, "", ", ".join(r for r in ROLES if r != "field") + ", travel, handling"),
+        "unit": (CATEGORY, "", "unit serving it (null for waits)"),
         "queued_at": (pa.float64(), "min", "joined the unit's queue (or began waiting)"),
         "started_at": (pa.float64(), "min", "service began (null: still queued at the horizon)"),
         "ended_at": (pa.float64(), "min", "service or wait ended (null: not by the horizon)"),
     },
     "alerts": {
         "alert_id": (pa.string(), "", "t<incident id> for true alerts, f<day>-<n> for false ones"),
-        "sensor_type": (pa.string(), "", "sensor type"),
-        "district": (pa.string(), "", "district name"),
+        "sensor_type": (CATEGORY, "", "sensor type"),
+        "district": (CATEGORY, "", "district name"),
         "cell": (pa.int32(), "", "grid cell index"),
         "raised_at": (pa.float64(), "min", "when the sensor raised it"),
         "true_alarm": (pa.bool_(), "", "an incident lies behind it"),
         "incident_id": (pa.int64(), "", "the incident (true alarms)"),
         "outcome": (
-            pa.string(),
+            CATEGORY,
             "",
             "work_order, verified, duplicate (the incident was already known), filtered, dismissed or pending",
         ),
@@ -132,8 +163,8 @@ def _table(name: str, data: dict[str, object]) -> pa.Table:
     arrays = []
     for col, (typ, _, _) in cols.items():
         values = data[col]
-        if isinstance(values, np.ndarray) and values.dtype.kind == "f" and pa.types.is_floating(typ):
-            arrays.append(pa.array(values, type=typ, from_pandas=True))
+        if isinstance(values, Codes):
+            arrays.append(values.arrow())
         else:
             arrays.append(pa.array(values, type=typ, from_pandas=True))
     return pa.Table.from_arrays(arrays, names=list(cols))
@@ -270,8 +301,8 @@ def incident_and_stage_rows(cd, horizon: float, names: dict) -> tuple[dict, dict
         np.maximum.at(last_disp, row[disp], disp)
         level_unit = np.where(last_disp >= 0, unit[np.maximum(last_disp, 0)], -1)
     level_unit = np.where((level_unit < 0) & (first_field >= 0), unit[np.maximum(first_field, 0)], level_unit)
-    level = np.where(level_unit >= 0, names["unit_level"][np.maximum(level_unit, 0)], None)
-    level = np.where(~np.isnan(dispatched_at), level, None)
+    level = np.where(level_unit >= 0, names["unit_level_code"][np.maximum(level_unit, 0)], -1)
+    level = np.where(~np.isnan(dispatched_at), level, -1)
 
     final = cd.attempts_planned - 1
     consult = ~cd.dispatched
@@ -299,52 +330,50 @@ def incident_and_stage_rows(cd, horizon: float, names: dict) -> tuple[dict, dict
     reopened = np.zeros(n, dtype=np.int64)
     if visited.any():
         np.maximum.at(reopened, row[visited], attempt[visited].astype(np.int64))
-    status = np.where(~seen, "undetected", np.where(~np.isnan(resolved_at), "resolved", "in_progress"))
+    status = np.where(~seen, STATUSES.index("undetected"), np.where(~np.isnan(resolved_at), 0, 1))
     ids = inc.ids
     dist = names["district_of_cell"][inc.cell]
     incidents = {
         "id": ids,
-        "type": names["type"][inc.type],
-        "district": names["district"][dist],
-        "district_kind": np.array(DISTRICT_KINDS)[names["kind_of_cell"][inc.cell]],
+        "type": Codes(inc.type, names["type"]),
+        "district": Codes(dist, names["district"]),
+        "district_kind": Codes(names["kind_of_cell"][inc.cell], DISTRICT_KINDS),
         "street": names["street_of_cell"][inc.cell],
         "cell": inc.cell,
-        "cohort": names["cohort"][inc.cohort],
+        "cohort": Codes(inc.cohort, names["cohort"]),
         "severity": names["severity"][inc.type],
         "hazard": names["hazard"][inc.type],
         "occurred_at": inc.occurred_at,
         "detected_at": detected_at,
-        "detected_by": np.where(seen, np.array(DETECTED_BY + ("",))[det.detected_by], None),
-        "channel": np.where(seen, np.array(CHANNEL_NAMES + ("",))[det.channel], None),
+        "detected_by": Codes(np.where(seen, det.detected_by, -1), DETECTED_BY),
+        "channel": Codes(np.where(seen, det.channel, -1), CHANNEL_NAMES),
         "intake_at": intake_at,
         "transfers": transfers,
         "dispatched_at": dispatched_at,
-        "level": level,
+        "level": Codes(level, LEVELS),
         "arrived_at": arrived_at,
         "resolved_at": resolved_at,
         "harm_due_at": np.where(np.isfinite(harm_t), harm_t, np.nan),
         "harmed_at": harmed_at,
         "reopened": reopened,
-        "status": status,
+        "status": Codes(status, STATUSES),
         "closed_unmet": cd.closed_unmet & ~np.isnan(resolved_at),
     }
 
     # stages: one row per visited step; field visits split into travel and handling
     v = np.flatnonzero(visited)
-    stage_names = np.array(ROLES, dtype=object)[role[v]]
-    unit_names = np.where(unit[v] >= 0, names["unit"][np.maximum(unit[v], 0)], None)
+    stage_code = role[v].astype(np.int32)
     arrive_v = s[v] + travel[v]
     arrive_v = np.where(arrive_v <= horizon, arrive_v, np.nan)
     is_field = field[v]
-    stage_names = np.where(is_field, "travel", stage_names)
     ended = np.where(is_field, arrive_v, e[v])
     on_site = v[is_field & ~np.isnan(arrive_v)]  # handling rows: teams that got there
     arrive = s[on_site] + travel[on_site]
     stages = {
         "incident_id": np.concatenate([ids[row[v]], ids[row[on_site]]]),
         "attempt": np.concatenate([attempt[v], attempt[on_site]]),
-        "stage": np.concatenate([stage_names, np.full(len(on_site), "handling", dtype=object)]),
-        "unit": np.concatenate([unit_names, names["unit"][unit[on_site]]]),
+        "stage": Codes(np.concatenate([stage_code, np.full(len(on_site), STAGES.index("handling"))]), STAGES),
+        "unit": Codes(np.concatenate([unit[v], unit[on_site]]), names["unit"]),
         "queued_at": np.concatenate([q[v], arrive]),
         "started_at": np.concatenate([s[v], arrive]),
         "ended_at": np.concatenate([ended, e[on_site]]),
@@ -355,21 +384,22 @@ def incident_and_stage_rows(cd, horizon: float, names: dict) -> tuple[dict, dict
     by_sensor = det.detected_by[a] == SENSOR
     verify_idx = _first_per(row, role == ROLE["verify"], n)[a]
     verified = np.where(verify_idx >= 0, _at(e, verify_idx), np.where(by_sensor, detected_at[a], np.nan))
+    code = OUTCOMES.index
     outcome = np.where(
         ~by_sensor,
-        "duplicate",
-        np.where(verify_idx >= 0, np.where(np.isnan(verified), "pending", "verified"), "work_order"),
+        code("duplicate"),
+        np.where(verify_idx >= 0, np.where(np.isnan(verified), code("pending"), code("verified")), code("work_order")),
     )
-    outcome = np.where(by_sensor & np.isnan(detected_at[a]), "pending", outcome)
+    outcome = np.where(by_sensor & np.isnan(detected_at[a]), code("pending"), outcome)
     alerts = {
         "alert_id": np.char.add("t", ids[a].astype(str)).astype(object),
-        "sensor_type": names["sensor"][det.sensor_type[a]],
-        "district": names["district"][dist[a]],
+        "sensor_type": Codes(det.sensor_type[a], names["sensor"]),
+        "district": Codes(dist[a], names["district"]),
         "cell": inc.cell[a],
         "raised_at": det.sensor_raised_at[a],
         "true_alarm": np.ones(len(a), dtype=bool),
         "incident_id": ids[a],
-        "outcome": outcome,
+        "outcome": Codes(outcome, OUTCOMES),
         "verified_at": np.where(by_sensor, verified, np.nan),
     }
     return incidents, stages, alerts
@@ -384,17 +414,18 @@ def false_alarm_rows(fa, horizon: float, names: dict) -> dict:
         batch = fa.plan.batch
         fin = batch.finished_at()
         verified[fa.plan.job_incident] = fin
-    outcome = np.where(fa.filtered, "filtered", np.where(np.isnan(verified), "pending", "dismissed"))
+    code = OUTCOMES.index
+    outcome = np.where(fa.filtered, code("filtered"), np.where(np.isnan(verified), code("pending"), code("dismissed")))
     verified = np.where(fa.filtered, fa.raised_at, verified)
     idx = np.arange(n)[keep]
     return {
         "alert_id": np.array([f"f{fa.day}-{i}" for i in idx], dtype=object),
-        "sensor_type": names["sensor"][fa.sensor_type[keep]],
-        "district": names["district"][names["district_of_cell"][fa.cell[keep]]],
+        "sensor_type": Codes(fa.sensor_type[keep], names["sensor"]),
+        "district": Codes(names["district_of_cell"][fa.cell[keep]], names["district"]),
         "cell": fa.cell[keep],
         "raised_at": fa.raised_at[keep],
         "true_alarm": np.zeros(keep.sum(), dtype=bool),
         "incident_id": pd.array([pd.NA] * int(keep.sum()), dtype="Int64"),
-        "outcome": outcome[keep],
+        "outcome": Codes(outcome[keep], OUTCOMES),
         "verified_at": verified[keep],
     }

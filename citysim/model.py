@@ -25,7 +25,7 @@ from scipy import stats
 from citysim.agents import build_agents
 from citysim.city import City, build_city
 from citysim.engine import Network
-from citysim.events import MemorySink, false_alarm_rows, incident_and_stage_rows
+from citysim.events import LEVELS, MemorySink, false_alarm_rows, incident_and_stage_rows
 from citysim.processes.alerts import FalseAlarmCompiler
 from citysim.processes.detection import Detector
 from citysim.processes.incident import CompiledDay, DayCompiler
@@ -95,7 +95,8 @@ class CityModel(mesa.Model):
             "district": np.array(city.district_names, dtype=object),
             "unit": np.array(units.names(city), dtype=object),
             "unit_level": np.array([UNIT_LEVEL[UNIT_KINDS[k]] for k in units.kind], dtype=object),
-            "sensor": np.array(city.sensor_names + [""], dtype=object),
+            "unit_level_code": np.array([LEVELS.index(UNIT_LEVEL[UNIT_KINDS[k]]) for k in units.kind]),
+            "sensor": np.array(city.sensor_names, dtype=object),
             "district_of_cell": city.cell_district,
             "kind_of_cell": city.cell_kind,
             "street_of_cell": city.cell_street,
@@ -169,9 +170,7 @@ class CityModel(mesa.Model):
         self.on_duty += self._servers * (now - self._servers_since)
         self._servers_since = now
         target = self._servers_at(now)
-        changed = np.flatnonzero(target != np.array(self.network.servers))
-        for u in changed.tolist():
-            self.network.set_servers(u, int(target[u]))
+        self.network.set_all_servers(target)
         self._servers = target.astype(float)
 
     def _schedule_capacity_changes(self, day: int) -> None:
@@ -227,7 +226,7 @@ class CityModel(mesa.Model):
         self.counts["incidents"] += len(inc)
         self.counts["false_alarms"] += len(fa.raised_at)
         self._schedule_capacity_changes(day)
-        self.env.run(until=end)
+        self.network.run(end)
         self._account(start, end)
         self._update_trust(start, end)
         self.day += 1

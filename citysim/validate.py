@@ -208,8 +208,7 @@ class ValidationSink:
             return
         if name != "stages":
             return
-        unit = np.asarray(data["unit"], dtype=object)
-        stage = np.asarray(data["stage"], dtype=object)
+        unit, stage = (_objects(data[k]) for k in ("unit", "stage"))
         q, s, e = (np.asarray(data[k], dtype=float) for k in ("queued_at", "started_at", "ended_at"))
         for u in self.units:
             at = unit == u
@@ -260,6 +259,13 @@ class ValidationSink:
         if self.response_n:
             out["response"] = self.response_sum / self.response_n
         return out
+
+
+def _objects(column) -> np.ndarray:
+    """A column of names as an object array, whether given as names or as :class:`~citysim.events.Codes`."""
+    from citysim.events import Codes
+
+    return column.to_objects() if isinstance(column, Codes) else np.asarray(column, dtype=object)
 
 
 def _replication(args: tuple) -> dict:

@@ -28,7 +28,7 @@ def test_two_clerks_serve_three_customers_first_come_first_served(env):
     net = Network(env, [2])
     b = one_step_jobs([0, 1, 2], [10, 10, 10])
     net.add(b)
-    env.run()
+    net.run()
     assert log(b) == [(0, 0, 10), (1, 1, 11), (2, 10, 20)]
     assert b.finished_at().tolist() == [10, 11, 20]
     assert b.done
@@ -38,7 +38,7 @@ def test_ties_are_served_in_release_order(env):
     net = Network(env, [1])
     b = one_step_jobs([5, 5, 5], [1, 2, 3])
     net.add(b)
-    env.run()
+    net.run()
     assert [s for _, s, _ in log(b)] == [5, 6, 8]
 
 
@@ -53,7 +53,7 @@ def test_a_job_walks_its_steps_through_delays_and_units(env):
         nxt=np.array([1, 2, NO_STEP]),
     )
     net.add(b)
-    env.run()
+    net.run()
     assert log(b) == [(1, 1, 5), (5, 5, 8), (8, 8, 13)]
 
 
@@ -69,7 +69,7 @@ def test_aligned_delay_waits_for_the_next_meeting(env):
         align=np.array([0, 60.0, 0]),
     )
     net.add(b)
-    env.run()
+    net.run()
     assert log(b)[1] == (7, 7, 60)
     assert log(b)[2] == (60, 60, 61)
 
@@ -87,7 +87,7 @@ def test_parallel_group_continues_when_all_members_end(env):
         width=np.array([2, 1, 1]),
     )
     net.add(b)
-    env.run()
+    net.run()
     assert log(b) == [(0, 0, 5), (0, 0, 9), (9, 9, 10)]
 
 
@@ -95,9 +95,9 @@ def test_servers_going_off_duty_finish_their_job_first(env):
     net = Network(env, [2])
     b = one_step_jobs([0, 0, 0], [10, 10, 10])
     net.add(b)
-    env.run(until=1)
+    net.run(1)
     net.set_servers(0, 1)  # one clerk leaves at minute 1, after finishing
-    env.run()
+    net.run()
     assert log(b) == [(0, 0, 10), (0, 0, 10), (0, 10, 20)]
     net.set_servers(0, 0)
     assert net.busy(0) == 0
@@ -107,10 +107,10 @@ def test_servers_coming_on_duty_take_waiting_jobs(env):
     net = Network(env, [0])
     b = one_step_jobs([0, 0], [3, 3])
     net.add(b)
-    env.run(until=30)
+    net.run(30)
     assert net.queue_length(0) == 2
     net.set_servers(0, 2)
-    env.run()
+    net.run()
     assert log(b) == [(0, 30, 33), (0, 30, 33)]
 
 
@@ -118,7 +118,7 @@ def test_jobs_released_after_the_horizon_never_start(env):
     net = Network(env, [1])
     b = one_step_jobs([0, 100], [1, 1])
     net.add(b)
-    env.run(until=50)
+    net.run(50)
     assert np.isnan(b.times()[0][1])
     assert not b.done
 
@@ -127,7 +127,7 @@ def test_one_event_per_service_step(env):
     net = Network(env, [3])
     b = one_step_jobs(np.arange(100.0), np.full(100, 2.5))
     net.add(b)
-    env.run()
+    net.run()
     assert net.events == 200  # one release and one end per job
 
 
@@ -138,7 +138,7 @@ def test_single_server_queue_reproduces_the_lindley_recursion(env):
     net = Network(env, [1])
     b = one_step_jobs(arrivals, service)
     net.add(b)
-    env.run()
+    net.run()
     start = np.empty_like(arrivals)
     free = 0.0
     for k, (a, s) in enumerate(zip(arrivals, service, strict=True)):
@@ -160,7 +160,7 @@ def test_time_worked_past_going_off_duty_is_counted(env):
     net = Network(env, [1])
     b = one_step_jobs([0], [10])
     net.add(b)
-    env.run(until=4)
+    net.run(4)
     net.set_servers(0, 0)  # shift ends at minute 4; the job ends at minute 10
-    env.run()
-    assert net.overtime == [6.0]
+    net.run()
+    assert list(net.overtime) == [6.0]

@@ -43,9 +43,11 @@ ROLE = {name: i for i, name in enumerate(ROLES)}
 
 @dataclass
 class _Slot:
+    """The incidents taking one possible step (``rows``) and the step's values for each of them."""
+
     role: int
     attempt: int
-    active: np.ndarray
+    rows: np.ndarray
     unit: np.ndarray
     dur: np.ndarray
     travel: np.ndarray | None
@@ -107,14 +109,19 @@ class PlanBuilder:
             group: a :meth:`new_group` id to join consecutive slots into a parallel group.
         """
         n = self.n
-        active = np.array(active, dtype=bool)  # a copy: callers may update their mask afterwards
-        unit_a = np.broadcast_to(np.asarray(unit, dtype=np.int64), (n,))
-        dur_a = np.broadcast_to(np.asarray(dur, dtype=np.float64), (n,))
-        if travel is not None:
-            travel = np.broadcast_to(np.asarray(travel, dtype=np.float64), (n,))
-        if np.any(active & ~np.isfinite(dur_a)):
+        rows = np.flatnonzero(active)  # a new array: callers may update their mask afterwards
+
+        def pick(values, dtype) -> np.ndarray:
+            values = np.asarray(values, dtype=dtype)
+            return np.full(len(rows), values, dtype=dtype) if values.ndim == 0 else values[rows]
+
+        if len(active) != n:
+            raise ValueError(f"slot {role!r}: {len(active)} rows for {n} incidents")
+        dur_r = pick(dur, np.float64)
+        if not np.all(np.isfinite(dur_r)):
             raise ValueError(f"slot {role!r}: infinite duration")
-        self.slots.append(_Slot(ROLE[role], attempt, active, unit_a, dur_a, travel, align, group))
+        travel_r = None if travel is None else pick(travel, np.float64)
+        self.slots.append(_Slot(ROLE[role], attempt, rows, pick(unit, np.int64), dur_r, travel_r, align, group))
 
     def build(self, release: np.ndarray, tag: object = None) -> Plan:
         """Lay out the plans of incidents with at least one step.
@@ -123,23 +130,21 @@ class PlanBuilder:
             release: per incident, when it enters its first step (minutes).
             tag: passed to the batch.
         """
-        n, k = self.n, len(self.slots)
+        k = len(self.slots)
         if k == 0:
             raise ValueError("no slots")
-        active = np.stack([s.active for s in self.slots], axis=1)  # [n, k]
-        steps_per = active.sum(axis=1)
-        has_plan = steps_per > 0
-        active = active[has_plan]
-        rows = np.flatnonzero(has_plan)
-        m = len(rows)
-        flat = active.ravel()  # row-major: each incident's slots in order
-        slot_of = np.broadcast_to(np.arange(k), (m, k)).ravel()[flat]
-        row_of = np.broadcast_to(np.arange(m)[:, None], (m, k)).ravel()[flat]
-        n_steps = len(slot_of)
+        # every step of every slot, then ordered by incident (stable: slot order within an incident)
+        row_all = np.concatenate([s.rows for s in self.slots])
+        order = np.argsort(row_all, kind="stable")
+        row_all = row_all[order]
+        slot_of = np.repeat(np.arange(k), [len(s.rows) for s in self.slots])[order]
+        n_steps = len(row_all)
 
         def column(attr: str, fill: float, dtype) -> np.ndarray:
-            cols = [np.full(n, fill, dtype=dtype) if getattr(s, attr) is None else getattr(s, attr) for s in self.slots]
-            return np.stack(cols, axis=1).astype(dtype, copy=False)[rows].ravel()[flat]
+            parts = [
+                np.full(len(s.rows), fill, dtype) if getattr(s, attr) is None else getattr(s, attr) for s in self.slots
+            ]
+            return np.concatenate(parts).astype(dtype, copy=False)[order]
 
         unit = column("unit", DELAY, np.int64)
         dur = column("dur", 0.0, np.float64)
@@ -150,8 +155,9 @@ class PlanBuilder:
         align = align_k[slot_of] if np.any(align_k > 0) else None
         group_k = np.array([s.group for s in self.slots])[slot_of]
 
-        first = np.concatenate([[0], np.cumsum(steps_per[has_plan])[:-1]]).astype(np.int64)
-        last = first + steps_per[has_plan] - 1
+        rows, first, steps_per = np.unique(row_all, return_index=True, return_counts=True)
+        row_of = np.repeat(np.arange(len(rows)), steps_per)
+        last = first + steps_per - 1
         nxt = np.arange(1, n_steps + 1, dtype=np.int64)
         nxt[last] = NO_STEP
 
@@ -174,7 +180,7 @@ class PlanBuilder:
                 after = nxt[head + length - 1]
                 nxt[head : head + length] = after
         batch = Batch(
-            first=first,
+            first=first.astype(np.int64),
             release=np.asarray(release, dtype=np.float64)[rows],
             unit=unit,
             dur=dur,
