@@ -39,7 +39,7 @@ import numpy as np
 import simpy
 from simpy.events import NORMAL, Event
 
-__all__ = ["Batch", "Network"]
+__all__ = ["Batch", "Network", "make_network"]
 
 NO_STEP = -1
 """``nxt`` of a job's last step, ``group`` of a step outside any parallel group."""
@@ -57,6 +57,11 @@ def _ints(values: np.ndarray) -> array:
     out = array("q")
     out.frombytes(np.ascontiguousarray(values, dtype=np.int64).tobytes())
     return out
+
+
+def _view(values) -> np.ndarray:
+    """A numpy view of a record array (an array.array here, or an arena view in the compiled engine)."""
+    return values if isinstance(values, np.ndarray) else np.frombuffer(values, dtype=np.float64)
 
 
 class Batch:
@@ -104,6 +109,7 @@ class Batch:
         "never",
         "_release_first",
         "_release_times",
+        "_slot",
     )
 
     def __init__(
@@ -155,15 +161,11 @@ class Batch:
 
     def times(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Queued, started and ended time of every step (NaN where not yet)."""
-        return (
-            np.frombuffer(self.queued, dtype=np.float64),
-            np.frombuffer(self.started, dtype=np.float64),
-            np.frombuffer(self.ended, dtype=np.float64),
-        )
+        return _view(self.queued), _view(self.started), _view(self.ended)
 
     def finished_at(self) -> np.ndarray:
         """When each job ended its last step (NaN: not yet)."""
-        return np.frombuffer(self.finished, dtype=np.float64)
+        return _view(self.finished)
 
     @property
     def done(self) -> bool:
@@ -262,6 +264,9 @@ class Network:
     def queue_length(self, unit: int) -> int:
         """Jobs waiting at a unit now."""
         return len(self.queues[unit])
+
+    def forget(self, batch: Batch) -> None:
+        """A finished batch will not be seen again (nothing to free in this engine)."""
 
     def busy(self, unit: int) -> int:
         """Servers of a unit serving a job now."""
@@ -393,3 +398,26 @@ def _process_simpy_event(event: Event) -> None:
         exc = type(event._value)(*event._value.args)
         exc.__cause__ = event._value
         raise exc
+
+
+def make_network(env: simpy.Environment, servers: Sequence[int], engine: str | None = None):
+    """The engine to use: compiled with numba where installed, else this module's.
+
+    Args:
+        engine: ``"python"``, ``"numba"`` or ``"auto"`` (default: the ``CITYSIM_ENGINE``
+            environment variable, else ``"auto"``). Both give identical results.
+    """
+    import os
+
+    engine = engine or os.environ.get("CITYSIM_ENGINE", "auto")
+    if engine not in ("auto", "python", "numba"):
+        raise ValueError(f"engine must be 'auto', 'python' or 'numba', not {engine!r}")
+    if engine != "python":
+        try:
+            from citysim._fast import FastNetwork
+        except ImportError:
+            if engine == "numba":
+                raise
+        else:
+            return FastNetwork(env, servers)
+    return Network(env, servers)

@@ -24,7 +24,7 @@ from scipy import stats
 
 from citysim.agents import build_agents
 from citysim.city import City, build_city
-from citysim.engine import Network
+from citysim.engine import make_network
 from citysim.events import LEVELS, MemorySink, false_alarm_rows, incident_and_stage_rows
 from citysim.processes.alerts import FalseAlarmCompiler
 from citysim.processes.detection import Detector
@@ -63,7 +63,7 @@ class CityModel(mesa.Model):
         self.city: City = build_city(scenario, self.streams)
         self.units = build_units(scenario, self.city)
         self.env = simpy.Environment()
-        self.network = Network(self.env, self._servers_at(0.0))
+        self.network = make_network(self.env, self._servers_at(0.0))
         self.sampler = OccurrenceSampler(scenario, self.city, self.streams)
         self.detector = Detector(scenario, self.city, regime, self.streams)
         self.compiler = DayCompiler(scenario, self.city, self.units, regime, self.streams)
@@ -184,8 +184,11 @@ class CityModel(mesa.Model):
                     minutes.add(day * DAY_MIN)  # who is off sick is drawn afresh each day
         for t in sorted(minutes):
             if t > self.env.now and t < self.horizon:
-                ev = self.env.timeout(t - self.env.now)
+                # a shift change comes before any other event at the same minute (URGENT)
+                ev = simpy.Event(self.env)
+                ev._ok, ev._value = True, None
                 ev.callbacks.append(self._capacity_tick)
+                self.env.schedule(ev, simpy.events.URGENT, t - self.env.now)
 
     def _patrol_cycles(self) -> tuple[np.ndarray, np.ndarray]:
         """Minutes between a grid worker's passes, and between proactive visits, per cell."""
@@ -303,6 +306,7 @@ class CityModel(mesa.Model):
         keep = []
         for cd in self.active:
             if final or cd.plan.batch.done:
+                self.network.forget(cd.plan.batch)
                 inc_rows, stage_rows, alert_rows = incident_and_stage_rows(cd, self.horizon, self._names)
                 self.sink.write("incidents", inc_rows)
                 self.sink.write("stages", stage_rows)
@@ -313,6 +317,8 @@ class CityModel(mesa.Model):
         keep_fa = []
         for fa in self.active_alarms:
             if final or fa.plan is None or fa.plan.batch.done:
+                if fa.plan is not None:
+                    self.network.forget(fa.plan.batch)
                 self.sink.write("alerts", false_alarm_rows(fa, self.horizon, self._names))
             else:
                 keep_fa.append(fa)

@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 import citysim
 from citysim.rng import Streams
@@ -85,3 +86,59 @@ def test_model_code_asks_levers_never_regime_names():
         if re.search(r"regime\.name\s*(==|!=|in)", text) or re.search(rf"==\s*[\"']({names})[\"']", text):
             offenders.append(path.name)
     assert offenders == []
+
+
+def _has_numba() -> bool:
+    try:
+        import citysim._fast  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+SHOCKS = [
+    {
+        "kind": "storm",
+        "start_day": 1,
+        "end_day": 3,
+        "incident_types": ["waterlogging", "urban_complaint"],
+        "multiplier": 6.0,
+    },
+    {
+        "kind": "staff_absence",
+        "start_day": 0.5,
+        "end_day": 4,
+        "units": ["street_centres", "grid_workers", "water"],
+        "share": 0.4,
+    },
+    {"kind": "sensor_outage", "start_day": 1, "end_day": 2, "sensor_types": ["gas"]},
+]
+VALIDATION = Path(__file__).resolve().parents[1] / "scenarios" / "validation"
+
+
+@pytest.mark.skipif(not _has_numba(), reason="numba not installed")
+@pytest.mark.parametrize(
+    "case",
+    ["fragmented", "integrated", "tech_only", "institution_only", "shocks", "jackson", "fork_joint", "fork_sequential"],
+)
+def test_compiled_engine_gives_identical_tables(monkeypatch, small_dict, case):
+    import copy
+
+    from citysim.scenario import scenario_from_dict
+
+    if case in ("jackson", "fork_joint", "fork_sequential"):
+        scenario, regime, days = citysim.load_scenario(VALIDATION / f"{case}.toml"), "queueing", 2
+    else:
+        d = copy.deepcopy(small_dict)
+        for district in d["city"]["districts"]:
+            district["population"] *= 6
+        d["shocks"] = SHOCKS if case == "shocks" else []
+        scenario = scenario_from_dict(d, "small.toml (x6)")
+        regime, days = ("integrated" if case == "shocks" else case), 5
+    runs = {}
+    for engine in ("python", "numba"):
+        monkeypatch.setenv("CITYSIM_ENGINE", engine)
+        runs[engine] = citysim.simulate(scenario, regime=regime, seed=5, days=days)
+    for name in ("incidents", "stages", "alerts", "units"):
+        pd.testing.assert_frame_equal(runs["python"].tables[name], runs["numba"].tables[name])
+    assert len(runs["numba"].stages) > 1000

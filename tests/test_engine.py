@@ -7,6 +7,20 @@ import pytest
 
 from citysim.engine import DELAY, NO_STEP, Batch, Network
 
+ENGINES = [Network]
+try:
+    from citysim._fast import FastNetwork
+
+    ENGINES.append(FastNetwork)
+except ImportError:  # numba not installed: only the pure-Python engine is tested
+    pass
+
+
+@pytest.fixture(params=ENGINES, ids=lambda cls: cls.__name__)
+def Net(request):
+    """Each engine: the pure-Python one, and the numba one where installed."""
+    return request.param
+
 
 def one_step_jobs(release, dur, unit=0):
     n = len(release)
@@ -24,8 +38,8 @@ def log(batch):
     return [(float(a), float(b), float(c)) for a, b, c in zip(q, s, e, strict=True)]
 
 
-def test_two_clerks_serve_three_customers_first_come_first_served(env):
-    net = Network(env, [2])
+def test_two_clerks_serve_three_customers_first_come_first_served(env, Net):
+    net = Net(env, [2])
     b = one_step_jobs([0, 1, 2], [10, 10, 10])
     net.add(b)
     net.run()
@@ -34,17 +48,17 @@ def test_two_clerks_serve_three_customers_first_come_first_served(env):
     assert b.done
 
 
-def test_ties_are_served_in_release_order(env):
-    net = Network(env, [1])
+def test_ties_are_served_in_release_order(env, Net):
+    net = Net(env, [1])
     b = one_step_jobs([5, 5, 5], [1, 2, 3])
     net.add(b)
     net.run()
     assert [s for _, s, _ in log(b)] == [5, 6, 8]
 
 
-def test_a_job_walks_its_steps_through_delays_and_units(env):
+def test_a_job_walks_its_steps_through_delays_and_units(env, Net):
     # job 0: desk (unit 0) 4 min, wait 3 min, team (unit 1) 5 min
-    net = Network(env, [1, 1])
+    net = Net(env, [1, 1])
     b = Batch(
         first=np.array([0]),
         release=np.array([1.0]),
@@ -57,9 +71,9 @@ def test_a_job_walks_its_steps_through_delays_and_units(env):
     assert log(b) == [(1, 1, 5), (5, 5, 8), (8, 8, 13)]
 
 
-def test_aligned_delay_waits_for_the_next_meeting(env):
+def test_aligned_delay_waits_for_the_next_meeting(env, Net):
     # a hand-off at minute 7 waits for the meeting at minute 60
-    net = Network(env, [1])
+    net = Net(env, [1])
     b = Batch(
         first=np.array([0]),
         release=np.array([0.0]),
@@ -74,9 +88,9 @@ def test_aligned_delay_waits_for_the_next_meeting(env):
     assert log(b)[2] == (60, 60, 61)
 
 
-def test_parallel_group_continues_when_all_members_end(env):
+def test_parallel_group_continues_when_all_members_end(env, Net):
     # steps 0 and 1 in parallel (5 and 9 min, two units), then step 2 (1 min)
-    net = Network(env, [1, 1, 1])
+    net = Net(env, [1, 1, 1])
     b = Batch(
         first=np.array([0]),
         release=np.array([0.0]),
@@ -91,8 +105,8 @@ def test_parallel_group_continues_when_all_members_end(env):
     assert log(b) == [(0, 0, 5), (0, 0, 9), (9, 9, 10)]
 
 
-def test_servers_going_off_duty_finish_their_job_first(env):
-    net = Network(env, [2])
+def test_servers_going_off_duty_finish_their_job_first(env, Net):
+    net = Net(env, [2])
     b = one_step_jobs([0, 0, 0], [10, 10, 10])
     net.add(b)
     net.run(1)
@@ -103,8 +117,8 @@ def test_servers_going_off_duty_finish_their_job_first(env):
     assert net.busy(0) == 0
 
 
-def test_servers_coming_on_duty_take_waiting_jobs(env):
-    net = Network(env, [0])
+def test_servers_coming_on_duty_take_waiting_jobs(env, Net):
+    net = Net(env, [0])
     b = one_step_jobs([0, 0], [3, 3])
     net.add(b)
     net.run(30)
@@ -114,8 +128,8 @@ def test_servers_coming_on_duty_take_waiting_jobs(env):
     assert log(b) == [(0, 30, 33), (0, 30, 33)]
 
 
-def test_jobs_released_after_the_horizon_never_start(env):
-    net = Network(env, [1])
+def test_jobs_released_after_the_horizon_never_start(env, Net):
+    net = Net(env, [1])
     b = one_step_jobs([0, 100], [1, 1])
     net.add(b)
     net.run(50)
@@ -123,19 +137,19 @@ def test_jobs_released_after_the_horizon_never_start(env):
     assert not b.done
 
 
-def test_one_event_per_service_step(env):
-    net = Network(env, [3])
+def test_one_event_per_service_step(env, Net):
+    net = Net(env, [3])
     b = one_step_jobs(np.arange(100.0), np.full(100, 2.5))
     net.add(b)
     net.run()
     assert net.events == 200  # one release and one end per job
 
 
-def test_single_server_queue_reproduces_the_lindley_recursion(env):
+def test_single_server_queue_reproduces_the_lindley_recursion(env, Net):
     rng = np.random.default_rng(3)
     arrivals = np.cumsum(rng.exponential(1.0, 2000))
     service = rng.exponential(0.8, 2000)
-    net = Network(env, [1])
+    net = Net(env, [1])
     b = one_step_jobs(arrivals, service)
     net.add(b)
     net.run()
@@ -156,8 +170,8 @@ def test_bad_batches_are_refused():
         )
 
 
-def test_time_worked_past_going_off_duty_is_counted(env):
-    net = Network(env, [1])
+def test_time_worked_past_going_off_duty_is_counted(env, Net):
+    net = Net(env, [1])
     b = one_step_jobs([0], [10])
     net.add(b)
     net.run(4)

@@ -60,6 +60,7 @@ class LifoDeque(deque):
 
 
 def test_serving_the_queue_lifo_is_caught_by_the_waiting_time_distribution(monkeypatch):
+    monkeypatch.setenv("CITYSIM_ENGINE", "python")  # the engine whose queue we break
     mm1 = case("mm1_rho80", ("wq", "gof"), 8)
     fifo = run_validation("quick", cases=(mm1,), workers=1)
     monkeypatch.setattr(citysim.engine, "deque", LifoDeque)
