@@ -257,6 +257,17 @@ class FastNetwork:
     # ------------------------------------------------------------------ batches
     def add(self, batch: Batch) -> None:
         """Release a batch's jobs at their release times."""
+        order = np.argsort(batch.release_np, kind="stable")
+        order = order[np.isfinite(batch.release_np[order])]
+        batch._release_times = batch.release_np[order].astype(np.float64)
+        batch._release_first = batch.first_np[order].astype(np.int64)
+        slot = self._place(batch)
+        if len(order):
+            t0 = max(float(batch._release_times[0]), self.env.now)
+            _push(self._ht, self._hs, self._ha, self._hn, t0, -(slot * STRIDE) - 1)
+
+    def _place(self, batch: Batch, pending: np.ndarray | None = None) -> int:
+        """Copy a batch's plan and records into the arena, in a free slot."""
         slot = next((i for i, b in enumerate(self._slots) if b is None), None)
         if slot is None:
             self._slots.append(None)
@@ -280,30 +291,79 @@ class FastNetwork:
         IA[sl, GROUP] = np.where(group >= 0, group + base, -1)
         IA[sl, WIDTH] = np.frombuffer(batch.width, dtype=np.int64)
         IA[sl, JOB] = batch.job_np + jbase
-        IA[sl, PENDING] = 0
+        IA[sl, PENDING] = 0 if pending is None else pending
         IA[sl, WAIT] = -1
         IA[sl, SLOT] = slot
         FA[sl, DUR] = batch.dur_np
         FA[sl, ALIGN] = np.frombuffer(batch.align, dtype=np.float64)
-        FA[sl, QUEUED:] = np.nan
-        self._fin[jbase : jbase + nj] = np.nan
+        queued, started, ended = batch.times()
+        FA[sl, QUEUED], FA[sl, STARTED], FA[sl, ENDED] = queued, started, ended
+        self._fin[jbase : jbase + nj] = batch.finished_at()
         self._slots[slot] = batch
         self._base[slot] = (base, jbase)
         batch._slot = slot
-        order = np.argsort(batch.release_np, kind="stable")
-        order = order[np.isfinite(batch.release_np[order])]
-        batch._release_times = batch.release_np[order].astype(np.float64)
-        batch._release_first = batch.first_np[order].astype(np.int64)
         self._point(batch, base, jbase)
         self._has_align[slot] = batch.has_align
         self._has_groups[slot] = batch.has_groups
         self._unfinished[slot] = batch.unfinished
         self._rebuild_releases()
         self._reserve_heap()
-        times = batch.release_np
-        if np.isfinite(times).any():
-            t0 = max(float(np.min(times)), self.env.now)
-            _push(self._ht, self._hs, self._ha, self._hn, t0, -(slot * STRIDE) - 1)
+        return slot
+
+    def released(self, batch: Batch) -> int:
+        """How many of a batch's jobs (in release order) have been released."""
+        slot = batch._slot
+        codes = -self._ha[: self._hn[0]] - 1
+        mine = (self._ha[: self._hn[0]] < 0) & (codes // STRIDE == slot)
+        if mine.any():
+            return int(codes[mine][0] % STRIDE)
+        return len(batch._release_times)
+
+    def replace(self, olds: list[tuple[Batch, np.ndarray]], new: Batch) -> None:
+        """Put ``new`` in the place of ``olds`` (each with its old-to-new steps) on the event list and in queues."""
+        pending = np.zeros(new.n_steps, np.int64)
+        for old, step_map in olds:
+            base, _ = self._base[old._slot]
+            kept = np.flatnonzero(step_map >= 0)
+            pending[step_map[kept]] = self._I[base + kept, PENDING]
+        new_slot = self._place(new, pending)  # may compact the arena: read the old bases after this
+        new_base, _ = self._base[new_slot]
+        n = self._hn[0]
+        ha = self._ha[:n]
+        lo = min(self._base[old._slot][0] for old, _ in olds)
+        hi = max(self._base[old._slot][0] + old.n_steps for old, _ in olds)
+        fwd = np.arange(lo, hi, dtype=np.int64)  # old steps to their new place (others stay)
+        for old, step_map in olds:
+            old_base, _ = self._base[old._slot]
+            kept = np.flatnonzero(step_map >= 0)
+            self._I[new_base + step_map[kept], WAIT] = self._I[old_base + kept, WAIT]
+            fwd[old_base - lo : old_base - lo + old.n_steps] = np.where(step_map >= 0, new_base + step_map, -1)
+        for a in (self._I[: self._top, WAIT], self.q_head, self.q_tail, ha):
+            idx = np.flatnonzero((a >= lo) & (a < hi))
+            a[idx] = fwd[a[idx] - lo]
+        # drop the olds' release events; the new batch has one release list for all
+        old_slots = np.array([old._slot for old, _ in olds])
+        codes = -ha - 1
+        drop = (ha < 0) & np.isin(codes // STRIDE, old_slots)
+        keep = ~drop
+        t, q, a = self._ht[:n][keep], self._hs[:n][keep], ha[keep]
+        order = np.lexsort((q, t))  # sorted is a valid heap
+        m = len(order)
+        self._ht[:m], self._hs[:m], self._ha[:m] = t[order], q[order], a[order]
+        self._hn[0] = m
+        for old, _ in olds:
+            self._slots[old._slot] = None
+            del self._base[old._slot]
+        self._rebuild_releases()
+        if len(new._release_times):
+            _push(
+                self._ht,
+                self._hs,
+                self._ha,
+                self._hn,
+                max(float(new._release_times[0]), self.env.now),
+                -(new_slot * STRIDE) - 1,
+            )
 
     def _point(self, batch: Batch, base: int, jbase: int) -> None:
         """Make the batch's record arrays views of its part of the arena."""
@@ -321,8 +381,8 @@ class FastNetwork:
             b = self._slots[slot] if slot < len(self._slots) else None
             if b is not None:
                 t, first = b._release_times, b._release_first
-                times.append(t)
-                steps.append(first + self._base[slot][0])
+                times.append(np.asarray(t, dtype=np.float64))
+                steps.append(np.asarray(first, dtype=np.int64) + self._base[slot][0])
                 pos += len(t)
         bounds[-1] = pos
         self._rel_t = np.concatenate(times) if times else np.zeros(0)
@@ -345,9 +405,9 @@ class FastNetwork:
         live = sorted((base, jbase, slot) for slot, (base, jbase) in self._base.items())
         used = sum(self._slots[s].n_steps for _, _, s in live)
         used_j = sum(self._slots[s].n_jobs for _, _, s in live)
-        cap = max(self._I.shape[0], 2 * (used + n))
-        cap_j = max(len(self._fin), 2 * (used_j + nj))
-        IA, FA, fin = np.zeros((cap, 8), np.int64), np.zeros((cap, 5)), np.zeros(cap_j)
+        cap = max(self._I.shape[0], 4 * (used + n))
+        cap_j = max(len(self._fin), 4 * (used_j + nj))
+        IA, FA, fin = np.empty((cap, 8), np.int64), np.empty((cap, 5)), np.empty(cap_j)  # filled below top
         fwd = np.full(self._I.shape[0], -1, dtype=np.int64)
         top = jtop = 0
         new_base = {}

@@ -154,7 +154,10 @@ def run(scenario, regime_name, seed, days, assignments, out, no_figures, quiet) 
         bar.close()
     model.finish()
     wall = time.perf_counter() - started
-    result = Result(scenario=sc, regime=regime, seed=seed, days=days, tables=sink.frames())
+    tables, every, counts = sink.sampled_frames()
+    result = Result(sc, regime, seed, days, tables, sample_every=every, exact_counts=counts)
+    if every > 1:
+        click.echo(f"(metrics and figures from every {every}th incident, by id; the Parquet files hold all)", err=True)
     write_outputs(result, out_dir, figures=not no_figures)
     for line in summary_lines(result):
         click.echo(line)

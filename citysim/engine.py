@@ -33,7 +33,7 @@ import math
 from array import array
 from collections import deque
 from collections.abc import Sequence
-from heapq import heappop, heappush
+from heapq import heapify, heappop, heappush
 
 import numpy as np
 import simpy
@@ -267,6 +267,35 @@ class Network:
 
     def forget(self, batch: Batch) -> None:
         """A finished batch will not be seen again (nothing to free in this engine)."""
+
+    def released(self, batch: Batch) -> int:
+        """How many of a batch's jobs (in release order) have been released."""
+        for item in self.env._queue:
+            if len(item) == 5 and item[3] is batch and item[4] < 0:
+                return -item[4] - 1
+        return len(getattr(batch, "_release_times", ()))
+
+    def replace(self, olds: list[tuple[Batch, np.ndarray]], new: Batch) -> None:
+        """Put ``new`` in the place of ``olds`` (each with its old-to-new step numbers) on the event list and queues.
+
+        The olds' pending releases are replaced by ``new``'s own release list.
+        """
+        maps = {id(b): m for b, m in olds}
+        heap = []
+        for item in self.env._queue:
+            if len(item) == 5 and id(item[3]) in maps:
+                if item[4] < 0:
+                    continue  # the old release chains: new has them all
+                item = (item[0], item[1], item[2], new, int(maps[id(item[3])][item[4]]))
+            heap.append(item)
+        heapify(heap)
+        self.env._queue[:] = heap
+        for u in self.waiting:
+            q = self.queues[u]
+            if any(id(b) in maps for b, _ in q):
+                self.queues[u] = deque((new, int(maps[id(b)][s])) if id(b) in maps else (b, s) for b, s in q)
+        if len(new._release_times):
+            self._push(max(new._release_times[0], self.env.now), new, -1)
 
     def busy(self, unit: int) -> int:
         """Servers of a unit serving a job now."""

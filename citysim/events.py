@@ -48,7 +48,7 @@ class Codes:
 
     def __init__(self, codes: np.ndarray, names) -> None:
         self.codes = np.asarray(codes, dtype=np.int32)
-        self.names = list(names)
+        self.names = names  # kept as given: the same list is turned into an Arrow dictionary only once
 
     def __len__(self) -> int:
         return len(self.codes)
@@ -59,9 +59,15 @@ class Codes:
         return table[np.where(self.codes >= 0, self.codes, len(self.names))]
 
     def arrow(self) -> pa.DictionaryArray:
-        return pa.DictionaryArray.from_arrays(
-            pa.array(self.codes, type=pa.int32(), mask=self.codes < 0), pa.array(self.names, type=pa.string())
-        )
+        key = id(self.names)
+        cached = _DICTIONARIES.get(key)
+        if cached is None or cached[0] is not self.names:
+            cached = (self.names, pa.array(list(self.names), type=pa.string()))
+            _DICTIONARIES[key] = cached
+        return pa.DictionaryArray.from_arrays(pa.array(self.codes, type=pa.int32(), mask=self.codes < 0), cached[1])
+
+
+_DICTIONARIES: dict[int, tuple[object, pa.Array]] = {}
 
 
 # table -> column -> (arrow type, unit, meaning)
@@ -203,7 +209,12 @@ class MemorySink:
                 table = pa.Table.from_arrays(
                     [pa.array([], type=t) for t, _, _ in COLUMNS[name].values()], names=list(COLUMNS[name])
                 )
-            out[name] = to_pandas(table)
+            frame = to_pandas(table)
+            # rows are written as incidents end (old days' stragglers later): put them back in id order
+            key = {"incidents": "id", "stages": "incident_id"}.get(name)
+            if key is not None and len(frame):
+                frame = frame.iloc[np.argsort(frame[key].to_numpy(), kind="stable")].reset_index(drop=True)
+            out[name] = frame
         return out
 
 
@@ -239,6 +250,10 @@ class ParquetSink:
 
     def frames(self) -> dict[str, pd.DataFrame]:
         return {name: to_pandas(pq.read_table(self.dir / f"{name}.parquet")) for name in COLUMNS}
+
+    def sampled_frames(self, max_incidents: int = 3_000_000) -> tuple[dict[str, pd.DataFrame], int, dict]:
+        """The tables, every k-th incident only if they would not fit in memory (see :func:`load_tables`)."""
+        return load_tables(self.dir, max_incidents)
 
 
 # ------------------------------------------------------------------ derivation
@@ -436,3 +451,57 @@ def false_alarm_rows(fa, horizon: float, names: dict) -> dict:
         "outcome": Codes(outcome[keep], OUTCOMES),
         "verified_at": verified[keep],
     }
+
+
+def load_tables(directory: str | Path, max_incidents: int = 3_000_000) -> tuple[dict[str, pd.DataFrame], int, dict]:
+    """A run's tables from its Parquet files, sampled if they would not fit in memory.
+
+    Above ``max_incidents`` incidents, only every k-th incident (by id: independent of
+    its fate) and its stages and true alerts are loaded, in row groups, so memory stays
+    bounded; units, cells and false alarms are loaded whole.
+
+    Returns:
+        ``(tables, k, exact_counts)``: the tables, the sampling step k (1: all), and the
+        table sizes counted over everything.
+    """
+    d = Path(directory)
+    files = {name: pq.ParquetFile(d / f"{name}.parquet") for name in COLUMNS}
+    n_inc = files["incidents"].metadata.num_rows
+    k = max(1, -(-n_inc // max_incidents))
+    counts = {
+        "incidents": n_inc,
+        "by_status": {},
+        "alerts": {"true": 0, "false": 0, "by_outcome": {}},
+        "stage_rows": files["stages"].metadata.num_rows,
+        "stage_rows_by_stage": {},
+    }
+
+    def add(counter: dict, values: pd.Series) -> None:
+        for key, v in values.value_counts().items():
+            counter[str(key)] = counter.get(str(key), 0) + int(v)
+
+    tables = {}
+    for name, key in (("incidents", "id"), ("stages", "incident_id"), ("alerts", "incident_id")):
+        parts = []
+        for i in range(files[name].num_row_groups):
+            frame = to_pandas(files[name].read_row_group(i))
+            if name == "incidents":
+                add(counts["by_status"], frame["status"])
+            elif name == "stages":
+                add(counts["stage_rows_by_stage"], frame["stage"])
+            else:
+                truth = frame["true_alarm"].to_numpy(dtype=bool)
+                counts["alerts"]["true"] += int(truth.sum())
+                counts["alerts"]["false"] += int((~truth).sum())
+                add(counts["alerts"]["by_outcome"], frame["outcome"])
+            if k > 1:
+                ids = frame[key]
+                keep = ids.isna() | (ids.fillna(0).astype("int64") % k == 0) if name == "alerts" else ids % k == 0
+                frame = frame[keep.to_numpy(dtype=bool)]
+            parts.append(frame)
+        tables[name] = (
+            pd.concat(parts, ignore_index=True) if parts else to_pandas(_table(name, {c: [] for c in COLUMNS[name]}))
+        )
+    for name in ("units", "cells"):
+        tables[name] = to_pandas(files[name].read())
+    return tables, k, counts

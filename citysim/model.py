@@ -23,6 +23,7 @@ import simpy
 from scipy import stats
 
 from citysim.agents import build_agents
+from citysim.carry import CARRY_AFTER_DAYS, MAX_CARRIES, carry_forward, select_rows
 from citysim.city import City, build_city
 from citysim.engine import make_network
 from citysim.events import LEVELS, MemorySink, false_alarm_rows, incident_and_stage_rows
@@ -52,7 +53,15 @@ class CityModel(mesa.Model):
         sink: where output tables go (default: kept in memory).
     """
 
-    def __init__(self, scenario: Scenario, regime: Regime, seed: int = 1, horizon_days: float = 7.0, sink=None) -> None:
+    def __init__(
+        self,
+        scenario: Scenario,
+        regime: Regime,
+        seed: int = 1,
+        horizon_days: float = 7.0,
+        sink=None,
+        carry: bool = True,
+    ) -> None:
         self.streams = Streams(seed)
         super().__init__(rng=self.streams.generator("mesa"))
         self.scenario = scenario
@@ -60,6 +69,7 @@ class CityModel(mesa.Model):
         self.seed = seed
         self.horizon = float(horizon_days) * DAY_MIN
         self.sink = sink if sink is not None else MemorySink()
+        self.carry = carry  # carry old days' unfinished incidents forward (bounded memory; same results)
         self.city: City = build_city(scenario, self.streams)
         self.units = build_units(scenario, self.city)
         self.env = simpy.Environment()
@@ -302,17 +312,37 @@ class CityModel(mesa.Model):
         self.trust = np.where(seen, self.trust + weight * (mean - self.trust), self.trust)
 
     def _flush(self, final: bool = False) -> None:
-        """Write out days whose incidents have all ended (all of them at the end)."""
-        keep = []
+        """Write out days whose incidents have all ended (all of them at the end).
+
+        A day still open after ``CARRY_AFTER_DAYS`` has its finished incidents written
+        out and the rest carried forward in a compact batch (see :mod:`citysim.carry`).
+        """
+        keep, aging = [], []
         for cd in self.active:
-            if final or cd.plan.batch.done:
-                self.network.forget(cd.plan.batch)
-                inc_rows, stage_rows, alert_rows = incident_and_stage_rows(cd, self.horizon, self._names)
-                self.sink.write("incidents", inc_rows)
-                self.sink.write("stages", stage_rows)
-                self.sink.write("alerts", alert_rows)
+            b = cd.plan.batch
+            if final or b.done:
+                self.network.forget(b)
+                self._write(cd)
+            elif not self.carry:
+                keep.append(cd)
+            elif getattr(cd, "is_carry", False):
+                (aging if b.unfinished <= b.n_jobs // 2 else keep).append(cd)  # compact it again
+            elif self.day - cd.incidents.day >= CARRY_AFTER_DAYS:
+                aging.append(cd)
             else:
                 keep.append(cd)
+        # each aging day (or carry to compact) becomes a carry of its own; too many carries: merge the small ones
+        groups = [[cd] for cd in aging]
+        carries = sorted((cd for cd in keep if getattr(cd, "is_carry", False)), key=lambda cd: cd.plan.batch.n_steps)
+        if len(carries) + len(groups) > MAX_CARRIES:
+            merged = [cd for g in groups for cd in g] + carries[: MAX_CARRIES // 2]
+            for cd in carries[: MAX_CARRIES // 2]:
+                keep.remove(cd)
+            groups = [merged]
+        for group in groups:
+            new = self._carry(group)
+            if new is not None:
+                keep.append(new)
         self.active = keep
         keep_fa = []
         for fa in self.active_alarms:
@@ -323,6 +353,43 @@ class CityModel(mesa.Model):
             else:
                 keep_fa.append(fa)
         self.active_alarms = keep_fa
+
+    def _write(self, cd: CompiledDay, leave_out: np.ndarray | None = None) -> None:
+        """Write a day's incidents, stages and true alerts (leaving out the ids in ``leave_out``)."""
+        rows = incident_and_stage_rows(cd, self.horizon, self._names)
+        if leave_out is not None and len(leave_out):
+            low = int(min(leave_out.min(), rows[0]["id"].min()))
+            out = np.zeros(int(max(leave_out.max(), rows[0]["id"].max())) - low + 1, dtype=bool)
+            out[leave_out - low] = True
+
+            def kept(ids: np.ndarray) -> np.ndarray:
+                return ~out[np.asarray(ids, dtype=np.int64) - low]
+
+            rows = (
+                select_rows(rows[0], kept(rows[0]["id"])),
+                select_rows(rows[1], kept(rows[1]["incident_id"])),
+                select_rows(rows[2], kept(rows[2]["incident_id"])),
+            )
+        for name, data in zip(("incidents", "stages", "alerts"), rows, strict=True):
+            self.sink.write(name, data)
+
+    def _carry(self, days: list[CompiledDay]) -> CompiledDay | None:
+        """Write old days' finished incidents; carry all their unfinished ones forward in one batch."""
+        parts = []
+        for cd in days:
+            b = cd.plan.batch
+            unfinished = np.flatnonzero(np.isnan(b.finished_at()) & np.isfinite(b.release_np))
+            parts.append((cd, unfinished, self.network.released(b)))
+        if sum(len(p[1]) for p in parts) == 0:
+            for cd in days:
+                self.network.forget(cd.plan.batch)
+                self._write(cd)
+            return None
+        new, step_maps = carry_forward(parts)
+        self.network.replace([(cd.plan.batch, m) for cd, m in zip(days, step_maps, strict=True)], new.plan.batch)
+        for cd in days:
+            self._write(cd, leave_out=new.incidents.ids)
+        return new
 
     def finish(self) -> None:
         """Write the units and cells tables and close the sink."""

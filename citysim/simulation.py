@@ -27,6 +27,8 @@ class Result:
         seed: the run's seed.
         days: simulated days.
         tables: ``incidents``, ``stages``, ``alerts``, ``units`` and ``cells`` DataFrames.
+        sample_every: the tables hold every k-th incident only (long runs streamed to Parquet:
+            the files hold everything; see :func:`citysim.events.load_tables`).
     """
 
     scenario: Scenario
@@ -34,6 +36,8 @@ class Result:
     seed: int
     days: float
     tables: dict[str, pd.DataFrame]
+    sample_every: int = 1
+    exact_counts: dict | None = field(default=None, repr=False)
     _metrics: dict | None = field(default=None, repr=False)
 
     @property
@@ -63,7 +67,9 @@ class Result:
         if self._metrics is None:
             from citysim.metrics import compute_metrics
 
-            self._metrics = compute_metrics(self.tables, self.days * 1440.0, self.scenario)
+            self._metrics = compute_metrics(
+                self.tables, self.days * 1440.0, self.scenario, self.sample_every, self.exact_counts
+            )
         return self._metrics
 
     def save(self, directory: str | Path, figures: bool = True) -> Path:
@@ -107,7 +113,11 @@ def simulate(
     sink = ParquetSink(out) if out is not None else MemorySink()
     model = CityModel(scenario, regime, seed=seed, horizon_days=days, sink=sink)
     model.run(progress=progress)
-    result = Result(scenario=scenario, regime=regime, seed=seed, days=days, tables=sink.frames())
+    if isinstance(sink, ParquetSink):
+        tables, every, counts = sink.sampled_frames()
+        result = Result(scenario, regime, seed, days, tables, sample_every=every, exact_counts=counts)
+    else:
+        result = Result(scenario=scenario, regime=regime, seed=seed, days=days, tables=sink.frames())
     result.model_counts = dict(model.counts)  # type: ignore[attr-defined]
     return result
 

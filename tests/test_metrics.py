@@ -520,7 +520,9 @@ def test_real_run_metrics_round_trip_through_json(run):
         "cost",
         "calibration",
         "counts",
+        "sample",
     }
+    assert m["sample"] == {"every": 1, "incidents": len(run.incidents)}
     assert json.loads(json.dumps(m, allow_nan=False)) == m
     assert m == run.metrics
 

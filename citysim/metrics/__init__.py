@@ -157,13 +157,23 @@ def table_counts(tables: Mapping[str, pd.DataFrame]) -> dict:
     }
 
 
-def compute_metrics(tables: Mapping[str, pd.DataFrame], horizon_min: float, scenario: object | None = None) -> dict:
+def compute_metrics(
+    tables: Mapping[str, pd.DataFrame],
+    horizon_min: float,
+    scenario: object | None = None,
+    sample_every: int = 1,
+    exact_counts: dict | None = None,
+) -> dict:
     """Every metric of a run, as a JSON-serialisable nested dict (``metrics.json``).
 
     Args:
         tables: the run's ``incidents``, ``stages``, ``alerts``, ``units`` and
             ``cells`` tables.
         horizon_min: length of the run, minutes.
+        sample_every: the tables hold every ``sample_every``-th incident only (by id, so
+            independent of what happened to it; a long run's tables do not fit in memory):
+            rates per resident are computed against the same share of the residents.
+        exact_counts: the table sizes counted over all incidents (replaces ``counts``).
         scenario: the scenario run (its ``incident_types[...].target_min`` and
             ``calibration``); None leaves out the resolution targets and the
             sourced figures.
@@ -173,7 +183,7 @@ def compute_metrics(tables: Mapping[str, pd.DataFrame], horizon_min: float, scen
         ``inclusion``, ``harm``, ``cost``, ``calibration`` and ``counts``.
     """
     inc, stages, units, cells = (tables[k] for k in ("incidents", "stages", "units", "cells"))
-    population = float(cells["population"].sum())
+    population = float(cells["population"].sum()) / sample_every  # residents the sampled incidents come from
 
     per_incident = stage_minutes(inc, stages)
     targets = None
@@ -241,6 +251,7 @@ def compute_metrics(tables: Mapping[str, pd.DataFrame], horizon_min: float, scen
         "calibration": calibration_table(
             inc, population, horizon_min, None if scenario is None else scenario.calibration
         ),
-        "counts": table_counts(tables),
+        "counts": exact_counts if exact_counts is not None else table_counts(tables),
+        "sample": {"every": sample_every, "incidents": len(inc)},
     }
     return to_jsonable(metrics)

@@ -36,12 +36,15 @@ class DayIncidents:
     cohort: np.ndarray
     occurred_at: np.ndarray
     time_to_harm: np.ndarray  # minutes after occurrence; inf for non-hazards
+    id_array: np.ndarray | None = None  # ids when not first_id, first_id + 1, ... (a carried-forward subset)
 
     def __len__(self) -> int:
         return len(self.type)
 
     @property
     def ids(self) -> np.ndarray:
+        if self.id_array is not None:
+            return self.id_array
         return self.first_id + np.arange(len(self.type), dtype=np.int64)
 
 
