@@ -221,6 +221,30 @@ def _start_waiting(units, now, IA, FA, free, q_head, q_tail, q_len, ht, hs, ha, 
             free[u] -= 1
 
 
+@njit(cache=True)
+def _relink_queues(src, IA, q_head, q_tail, q_len, fwd, lo, hi):
+    """Renumber every waiting job: steps in [lo, hi) move to ``fwd[step - lo]``; queues keep their order.
+
+    Links are read from ``src`` at the old numbers and written to ``IA`` at the new ones.
+    """
+    for u in range(len(q_head)):
+        if q_len[u] == 0:
+            continue
+        x = q_head[u]
+        prev = -1
+        while x >= 0:
+            nx = src[x, WAIT]
+            y = fwd[x - lo] if lo <= x < hi else x
+            if prev < 0:
+                q_head[u] = y
+            else:
+                IA[prev, WAIT] = y
+            prev = y
+            x = nx
+        IA[prev, WAIT] = -1
+        q_tail[u] = prev
+
+
 class FastNetwork:
     """:class:`citysim.engine.Network` with its event loop compiled by numba (same interface, same results)."""
 
@@ -335,12 +359,10 @@ class FastNetwork:
         fwd = np.arange(lo, hi, dtype=np.int64)  # old steps to their new place (others stay)
         for old, step_map in olds:
             old_base, _ = self._base[old._slot]
-            kept = np.flatnonzero(step_map >= 0)
-            self._I[new_base + step_map[kept], WAIT] = self._I[old_base + kept, WAIT]
             fwd[old_base - lo : old_base - lo + old.n_steps] = np.where(step_map >= 0, new_base + step_map, -1)
-        for a in (self._I[: self._top, WAIT], self.q_head, self.q_tail, ha):
-            idx = np.flatnonzero((a >= lo) & (a < hi))
-            a[idx] = fwd[a[idx] - lo]
+        _relink_queues(self._I, self._I, self.q_head, self.q_tail, self.q_len, fwd, lo, hi)
+        idx = np.flatnonzero((ha >= lo) & (ha < hi))
+        ha[idx] = fwd[ha[idx] - lo]
         # drop the olds' release events; the new batch has one release list for all
         old_slots = np.array([old._slot for old, _ in olds])
         codes = -ha - 1
@@ -405,8 +427,8 @@ class FastNetwork:
         live = sorted((base, jbase, slot) for slot, (base, jbase) in self._base.items())
         used = sum(self._slots[s].n_steps for _, _, s in live)
         used_j = sum(self._slots[s].n_jobs for _, _, s in live)
-        cap = max(self._I.shape[0], 4 * (used + n))
-        cap_j = max(len(self._fin), 4 * (used_j + nj))
+        cap = max(self._I.shape[0], 2 * (used + n))
+        cap_j = max(len(self._fin), 2 * (used_j + nj))
         IA, FA, fin = np.empty((cap, 8), np.int64), np.empty((cap, 5)), np.empty(cap_j)  # filled below top
         fwd = np.full(self._I.shape[0], -1, dtype=np.int64)
         top = jtop = 0
@@ -426,9 +448,10 @@ class FastNetwork:
         def remap(a: np.ndarray) -> np.ndarray:
             return np.where(a >= 0, fwd[np.maximum(a, 0)], a)
 
-        for row in (NXT, GROUP, WAIT):
+        for row in (NXT, GROUP):
             IA[:top, row] = remap(IA[:top, row])
-        self.q_head, self.q_tail = remap(self.q_head), remap(self.q_tail)
+        # waiting jobs: walk each queue in the old arena, relinking in the new one
+        _relink_queues(self._I, IA, self.q_head, self.q_tail, self.q_len, fwd, 0, len(fwd))
         n_heap = self._hn[0]
         self._ha[:n_heap] = remap(self._ha[:n_heap])  # releases (negative) are kept
         self._I, self._F, self._fin = IA, FA, fin

@@ -25,7 +25,7 @@ from citysim.processes.plan import Plan
 
 __all__ = ["CARRY_AFTER_DAYS", "MAX_CARRIES", "carry_forward", "select_rows"]
 
-CARRY_AFTER_DAYS = 3
+CARRY_AFTER_DAYS = 7
 """Age (days) after which a day's finished incidents are written out and the rest carried forward."""
 
 MAX_CARRIES = 8

@@ -49,8 +49,15 @@ class Exponential(_Dist):
     dist: Literal["exponential"] = "exponential"
     mean: float = Field(gt=0, description="mean, minutes")
 
+    @staticmethod
+    def _ppf(u: np.ndarray, mean):
+        return -mean * np.log1p(-u)
+
     def ppf(self, u: np.ndarray) -> np.ndarray:
-        return -self.mean * np.log1p(-u)
+        return self._ppf(u, self.mean)
+
+    def _params(self) -> tuple[float, ...]:
+        return (self.mean,)
 
     @property
     def mean_min(self) -> float:
@@ -63,8 +70,15 @@ class Deterministic(_Dist):
     dist: Literal["deterministic"] = "deterministic"
     value: float = Field(ge=0, description="duration, minutes")
 
+    @staticmethod
+    def _ppf(u: np.ndarray, value):
+        return np.broadcast_to(np.asarray(value, dtype=float), np.shape(u)).copy()
+
     def ppf(self, u: np.ndarray) -> np.ndarray:
-        return np.full(np.shape(u), self.value)
+        return self._ppf(u, self.value)
+
+    def _params(self) -> tuple[float, ...]:
+        return (self.value,)
 
     @property
     def mean_min(self) -> float:
@@ -78,10 +92,17 @@ class Lognormal(_Dist):
     mean: float = Field(gt=0, description="mean, minutes")
     cv: float = Field(gt=0, le=10, description="standard deviation / mean")
 
-    def ppf(self, u: np.ndarray) -> np.ndarray:
-        sigma2 = np.log1p(self.cv**2)
-        mu = np.log(self.mean) - sigma2 / 2
+    @staticmethod
+    def _ppf(u: np.ndarray, mean, cv):
+        sigma2 = np.log1p(cv**2)
+        mu = np.log(mean) - sigma2 / 2
         return np.exp(mu + np.sqrt(sigma2) * special.ndtri(u))
+
+    def ppf(self, u: np.ndarray) -> np.ndarray:
+        return self._ppf(u, self.mean, self.cv)
+
+    def _params(self) -> tuple[float, ...]:
+        return (self.mean, self.cv)
 
     @property
     def mean_min(self) -> float:
@@ -121,3 +142,35 @@ class Uniform(_Dist):
 
 Distribution = Annotated[Exponential | Deterministic | Lognormal | Gamma | Uniform, Field(discriminator="dist")]
 """Any supported duration distribution (a TOML table with a ``dist`` key)."""
+
+
+def ppf_mixed(dists: list, which: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Sample row i from ``dists[which[i]]`` by inverse transform of ``u[i]``, all rows at once.
+
+    Rows of the families with a closed form (exponential, deterministic, lognormal)
+    are computed in one vectorized expression each, whatever the parameters.
+    """
+    out = np.zeros(len(u))
+    which = np.asarray(which)
+    families: dict[type, list[int]] = {}
+    for k, d in enumerate(dists):
+        if d is not None:
+            families.setdefault(type(d), []).append(k)
+    for family, members in families.items():
+        member = np.zeros(len(dists), dtype=bool)
+        member[members] = True
+        rows = np.flatnonzero(member[which])
+        if len(rows) == 0:
+            continue
+        w, uu = which[rows], u[rows]
+        if family in (Exponential, Deterministic, Lognormal):  # one formula, a parameter array per row
+            params = np.array(
+                [dists[k]._params() if k in members else dists[members[0]]._params() for k in range(len(dists))]
+            )
+            out[rows] = family._ppf(uu, *(params[w, j] for j in range(params.shape[1])))
+        else:
+            for k in members:
+                sel = rows[w == k]
+                if len(sel):
+                    out[sel] = dists[k].ppf(u[sel])
+    return out

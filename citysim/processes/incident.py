@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from citysim.city import City
-from citysim.distributions import Lognormal
+from citysim.distributions import Lognormal, ppf_mixed
 from citysim.processes.detection import AFTER_HARM, RESIDENT, Detection
 from citysim.processes.dice import Dice
 from citysim.processes.dispatch import add_closure, add_data_wait, add_dispatch_and_field
@@ -90,6 +90,7 @@ class DayCompiler:
                 dist = t.handling.get(d) or scenario.departments[d].handling
                 if dist is not None:
                     self._handling[(i, j)] = dist
+        self._handling_list = [self._handling.get((i, j)) for i in range(len(types)) for j in range(len(deps))]
         handoff = np.array([[dep.handoff_to.get(d, 0.0) for d in deps] for dep in depts])
         self.handoff_cum = np.cumsum(handoff, axis=1) if handoff.any() else None
         self._jitter = (
@@ -101,12 +102,7 @@ class DayCompiler:
     # ---------------------------------------------------------- per-row helpers
     def dept_value(self, attr: str, dep: np.ndarray, u: np.ndarray) -> np.ndarray:
         """Sample a department distribution (``verify_time`` ...) per row's department."""
-        out = np.zeros(len(u))
-        for j, d in enumerate(self._depts):
-            sel = dep == j
-            if sel.any():
-                out[sel] = getattr(d, attr).ppf(u[sel])
-        return out
+        return ppf_mixed([getattr(d, attr) for d in self._depts], dep, u)
 
     def type_intake(self, default: np.ndarray, u: np.ndarray) -> np.ndarray:
         """Intake time: the incident type's own where it has one, else ``default``."""
@@ -121,12 +117,8 @@ class DayCompiler:
 
     def handling(self, dep: np.ndarray, u: np.ndarray) -> np.ndarray:
         """On-site handling time of a visit by department ``dep`` (per row): the type's, else the department's."""
-        out = np.zeros(len(u))
-        for (i, j), dist in self._handling.items():
-            sel = (self.type == i) & (dep == j)
-            if sel.any():
-                out[sel] = dist.ppf(u[sel])
-        return out
+        n_dep = self.n_departments
+        return ppf_mixed(self._handling_list, self.type * n_dep + dep, u)
 
     def jitter(self, u: np.ndarray) -> np.ndarray:
         """Factor on a cell's typical travel time for one trip."""
