@@ -62,6 +62,8 @@ def _releases(env, units, batches, started):
 
 def run_simpy(batches: list[Batch], servers: list[int], until: float) -> list[np.ndarray]:
     """Run plans with one SimPy process per incident; the start time of every step."""
+    for b in batches:
+        b.prepare_hot_loop()  # plain arrays of the plans
     env = simpy.Environment()
     units = [simpy.Resource(env, capacity=max(c, 1)) for c in servers]
     started = [np.full(b.n_steps, np.nan) for b in batches]

@@ -119,10 +119,10 @@ def copy_batches(batches):
             release=b.release_np,
             unit=b.unit_np,
             dur=b.dur_np,
-            nxt=np.frombuffer(b.nxt, dtype=np.int64),
-            align=np.frombuffer(b.align, dtype=np.float64),
-            group=np.frombuffer(b.group, dtype=np.int64),
-            width=np.frombuffer(b.width, dtype=np.int64),
+            nxt=b.nxt_np,
+            align=b.align_np,
+            group=b.group_np,
+            width=b.width_np,
         )
         for b in batches
     ]

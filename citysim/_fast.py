@@ -245,6 +245,39 @@ def _relink_queues(src, IA, q_head, q_tail, q_len, fwd, lo, hi):
         q_tail[u] = prev
 
 
+@njit(cache=True)
+def _queued_chains(IA, q_head, q_len):
+    """Every waiting step, queue after queue in order (the units with a queue, and where each starts)."""
+    total = 0
+    for u in range(len(q_head)):
+        total += q_len[u]
+    steps = np.empty(total, dtype=np.int64)
+    k = 0
+    for u in range(len(q_head)):
+        x = q_head[u]
+        while x >= 0 and q_len[u] > 0:
+            steps[k] = x
+            k += 1
+            x = IA[x, WAIT]
+    return steps
+
+
+@njit(cache=True)
+def _relink_chains(IA, q_head, q_tail, q_len, steps):
+    """Write the links of the waiting steps (already renumbered), queue after queue."""
+    k = 0
+    for u in range(len(q_head)):
+        n = q_len[u]
+        if n == 0:
+            continue
+        q_head[u] = steps[k]
+        for i in range(n - 1):
+            IA[steps[k + i], WAIT] = steps[k + i + 1]
+        IA[steps[k + n - 1], WAIT] = -1
+        q_tail[u] = steps[k + n - 1]
+        k += n
+
+
 class FastNetwork:
     """:class:`citysim.engine.Network` with its event loop compiled by numba (same interface, same results)."""
 
@@ -309,17 +342,17 @@ class FastNetwork:
         IA, FA = self._I, self._F
         sl = slice(base, base + n)
         IA[sl, UNIT] = batch.unit_np
-        nxt = np.frombuffer(batch.nxt, dtype=np.int64)
+        nxt = batch.nxt_np
         IA[sl, NXT] = np.where(nxt >= 0, nxt + base, -1)
-        group = np.frombuffer(batch.group, dtype=np.int64)
+        group = batch.group_np
         IA[sl, GROUP] = np.where(group >= 0, group + base, -1)
-        IA[sl, WIDTH] = np.frombuffer(batch.width, dtype=np.int64)
+        IA[sl, WIDTH] = batch.width_np
         IA[sl, JOB] = batch.job_np + jbase
         IA[sl, PENDING] = 0 if pending is None else pending
         IA[sl, WAIT] = -1
         IA[sl, SLOT] = slot
         FA[sl, DUR] = batch.dur_np
-        FA[sl, ALIGN] = np.frombuffer(batch.align, dtype=np.float64)
+        FA[sl, ALIGN] = batch.align_np
         queued, started, ended = batch.times()
         FA[sl, QUEUED], FA[sl, STARTED], FA[sl, ENDED] = queued, started, ended
         self._fin[jbase : jbase + nj] = batch.finished_at()
@@ -422,15 +455,19 @@ class FastNetwork:
         del self._base[slot]
 
     def _make_room(self, n: int, nj: int) -> None:
+        """Room for n more steps and nj more jobs: move the live batches to the front, growing if need be."""
         if self._top + n <= self._I.shape[0] and self._jtop + nj <= len(self._fin):
             return
         live = sorted((base, jbase, slot) for slot, (base, jbase) in self._base.items())
         used = sum(self._slots[s].n_steps for _, _, s in live)
         used_j = sum(self._slots[s].n_jobs for _, _, s in live)
-        cap = max(self._I.shape[0], 2 * (used + n))
-        cap_j = max(len(self._fin), 2 * (used_j + nj))
-        IA, FA, fin = np.empty((cap, 8), np.int64), np.empty((cap, 5)), np.empty(cap_j)  # filled below top
-        fwd = np.full(self._I.shape[0], -1, dtype=np.int64)
+        waiting = _queued_chains(self._I, self.q_head, self.q_len)  # before anything moves
+        if used + n <= 0.75 * self._I.shape[0] and used_j + nj <= 0.75 * len(self._fin):
+            IA, FA, fin = self._I, self._F, self._fin  # compact in place: regions only move down
+        else:
+            cap, cap_j = 2 * (used + n), 2 * (used_j + nj)
+            IA, FA, fin = np.empty((cap, 8), np.int64), np.empty((cap, 5)), np.empty(cap_j)
+        fwd = np.full(self._top, -1, dtype=np.int64)
         top = jtop = 0
         new_base = {}
         for base, jbase, slot in live:
@@ -450,8 +487,7 @@ class FastNetwork:
 
         for row in (NXT, GROUP):
             IA[:top, row] = remap(IA[:top, row])
-        # waiting jobs: walk each queue in the old arena, relinking in the new one
-        _relink_queues(self._I, IA, self.q_head, self.q_tail, self.q_len, fwd, 0, len(fwd))
+        _relink_chains(IA, self.q_head, self.q_tail, self.q_len, fwd[waiting])
         n_heap = self._hn[0]
         self._ha[:n_heap] = remap(self._ha[:n_heap])  # releases (negative) are kept
         self._I, self._F, self._fin = IA, FA, fin

@@ -73,7 +73,7 @@ def carry_forward(parts: list[tuple[CompiledDay, np.ndarray, int]]) -> tuple[Com
 
     def remapped(p, name):
         cd, _, steps, _, _, step_map = p
-        values = np.frombuffer(getattr(cd.plan.batch, name), dtype=np.int64)[steps]
+        values = getattr(cd.plan.batch, f"{name}_np")[steps]
         return np.where(values >= 0, step_map[np.maximum(values, 0)], values)
 
     any_align = any(p[0].plan.batch.has_align for p in pieces)
@@ -84,15 +84,9 @@ def carry_forward(parts: list[tuple[CompiledDay, np.ndarray, int]]) -> tuple[Com
         unit=cat(lambda cd, jobs, steps, *_: cd.plan.batch.unit_np[steps]).astype(np.int64),
         dur=cat(lambda cd, jobs, steps, *_: cd.plan.batch.dur_np[steps]),
         nxt=np.concatenate([remapped(p, "nxt") for p in pieces]),
-        align=cat(lambda cd, jobs, steps, *_: np.frombuffer(cd.plan.batch.align, dtype=np.float64)[steps])
-        if any_align
-        else None,
+        align=cat(lambda cd, jobs, steps, *_: cd.plan.batch.align_np[steps]) if any_align else None,
         group=np.concatenate([remapped(p, "group") for p in pieces]) if any_groups else None,
-        width=cat(lambda cd, jobs, steps, *_: np.frombuffer(cd.plan.batch.width, dtype=np.int64)[steps]).astype(
-            np.int64
-        )
-        if any_groups
-        else None,
+        width=cat(lambda cd, jobs, steps, *_: cd.plan.batch.width_np[steps]).astype(np.int64) if any_groups else None,
         tag="carried",
     )
     for k, dst in enumerate(new.times()):
