@@ -35,6 +35,8 @@ __all__ = ["FastNetwork"]
 STRIDE = np.int64(1) << np.int64(32)
 # integer step arrays and float step arrays of the arena, by row
 UNIT, NXT, GROUP, WIDTH, JOB, PENDING, WAIT, SLOT = range(8)
+STEP_INT = np.int32  # the integer rows: indices into the arena and unit numbers (half the memory of int64)
+GROWTH = 1.5  # a full arena grows to this many times what is live
 DUR, ALIGN, QUEUED, STARTED, ENDED = range(5)
 
 
@@ -298,7 +300,7 @@ class FastNetwork:
         self._ht, self._hs, self._ha = np.zeros(1024), np.zeros(1024, np.int64), np.zeros(1024, np.int64)
         self._hn = np.zeros(2, dtype=np.int64)  # heap size, next sequence number
         # the arena: steps and jobs of active batches
-        self._I = np.zeros((1 << 16, 8), dtype=np.int64)
+        self._I = np.zeros((1 << 16, 8), dtype=STEP_INT)
         self._F = np.zeros((1 << 16, 5))
         self._fin = np.zeros(1 << 14)
         self._top = self._jtop = 0  # first free step / job index
@@ -465,8 +467,8 @@ class FastNetwork:
         if used + n <= 0.75 * self._I.shape[0] and used_j + nj <= 0.75 * len(self._fin):
             IA, FA, fin = self._I, self._F, self._fin  # compact in place: regions only move down
         else:
-            cap, cap_j = 2 * (used + n), 2 * (used_j + nj)
-            IA, FA, fin = np.empty((cap, 8), np.int64), np.empty((cap, 5)), np.empty(cap_j)
+            cap, cap_j = int(GROWTH * (used + n)), int(GROWTH * (used_j + nj))
+            IA, FA, fin = np.empty((cap, 8), STEP_INT), np.empty((cap, 5)), np.empty(cap_j)
         fwd = np.full(self._top, -1, dtype=np.int64)
         top = jtop = 0
         new_base = {}
@@ -500,7 +502,7 @@ class FastNetwork:
         size = self._top + len(self._slots) + 16
         if size <= len(self._ht):
             return
-        cap = max(size, 2 * len(self._ht))
+        cap = max(size, int(GROWTH * len(self._ht)))
         n = self._hn[0]
         for name in ("_ht", "_hs", "_ha"):
             old = getattr(self, name)

@@ -9,6 +9,7 @@ number of workers or the order in which runs finish.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing as mp
 import os
 from collections.abc import Callable
@@ -52,10 +53,17 @@ def run_many(
         return out
     methods = mp.get_all_start_methods()
     context = mp.get_context("fork" if "fork" in methods else "spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        out = []
-        for k, metrics in enumerate(pool.map(_run_one, specs)):
-            out.append(metrics)
-            if progress:
-                progress(k + 1, len(specs))
+    # Forked workers share the parent's pages until they write to them; the garbage collector
+    # writes to every object it visits, so objects alive now are frozen out of its reach.
+    gc.collect()
+    gc.freeze()
+    try:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+            out = []
+            for k, metrics in enumerate(pool.map(_run_one, specs)):
+                out.append(metrics)
+                if progress:
+                    progress(k + 1, len(specs))
+    finally:
+        gc.unfreeze()
     return out
