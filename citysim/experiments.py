@@ -42,15 +42,20 @@ def _run_one(spec: RunSpec) -> dict:
 def run_many(
     specs: list[RunSpec], workers: int | None = None, progress: Callable[[int, int], None] | None = None
 ) -> list[dict]:
-    """Simulate every run, ``workers`` at a time (default: all CPUs), and return their metrics in order."""
-    workers = workers or os.cpu_count() or 1
-    if workers == 1:
+    """Simulate every run, ``workers`` processes at a time (default: all CPUs), and return their metrics in order.
+
+    Runs always happen in worker processes, one worker as much as many, so the calling process stays
+    small (workers are forked from it) and a sweep's speed on 1 and on N workers compare like with
+    like; ``workers=0`` runs them one after another in this process instead (for debugging).
+    """
+    if workers == 0:
         out = []
         for k, spec in enumerate(specs):
             out.append(_run_one(spec))
             if progress:
                 progress(k + 1, len(specs))
         return out
+    workers = workers or os.cpu_count() or 1
     methods = mp.get_all_start_methods()
     context = mp.get_context("fork" if "fork" in methods else "spawn")
     # Forked workers share the parent's pages until they write to them; the garbage collector
