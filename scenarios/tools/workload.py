@@ -39,6 +39,30 @@ def _amplify(data: dict) -> dict:
     return data
 
 
+def _staffed_minutes(scenario):
+    """Minutes a day of one day-time server's worth of staff, by unit kind and department.
+
+    A unit open by day only has ``night_staff_share`` of its day staff on duty at night (a
+    grid worker: only during the shift), so it must be staffed above its round-the-clock need.
+    """
+    on, off = scenario.city.day_hours
+    window = (off - on) * 60.0
+
+    def part_time(night_share: float) -> float:
+        return window + night_share * (1440.0 - window)
+
+    def minutes(kind: str, dep: str) -> float:
+        if kind in ("hotline", "desk") and scenario.departments[dep].desk_hours == "day":
+            return part_time(scenario.departments[dep].night_staff_share)
+        if kind == "street_centre" and scenario.centres.street.hours == "day":
+            return part_time(scenario.centres.street.night_staff_share)
+        if kind == "grid":
+            return min(scenario.grid_workers.shift_hours * 60.0, 1440.0)
+        return 1440.0
+
+    return minutes
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("scenario")
@@ -46,6 +70,7 @@ def main() -> None:
     ap.add_argument("--days", type=float, default=4)
     ap.add_argument("--target", type=float, default=0.7, help="utilisation to staff for")
     args = ap.parse_args()
+    staffed = _staffed_minutes(scenario_from_dict(read_toml(args.scenario), args.scenario))
     data = _amplify(read_toml(args.scenario))
     sc = scenario_from_dict(data, args.scenario)
     res = citysim.simulate(sc, regime=args.regime, days=args.days)
@@ -62,9 +87,9 @@ def main() -> None:
             norm, label = len(g), "per unit"
         else:
             norm, label = pop / 1e5, "per 100k"
-        need = work / norm / (1440.0 * args.target)
+        need = work / norm / (staffed(kind, dep) * args.target)
         print(f"{kind:<16}{dep:<20}{work:>14,.0f}{work / norm:>10,.1f} {label:<4}{need:>14.2f}")
-    print("(staff for a target: servers on duty round the clock; day-only units need more by day)")
+    print("(staff for a target: servers on duty by day; units open by day only have their night share at night)")
 
 
 if __name__ == "__main__":
