@@ -18,7 +18,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from citysim.engine import NO_STEP, Batch
+from citysim.engine import NO_STEP, Batch, _doubles, _ints
 from citysim.events import Codes
 from citysim.processes.incident import CompiledDay
 from citysim.processes.plan import Plan
@@ -107,8 +107,8 @@ def carry_forward(parts: list[tuple[CompiledDay, np.ndarray, int]]) -> tuple[Com
     ]
     times = np.concatenate(rel_times) if rel_times else np.zeros(0)
     order = np.argsort(times, kind="stable")
-    new._release_first = _as_ints(np.concatenate(rel_first)[order] if rel_first else np.zeros(0, np.int64))
-    new._release_times = _as_doubles(times[order])
+    new._release_first = _ints(np.concatenate(rel_first)[order] if rel_first else np.zeros(0, np.int64))
+    new._release_times = _doubles(times[order])
 
     def rows(cd, jobs, *_):
         return cd.plan.job_incident[jobs]
@@ -151,15 +151,3 @@ def carry_forward(parts: list[tuple[CompiledDay, np.ndarray, int]]) -> tuple[Com
     )
     new_cd.is_carry = True
     return new_cd, step_maps
-
-
-def _as_ints(values: np.ndarray):
-    from citysim.engine import _ints
-
-    return _ints(values)
-
-
-def _as_doubles(values: np.ndarray):
-    from citysim.engine import _doubles
-
-    return _doubles(values)

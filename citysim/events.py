@@ -164,6 +164,11 @@ COLUMNS: dict[str, dict[str, tuple[pa.DataType, str, str]]] = {
 }
 
 
+def _empty(name: str) -> pa.Table:
+    """A table with no rows."""
+    return _table(name, {c: [] for c in COLUMNS[name]})
+
+
 def _table(name: str, data: dict[str, object]) -> pa.Table:
     cols = COLUMNS[name]
     arrays = []
@@ -203,19 +208,21 @@ class MemorySink:
         """Each table as a pandas DataFrame (nullable columns stay nullable)."""
         out = {}
         for name, parts in self.parts.items():
-            if parts:
-                table = pa.concat_tables(parts)
-            else:
-                table = pa.Table.from_arrays(
-                    [pa.array([], type=t) for t, _, _ in COLUMNS[name].values()], names=list(COLUMNS[name])
-                )
-            frame = to_pandas(table)
-            # rows are written as incidents end (old days' stragglers later): put them back in id order
-            key = {"incidents": "id", "stages": "incident_id"}.get(name)
-            if key is not None and len(frame):
-                frame = frame.iloc[np.argsort(frame[key].to_numpy(), kind="stable")].reset_index(drop=True)
-            out[name] = frame
+            table = pa.concat_tables(parts) if parts else _empty(name)
+            out[name] = _in_id_order(name, to_pandas(table))
         return out
+
+    def sampled_frames(self) -> tuple[dict[str, pd.DataFrame], int, None]:
+        """The tables, all of them (held in memory already), as :meth:`ParquetSink.sampled_frames` returns them."""
+        return self.frames(), 1, None
+
+
+def _in_id_order(name: str, frame: pd.DataFrame) -> pd.DataFrame:
+    """Rows are written as incidents end (old days' stragglers later): put them back in id order."""
+    key = {"incidents": "id", "stages": "incident_id"}.get(name)
+    if key is None or len(frame) == 0:
+        return frame
+    return frame.iloc[np.argsort(frame[key].to_numpy(), kind="stable")].reset_index(drop=True)
 
 
 class ParquetSink:
@@ -241,15 +248,11 @@ class ParquetSink:
             self.writers[name].write_table(table)
 
     def close(self) -> None:
-        for name, cols in COLUMNS.items():
+        for name in COLUMNS:
             if name not in self.writers:
-                empty = _table(name, {c: [] for c in cols})
-                self.writers[name] = self._writer(name, empty.schema)
+                self.writers[name] = self._writer(name, _empty(name).schema)
         for w in self.writers.values():
             w.close()
-
-    def frames(self) -> dict[str, pd.DataFrame]:
-        return {name: to_pandas(pq.read_table(self.dir / f"{name}.parquet")) for name in COLUMNS}
 
     def sampled_frames(self, max_incidents: int = 3_000_000) -> tuple[dict[str, pd.DataFrame], int, dict]:
         """The tables, every k-th incident only if they would not fit in memory (see :func:`load_tables`)."""
@@ -499,9 +502,8 @@ def load_tables(directory: str | Path, max_incidents: int = 3_000_000) -> tuple[
                 keep = ids.isna() | (ids.fillna(0).astype("int64") % k == 0) if name == "alerts" else ids % k == 0
                 frame = frame[keep.to_numpy(dtype=bool)]
             parts.append(frame)
-        tables[name] = (
-            pd.concat(parts, ignore_index=True) if parts else to_pandas(_table(name, {c: [] for c in COLUMNS[name]}))
-        )
+        frame = pd.concat(parts, ignore_index=True) if parts else to_pandas(_empty(name))
+        tables[name] = _in_id_order(name, frame)
     for name in ("units", "cells"):
         tables[name] = to_pandas(files[name].read())
     return tables, k, counts

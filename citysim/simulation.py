@@ -113,11 +113,8 @@ def simulate(
     sink = ParquetSink(out) if out is not None else MemorySink()
     model = CityModel(scenario, regime, seed=seed, horizon_days=days, sink=sink)
     model.run(progress=progress)
-    if isinstance(sink, ParquetSink):
-        tables, every, counts = sink.sampled_frames()
-        result = Result(scenario, regime, seed, days, tables, sample_every=every, exact_counts=counts)
-    else:
-        result = Result(scenario=scenario, regime=regime, seed=seed, days=days, tables=sink.frames())
+    tables, every, counts = sink.sampled_frames()
+    result = Result(scenario, regime, seed, days, tables, sample_every=every, exact_counts=counts)
     result.model_counts = dict(model.counts)  # type: ignore[attr-defined]
     return result
 
