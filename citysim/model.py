@@ -93,6 +93,7 @@ class CityModel(mesa.Model):
         self.active: list[CompiledDay] = []
         self.active_alarms: list = []
         self.counts = {"incidents": 0, "false_alarms": 0}
+        self._day_started: int | None = None
         self._names = self._lookups()
         build_agents(self)
 
@@ -220,9 +221,37 @@ class CityModel(mesa.Model):
 
     # ------------------------------------------------------------------- step
     def step(self) -> None:
-        """Simulate one day."""
+        """Simulate one day (or the rest of the day already begun by :meth:`run_to`)."""
+        self.run_to(min((self.day + 1) * DAY_MIN, self.horizon))
+
+    @property
+    def now(self) -> float:
+        """The clock, minutes since the run began."""
+        return self.env.now
+
+    def run_to(self, minute: float) -> None:
+        """Run the clock to ``minute`` (at most the horizon), beginning and ending days on the way.
+
+        A day's incidents are sampled and compiled when the day begins; the clock can then stop at
+        any minute within it (a dashboard steps an hour at a time) with the same results as running
+        whole days.
+        """
+        minute = min(float(minute), self.horizon)
+        while True:
+            if self._day_started is None:
+                if self.day * DAY_MIN >= minute or self.day * DAY_MIN >= self.horizon:
+                    return
+                self._begin_day()
+            end = min((self.day + 1) * DAY_MIN, self.horizon)
+            self.network.run(min(minute, end))
+            if self.env.now < end and minute < end:
+                return
+            self._end_day()
+
+    def _begin_day(self) -> None:
+        """Sample, detect and compile the day's incidents and false alarms and hand them to the engine."""
         day = self.day
-        start, end = day * DAY_MIN, min((day + 1) * DAY_MIN, self.horizon)
+        self._day_started = day
         inc = self.sampler.sample(day, self.next_id)
         self.next_id += len(inc)
         patrol_cycle, proactive_cycle = self._patrol_cycles()
@@ -239,9 +268,14 @@ class CityModel(mesa.Model):
         self.counts["incidents"] += len(inc)
         self.counts["false_alarms"] += len(fa.raised_at)
         self._schedule_capacity_changes(day)
-        self.network.run(end)
+
+    def _end_day(self) -> None:
+        """Account the day's busy time, move trust, and write out what has ended."""
+        day = self.day
+        start, end = day * DAY_MIN, min((day + 1) * DAY_MIN, self.horizon)
         self._account(start, end)
         self._update_trust(start, end)
+        self._day_started = None
         self.day += 1
         self._flush(final=self.env.now >= self.horizon)
 

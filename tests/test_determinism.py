@@ -178,3 +178,27 @@ def test_tables_streamed_to_parquet_read_back_as_kept_in_memory(tmp_path):
     for name in ("incidents", "stages", "alerts"):
         pd.testing.assert_frame_equal(streamed.tables[name], kept.tables[name], check_dtype=False)
     assert streamed.metrics["response"] == kept.metrics["response"]
+
+
+def test_stopping_the_clock_every_hour_changes_nothing(small):
+    # the dashboard steps an hour at a time: the day is compiled when it begins, the clock stops anywhere
+    from citysim.events import MemorySink
+    from citysim.model import CityModel
+
+    def tables(step_hours: float | None) -> dict:
+        sink = MemorySink()
+        model = CityModel(small, small.regime_named("fragmented"), seed=3, horizon_days=3, sink=sink)
+        if step_hours is None:
+            model.run()
+        else:
+            while model.now < model.horizon:
+                model.run_to(model.now + step_hours * 60)
+                assert model.now <= model.horizon
+            model.finish()
+        return sink.sampled_frames()[0]
+
+    whole, hourly = tables(None), tables(1.0)
+    for name in whole:
+        pd.testing.assert_frame_equal(whole[name], hourly[name])
+    odd = tables(2.5)
+    pd.testing.assert_frame_equal(whole["incidents"], odd["incidents"])
