@@ -111,7 +111,7 @@ def compiled_days(days: int):
         det = model.detector.detect(inc, model.trust, cycle, pro)
         batches.append(model.compiler.compile(inc, det, model.trust).plan.batch)
     compile_s = time.perf_counter() - t
-    servers = np.maximum(model.units.day_servers, 1)
+    servers = np.maximum(model.units.servers_by_hour.max(axis=1), 1)
     return batches, servers, n, compile_s
 
 

@@ -327,6 +327,9 @@ class FastNetwork:
     def queue_length(self, unit: int) -> int:
         return int(self.q_len[unit])
 
+    def queue_lengths(self) -> np.ndarray:
+        return np.array(self.q_len[: len(self.servers)], dtype=np.int64)
+
     def busy(self, unit: int) -> int:
         return int(self.servers[unit] - max(self.free[unit], 0))
 

@@ -20,6 +20,20 @@ from citysim.shipped import resolve_scenario_path, shipped_scenarios
 __all__ = ["main"]
 
 
+def _hour_ranges(hours: list[int]) -> str:
+    """Hours of the day as ranges: [0, 1, 2, 20, 21, 22, 23] -> '20:00-03:00'."""
+    hs = sorted(set(hours))
+    runs: list[list[int]] = []
+    for h in hs:
+        if runs and h == runs[-1][1]:
+            runs[-1][1] = h + 1
+        else:
+            runs.append([h, h + 1])
+    if len(runs) > 1 and runs[0][0] == 0 and runs[-1][1] == 24:
+        runs[0][0] = runs.pop()[0]
+    return ", ".join(f"{a:02d}:00-{b % 24:02d}:00" for a, b in runs)
+
+
 class _Group(click.Group):
     """Turns citysim's user errors into one line and exit status 2."""
 
@@ -153,11 +167,14 @@ def run(scenario, regime_name, seed, days, warmup_days, follow_up_days, assignme
 def check(file) -> None:
     """Validate a scenario FILE without running it."""
     import numpy as np
+    import pandas as pd
 
     from citysim.city import build_city
     from citysim.processes.occurrence import OccurrenceSampler
     from citysim.rng import Streams
     from citysim.scenario import load_scenario
+    from citysim.staffing import FUNCTIONS
+    from citysim.units import build_units, unstaffed
 
     path = resolve_scenario_path(file)
     sc = load_scenario(path)
@@ -170,6 +187,18 @@ def check(file) -> None:
         f"{len(city.worker_street):,} grid workers"
     )
     click.echo(f"  {len(sc.incident_types)} incident types, about {per_day:,.0f} occurrences a day")
+    regime = sc.regime_named(sc.regime)
+    units = build_units(sc, city, regime)
+    by_function = pd.Series(units.staff_hours).groupby(np.array(FUNCTIONS)[units.function]).sum()
+    click.echo(
+        f"  staffing under {regime.name} (staff-hours a day, the same under every regime): "
+        + ", ".join(f"{k} {v:,}" for k, v in by_function.items())
+    )
+    gaps = unstaffed(sc, city, regime, units)
+    if gaps:
+        click.echo("  units with nobody on duty in hours when work can arrive (the file's shifts):")
+        for kind, field, hours, n in gaps:
+            click.echo(f"    {n:,} {kind} unit{'s' if n > 1 else ''} ({field}): nobody {_hour_ranges(hours)}")
 
 
 @main.command()

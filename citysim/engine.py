@@ -281,6 +281,10 @@ class Network:
         """Jobs waiting at a unit now."""
         return len(self.queues[unit])
 
+    def queue_lengths(self) -> np.ndarray:
+        """Jobs waiting at every unit now."""
+        return np.array([len(q) for q in self.queues], dtype=np.int64)
+
     def forget(self, batch: Batch) -> None:
         """A finished batch will not be seen again (nothing to free in this engine)."""
 

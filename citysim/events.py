@@ -136,18 +136,54 @@ COLUMNS: dict[str, dict[str, tuple[pa.DataType, str, str]]] = {
         "department": (pa.string(), "", "department (null for centres and grid workers)"),
         "district": (pa.string(), "", "district (null for city-wide units)"),
         "street": (pa.int32(), "", "street index (street units)"),
-        "servers_day": (pa.int32(), "persons", "staff (or teams) on duty by day"),
-        "servers_night": (pa.int32(), "persons", "staff on duty by night"),
+        "function": (
+            pa.string(),
+            "",
+            "staffing budget it draws on: call_centre, city_dispatch, district_offices, street_centres, "
+            "field_teams or grid_workers",
+        ),
+        **{
+            f"servers_h{h:02d}": (pa.int32(), "persons", f"staff (or teams) on duty {h:02d}:00-{h + 1:02d}:00")
+            for h in range(24)
+        },
+        "staff_hours_per_day": (pa.int32(), "staff-hours", "staff on duty summed over the day's hours"),
         "on_duty_min": (pa.float64(), "server-min", "staff time on duty, with time finishing a job after a shift"),
         **{
             f"busy_{r}_min": (pa.float64(), "server-min", f"time spent on {r} steps")
             for r in ("intake", "verify", "transfer", "dispatch", "field", "callback")
         },
         "busy_min": (pa.float64(), "server-min", "total busy time"),
+        "offered_min": (pa.float64(), "server-min", "service minutes of the work that joined its queue in the window"),
+        "wait_first_week_min": (
+            pa.float64(),
+            "min",
+            "mean wait of services begun in the window's first week (windows of two weeks or more)",
+        ),
+        "wait_last_week_min": (
+            pa.float64(),
+            "min",
+            "mean wait of services begun in the window's last week (windows of two weeks or more)",
+        ),
         "utilisation": (pa.float64(), "share", "busy_min / on_duty_min"),
         "paperwork_min": (pa.float64(), "worker-min", "grid workers: filling in reports"),
         "proactive_min": (pa.float64(), "worker-min", "grid workers: visiting vulnerable residents"),
         "patrol_min": (pa.float64(), "worker-min", "grid workers: patrolling (what the shift leaves)"),
+    },
+    "daily": {
+        "day": (pa.int32(), "", "simulated day from the start of the warm-up"),
+        "period": (CATEGORY, "", "warmup, window or follow_up"),
+        "scope": (CATEGORY, "", "city (all units), unit_kind, or unit (the busiest and the unstable)"),
+        "name": (pa.string(), "", "all, the unit kind, or the unit's name"),
+        "work_offered_h": (pa.float64(), "h", "service hours of the steps that joined a queue that day"),
+        "on_duty_h": (pa.float64(), "staff-h", "staff on duty that day"),
+        "busy_h": (pa.float64(), "staff-h", "staff busy that day"),
+        "utilisation": (pa.float64(), "share", "busy_h / on_duty_h"),
+        "mean_wait_min": (pa.float64(), "min", "mean wait of the services that began that day"),
+        "p90_wait_min": (pa.float64(), "min", "90th percentile of those waits (city and kind rows)"),
+        "queue_at_midnight": (pa.int64(), "jobs", "jobs still waiting at the end of the day"),
+        "incidents": (pa.int64(), "count", "city rows: incidents that occurred that day"),
+        "detected": (pa.int64(), "count", "city rows: incidents first detected that day"),
+        "ended": (pa.int64(), "count", "city rows: incidents whose story ended that day"),
     },
     "cells": {
         "cell": (pa.int32(), "", "grid cell index"),

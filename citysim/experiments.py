@@ -21,21 +21,36 @@ __all__ = ["RunSpec", "run_many"]
 
 @dataclass(frozen=True)
 class RunSpec:
-    """One run: a scenario file, a regime with lever overrides, a seed and a length."""
+    """One run: a scenario file, a regime with lever overrides, a seed and a window (None: the scenario's)."""
 
     scenario: str
     regime: str = "integrated"
     seed: int = 1
-    days: float = 7.0
+    days: int | None = None
     overrides: tuple[str, ...] = field(default_factory=tuple)
+    warmup_days: int | None = None
+    follow_up_days: int | None = None
 
 
 def _run_one(spec: RunSpec) -> dict:
     from citysim.simulation import simulate
 
-    result = simulate(spec.scenario, spec.regime, spec.seed, spec.days, overrides=spec.overrides)
+    result = simulate(
+        spec.scenario,
+        spec.regime,
+        spec.seed,
+        spec.days,
+        overrides=spec.overrides,
+        warmup_days=spec.warmup_days,
+        follow_up_days=spec.follow_up_days,
+    )
     metrics = result.metrics
-    metrics["run"] = {"scenario": spec.scenario, "regime": result.regime.name, "seed": spec.seed, "days": spec.days}
+    metrics["run"] = {
+        "scenario": spec.scenario,
+        "regime": result.regime.name,
+        "seed": spec.seed,
+        **result.window.as_dict(),
+    }
     return metrics
 
 

@@ -20,15 +20,16 @@ from __future__ import annotations
 import mesa
 import numpy as np
 import simpy
-from scipy import stats
 
 from citysim.accounting import BUSY_ROLES, day_use
 from citysim.agents import build_agents
 from citysim.carry import CARRY_AFTER_DAYS, MAX_CARRIES, carry_forward, select_rows
 from citysim.city import City, build_city
+from citysim.daily import DailyBook
 from citysim.derive import false_alarm_rows, incident_and_stage_rows
 from citysim.events import LEVELS, MemorySink
 from citysim.network import make_network
+from citysim.outputs import cells_rows, daily_rows, units_rows
 from citysim.phases import unit_phases
 from citysim.processes.alerts import FalseAlarmCompiler
 from citysim.processes.detection import Detector
@@ -36,7 +37,8 @@ from citysim.processes.incident import CompiledDay, DayCompiler
 from citysim.processes.occurrence import DAY_MIN, OccurrenceSampler
 from citysim.regimes import Regime
 from citysim.rng import Streams
-from citysim.scenario import DISTRICT_KINDS, Scenario, SensorOutage, StaffAbsence
+from citysim.scenario import DISTRICT_KINDS, Scenario
+from citysim.shocks import Shocks
 from citysim.units import UNIT_KINDS, UNIT_LEVEL, build_units
 from citysim.window import Window
 
@@ -86,9 +88,10 @@ class CityModel(mesa.Model):
         self.sink = sink if sink is not None else MemorySink()
         self.carry = carry
         self.city: City = build_city(scenario, self.streams)
-        self.units = build_units(scenario, self.city)
+        self.units = build_units(scenario, self.city, regime)
         self.env = simpy.Environment()
-        self.network = make_network(self.env, self._servers_at(0.0))
+        self.shocks = Shocks(scenario, self.city, self.units, self.streams, window.start_min)
+        self.network = make_network(self.env, self.shocks.servers_at(0.0))
         self.unit_names = self.units.names(self.city)
         self.desk_phase = unit_phases(self.streams, [self.unit_names[u] for u in self.units.desk.ravel()]).reshape(
             self.units.desk.shape
@@ -119,6 +122,8 @@ class CityModel(mesa.Model):
         self._window_ids = [-1, -1]  # first id of the window's incidents, first id after (-1: not yet known)
         self._day_started: int | None = None
         self._names = self._lookups()
+        self.book = DailyBook(self.units.kind, self.unit_names, window)
+        self._occurred_today = 0
         build_agents(self)
 
     # ------------------------------------------------------------------ state
@@ -139,90 +144,16 @@ class CityModel(mesa.Model):
             "hazard": np.array([t.hazard for t in sc.incident_types.values()]),
         }
 
-    def _servers_at(self, minute: float) -> np.ndarray:
-        """Servers on duty at a minute: the shift's staffing, less staff off sick.
-
-        Under a staff_absence shock each staff member of an affected unit is
-        absent with the shock's share, independently: the number present is
-        binomial, drawn once per unit and day from the ``absence`` stream.
-        """
-        servers = self.units.servers_at(minute)
-        day = int(minute // DAY_MIN)
-        for i, sh in enumerate(self.scenario.shocks):
-            if not isinstance(sh, StaffAbsence):
-                continue
-            lo, hi = sh.minutes(self.window.start_min)
-            if not lo <= minute < hi:
-                continue
-            hit = self._units_matching(sh.units) & self._units_in(sh.districts)
-            u = self.streams.generator("absence", i, day).random(len(servers))
-            present = stats.binom.ppf(u, servers, 1.0 - sh.share).astype(np.int64)
-            servers = np.where(hit, np.minimum(present, servers), servers)
-        return servers
-
-    def _units_matching(self, names: list[str]) -> np.ndarray:
-        u = self.units
-        if not names:
-            return np.ones(len(u), dtype=bool)
-        kind = np.array(UNIT_KINDS)[u.kind]
-        hit = np.zeros(len(u), dtype=bool)
-        deps = self.city.department_names
-        for name in names:
-            if name in deps:
-                hit |= u.department == deps.index(name)
-            elif name == "city_centre":
-                hit |= np.isin(kind, ("city_intake", "city_dispatch", "city_callback"))
-            elif name == "district_centres":
-                hit |= kind == "district_centre"
-            elif name == "street_centres":
-                hit |= kind == "street_centre"
-            elif name == "grid_workers":
-                hit |= kind == "grid"
-        return hit
-
-    def _district_mask(self, places: list[str]) -> np.ndarray:
-        """Districts named, or of a kind named (all if none named)."""
-        if not places:
-            return np.ones(self.city.n_districts, dtype=bool)
-        names, kinds = self.city.district_names, self.city.district_kind
-        return np.array([n in places or DISTRICT_KINDS[k] in places for n, k in zip(names, kinds, strict=True)])
-
-    def _units_in(self, places: list[str]) -> np.ndarray:
-        u = self.units
-        ok = self._district_mask(places)
-        return np.where(u.district >= 0, ok[np.maximum(u.district, 0)], True)
-
-    def _sensor_working(self, j: int, cells: np.ndarray, times: np.ndarray) -> np.ndarray:
-        """Share of sensors of type j working in cells at times (0 under an outage)."""
-        working = np.ones(len(cells))
-        name = self.city.sensor_names[j]
-        for sh in self.scenario.shocks:
-            if isinstance(sh, SensorOutage) and (not sh.sensor_types or name in sh.sensor_types):
-                in_place = self._district_mask(sh.districts)[self.city.cell_district[cells]]
-                lo, hi = sh.minutes(self.window.start_min)
-                during = (times >= lo) & (times < hi)
-                working = np.where(in_place & during, 0.0, working)
-        return working
-
     def _capacity_tick(self, _event=None) -> None:
         now = self.env.now
         self._duty_so_far += self._servers * (now - self._servers_since)
         self._servers_since = now
-        target = self._servers_at(now)
+        target = self.shocks.servers_at(now)
         self.network.set_all_servers(target)
         self._servers = target.astype(float)
 
     def _schedule_capacity_changes(self, day: int) -> None:
-        minutes = set((day * DAY_MIN + self.units.shift_change_minutes()).tolist())
-        for sh in self.scenario.shocks:
-            if isinstance(sh, StaffAbsence):
-                lo, hi = sh.minutes(self.window.start_min)
-                for t in (lo, hi):
-                    if day * DAY_MIN <= t < (day + 1) * DAY_MIN:
-                        minutes.add(t)
-                if lo < day * DAY_MIN < hi:
-                    minutes.add(day * DAY_MIN)  # who is off sick is drawn afresh each day
-        for t in sorted(minutes):
+        for t in sorted(self.shocks.change_minutes(day)):
             if t > self.env.now and t < self.horizon:
                 # a shift change comes before any other event at the same minute (URGENT)
                 ev = simpy.Event(self.env)
@@ -288,6 +219,7 @@ class CityModel(mesa.Model):
             self._window_ids[1] = self.next_id
         inc = self.sampler.sample(day, self.next_id)
         self.next_id += len(inc)
+        self._occurred_today = len(inc)
         patrol_cycle, proactive_cycle = self._patrol_cycles()
         if period == "window":
             self.patrol_cycle_sum += np.where(np.isfinite(patrol_cycle), patrol_cycle, 0)
@@ -297,7 +229,7 @@ class CityModel(mesa.Model):
         cd = self.compiler.compile(inc, det, self.trust)
         self.network.add(cd.plan.batch)
         self.active.append(cd)
-        fa = self.alarm_compiler.sample(day, self._sensor_working)
+        fa = self.alarm_compiler.sample(day, self.shocks.sensor_working)
         if fa.plan is not None:
             self.network.add(fa.plan.batch)
         self.active_alarms.append(fa)
@@ -311,15 +243,27 @@ class CityModel(mesa.Model):
         start, end = day * DAY_MIN, min((day + 1) * DAY_MIN, self.horizon)
         use = day_use(self._plans(), len(self.units), start, end)
         self.grid_task_yesterday = use.busy["field"][self.units.grid]
-        on_duty = self._close_duty(end)
+        # overtime is counted when the job ends, possibly the next day: a day on duty is never less than busy
+        on_duty = np.maximum(self._close_duty(end), use.busy_total)
         if self.window.period_of_day(day) == "window":
             for r in BUSY_ROLES:
                 self.busy[r] += use.busy[r]
             self.on_duty += on_duty
+        self.book.add_day(day, use, on_duty, self.network.queue_lengths(), self._day_counts(start, end))
         self._update_trust(start, end)
         self._day_started = None
         self.day += 1
         self._flush(final=self.env.now >= self.horizon)
+
+    def _day_counts(self, start: float, end: float) -> dict[str, int]:
+        """Incidents that occurred, were first detected and ended within the day (for the daily table)."""
+        detected = ended = 0
+        for cd in self.active:
+            at = cd.detection.detected_at
+            detected += int(np.count_nonzero((at >= start) & (at < end)))
+            fin = cd.plan.batch.finished_at()
+            ended += int(np.count_nonzero((fin >= start) & (fin < end)))
+        return {"incidents": self._occurred_today, "detected": detected, "ended": ended}
 
     def _close_duty(self, end: float) -> np.ndarray:
         """Server-minutes each unit was on duty since the day began (overtime included)."""
@@ -394,6 +338,8 @@ class CityModel(mesa.Model):
             np.add.at(count, (c, d), 1.0)
         seen = count > 0
         weight = beh.trust_learning_rate * count / (count + beh.trust_half_weight)
+        if self.window.period_of_day(self.day) == "warmup":
+            weight = np.minimum(weight * beh.warmup_trust_speedup, np.maximum(weight, 0.5))
         mean = np.divide(total, count, out=np.zeros_like(total), where=seen)
         self.trust = np.where(seen, self.trust + weight * (mean - self.trust), self.trust)
 
@@ -497,56 +443,8 @@ class CityModel(mesa.Model):
             return
         self._finished = True
         self._flush(final=True)
-        self.sink.write("units", self.units_table())
-        self.sink.write("cells", self.cells_table())
+        units = units_rows(self)
+        self.sink.write("units", units)
+        self.sink.write("daily", daily_rows(self, units))
+        self.sink.write("cells", cells_rows(self))
         self.sink.close()
-
-    def units_table(self) -> dict:
-        """Rows of the units table (time on duty and busy time by activity)."""
-        u, city, reg = self.units, self.city, self.regime
-        names = self._names
-        busy_total = sum(self.busy.values())
-        kind = np.array(UNIT_KINDS, dtype=object)[u.kind]
-        grid = kind == "grid"
-        days = self.window.days
-        gw = self.scenario.grid_workers
-        workers = np.where(grid, u.day_servers, 0).astype(float)
-        shift_min = gw.shift_hours * 60.0 * days * workers
-        paperwork = shift_min * reg.paperwork_share
-        proactive = (shift_min - paperwork) * reg.proactive_share
-        patrol = np.maximum(shift_min - paperwork - proactive - busy_total, 0.0)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            util = np.where(self.on_duty > 0, busy_total / self.on_duty, np.nan)
-        return {
-            "unit": names["unit"],
-            "kind": kind,
-            "level": names["unit_level"],
-            "department": np.where(
-                u.department >= 0, np.array(city.department_names + [""], dtype=object)[u.department], None
-            ),
-            "district": np.where(u.district >= 0, names["district"][np.maximum(u.district, 0)], None),
-            "street": np.where(u.street >= 0, u.street, None),
-            "servers_day": u.day_servers,
-            "servers_night": u.night_servers,
-            "on_duty_min": self.on_duty,
-            **{f"busy_{r}_min": self.busy[r] for r in BUSY_ROLES},
-            "busy_min": busy_total,
-            "utilisation": util,
-            "paperwork_min": np.where(grid, paperwork, np.nan),
-            "proactive_min": np.where(grid, proactive, np.nan),
-            "patrol_min": np.where(grid, patrol, np.nan),
-        }
-
-    def cells_table(self) -> dict:
-        """Rows of the cells table."""
-        city = self.city
-        return {
-            "cell": np.arange(city.n_cells),
-            "street": city.cell_street,
-            "district": self._names["district"][city.cell_district],
-            "district_kind": np.array(DISTRICT_KINDS, dtype=object)[city.cell_kind],
-            "population": city.cell_population,
-            "area_km2": city.cell_area_km2,
-            "sensors": city.sensor_count.sum(axis=1),
-            "patrol_cycle_min": self.patrol_cycle_sum / max(self.patrol_days, 1),
-        }

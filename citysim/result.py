@@ -71,7 +71,7 @@ class RunResult:
             from citysim.metrics import compute_metrics
 
             self._metrics = compute_metrics(
-                self.tables, self.window, self.scenario, self.sample_every, self.exact_counts
+                self.tables, self.window, self.scenario, self.sample_every, self.exact_counts, self.regime
             )
         return self._metrics
 

@@ -31,6 +31,7 @@ from citysim.schema import (
     Centres,
     City,
     Cohort,
+    Costs,
     Department,
     GridWorkers,
     IncidentType,
@@ -41,7 +42,7 @@ from citysim.schema import (
     Shock,
     StaffAbsence,
 )
-from citysim.schema.common import DistrictKind, Share, _Model
+from citysim.schema.common import DistrictKind, HourlyProfile, Share, _Model
 
 __all__ = [
     "CHANNELS",
@@ -91,6 +92,12 @@ class Scenario(_Model):
     behaviour: Behaviour = Field(default_factory=Behaviour)
     shocks: list[Shock] = Field(default_factory=list)
     calibration: Calibration = Field(default_factory=Calibration)
+    hourly_profiles: dict[str, HourlyProfile] = Field(
+        default_factory=dict,
+        description="named daily rhythms of occurrence: 24 relative weights, one per hour from 00:00 (an incident "
+        "type's hourly_profile)",
+    )
+    costs: Costs = Field(default_factory=Costs)
     regimes: dict[str, RegimeOverride] = Field(default_factory=dict, description="regimes defined by this scenario")
 
     @model_validator(mode="after")
@@ -113,6 +120,12 @@ def _check_references(s: Scenario) -> None:
         if bad:
             raise _FieldError(field, f"unknown {what} {', '.join(map(repr, bad))}; known: {', '.join(known)}")
 
+    for name, profile in s.hourly_profiles.items():
+        if sum(profile) <= 0:
+            raise _FieldError(f"hourly_profiles.{name}", "at least one hour must have a positive weight")
+    from citysim.staffing import FUNCTIONS
+
+    need("costs.staff_cny_per_year", list(s.costs.staff_cny_per_year), FUNCTIONS, "staffing function")
     for kind, shares in s.cohort_shares.items():
         need(f"cohort_shares.{kind}", list(shares), s.cohorts, "cohort")
         total = sum(shares.values())
@@ -140,6 +153,8 @@ def _check_references(s: Scenario) -> None:
             )
         need(f"{where}.sensors", t.sensors, s.sensors, "sensor type")
         need(f"{where}.rate_by_cohort", list(t.rate_by_cohort), s.cohorts, "cohort")
+        if t.hourly_profile is not None:
+            need(f"{where}.hourly_profile", [t.hourly_profile], s.hourly_profiles, "hourly profile")
         if t.consult_department is not None:
             need(f"{where}.consult_department", [t.consult_department], s.departments, "department")
         elif not t.departments:

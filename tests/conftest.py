@@ -21,10 +21,14 @@ def env() -> simpy.Environment:
     return simpy.Environment()
 
 
+NO_WINDOW = {"warmup_days": 0, "follow_up_days": 0}
+"""Tests that are not about the measurement window run from minute 0 to the horizon (cheap)."""
+
+
 @pytest.fixture(scope="session")
 def small_dict() -> dict:
-    """The small town's scenario as a dict (to vary in tests)."""
-    return read_toml(SMALL)
+    """The small town's scenario as a dict (to vary in tests), without warm-up or follow-up."""
+    return {**read_toml(SMALL), **NO_WINDOW}
 
 
 def town(data: dict, population_scale: float = 1.0, **city) -> citysim.scenario.Scenario:
@@ -44,5 +48,5 @@ def busy_town(small_dict) -> citysim.scenario.Scenario:
 
 
 @pytest.fixture(scope="session")
-def small() -> citysim.scenario.Scenario:
-    return citysim.load_scenario(SMALL)
+def small(small_dict) -> citysim.scenario.Scenario:
+    return scenario_from_dict(small_dict, str(SMALL))

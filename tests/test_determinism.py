@@ -13,6 +13,7 @@ import pytest
 
 import citysim
 from citysim.rng import Streams
+from tests.conftest import NO_WINDOW
 
 SMALL = str(Path(__file__).resolve().parents[1] / "scenarios" / "small.toml")
 
@@ -26,24 +27,24 @@ def digest(result: citysim.Result) -> str:
 
 def _digest_in_child(args: tuple[str, str, int]) -> str:
     scenario, regime, seed = args
-    return digest(citysim.simulate(scenario, regime=regime, seed=seed, days=4))
+    return digest(citysim.simulate(scenario, regime=regime, seed=seed, days=4, **NO_WINDOW))
 
 
 def test_same_seed_gives_identical_tables():
-    a = citysim.simulate(SMALL, regime="fragmented", seed=3, days=4)
-    b = citysim.simulate(SMALL, regime="fragmented", seed=3, days=4)
+    a = citysim.simulate(SMALL, regime="fragmented", seed=3, days=4, **NO_WINDOW)
+    b = citysim.simulate(SMALL, regime="fragmented", seed=3, days=4, **NO_WINDOW)
     for name in a.tables:
         pd.testing.assert_frame_equal(a.tables[name], b.tables[name])
 
 
 def test_another_seed_gives_other_incidents():
-    a = citysim.simulate(SMALL, seed=3, days=2).incidents
-    b = citysim.simulate(SMALL, seed=4, days=2).incidents
+    a = citysim.simulate(SMALL, seed=3, days=2, **NO_WINDOW).incidents
+    b = citysim.simulate(SMALL, seed=4, days=2, **NO_WINDOW).incidents
     assert not (len(a) == len(b) and (a.occurred_at.to_numpy() == b.occurred_at.to_numpy()).all())
 
 
 def test_same_tables_in_other_processes():
-    here = digest(citysim.simulate(SMALL, regime="integrated", seed=9, days=4))
+    here = digest(citysim.simulate(SMALL, regime="integrated", seed=9, days=4, **NO_WINDOW))
     with mp.get_context("spawn").Pool(2) as pool:
         there = pool.map(_digest_in_child, [(SMALL, "integrated", 9)] * 2)
     assert there == [here, here]
@@ -59,8 +60,10 @@ def test_streams_are_reproducible_and_independent():
 def test_an_extra_step_for_one_incident_never_shifts_another_incidents_draws():
     # more misrouting (fewer accurate operators) adds transfer steps to some incidents;
     # incidents that never touch a transfer keep exactly their service and travel times
-    base = citysim.simulate(SMALL, regime="integrated", seed=2, days=4)
-    more = citysim.simulate(SMALL, regime="integrated", seed=2, days=4, overrides=["staff_digital_skill=0"])
+    base = citysim.simulate(SMALL, regime="integrated", seed=2, days=4, **NO_WINDOW)
+    more = citysim.simulate(
+        SMALL, regime="integrated", seed=2, days=4, overrides=["staff_digital_skill=0"], **NO_WINDOW
+    )
     ids_with_transfers = set(base.stages.query("stage == 'transfer'").incident_id) | set(
         more.stages.query("stage == 'transfer'").incident_id
     )
@@ -139,7 +142,7 @@ def test_compiled_engine_gives_identical_tables(monkeypatch, small_dict, case):
     runs = {}
     for engine in ("python", "numba"):
         monkeypatch.setenv("CITYSIM_ENGINE", engine)
-        runs[engine] = citysim.simulate(scenario, regime=regime, seed=5, days=days)
+        runs[engine] = citysim.simulate(scenario, regime=regime, seed=5, days=days, **NO_WINDOW)
     for name in ("incidents", "stages", "alerts", "units"):
         pd.testing.assert_frame_equal(runs["python"].tables[name], runs["numba"].tables[name])
     assert len(runs["numba"].stages) > 1000
@@ -174,8 +177,8 @@ def test_carrying_old_days_forward_changes_nothing(monkeypatch, small_dict, engi
 
 def test_tables_streamed_to_parquet_read_back_as_kept_in_memory(tmp_path):
     """simulate(out=DIR) streams rows as incidents end; read back, they are the in-memory tables, in id order."""
-    kept = citysim.simulate(SMALL, regime="fragmented", seed=3, days=10)
-    streamed = citysim.simulate(SMALL, regime="fragmented", seed=3, days=10, out=tmp_path)
+    kept = citysim.simulate(SMALL, regime="fragmented", seed=3, days=10, **NO_WINDOW)
+    streamed = citysim.simulate(SMALL, regime="fragmented", seed=3, days=10, out=tmp_path, **NO_WINDOW)
     for name in ("incidents", "stages", "alerts"):
         pd.testing.assert_frame_equal(streamed.tables[name], kept.tables[name], check_dtype=False)
     assert streamed.metrics["response"] == kept.metrics["response"]

@@ -11,7 +11,7 @@ SMALL = str(Path(__file__).resolve().parents[1] / "scenarios" / "small.toml")
 
 
 def test_run_many_is_independent_of_the_number_of_workers():
-    specs = [RunSpec(SMALL, regime, seed, 3) for regime in ("fragmented", "integrated") for seed in (1, 2)]
+    specs = [RunSpec(SMALL, regime, seed, 3, (), 0, 0) for regime in ("fragmented", "integrated") for seed in (1, 2)]
     here = run_many(specs, workers=0)
     one = run_many(specs, workers=1)
     two = run_many(specs, workers=2)

@@ -217,7 +217,8 @@ def test_each_grid_worker_is_a_unit_of_their_own(run, small):
     grid = units[units.kind == "grid"]
     city = build_city(run("integrated").scenario, Streams(11))
     assert len(grid) == len(city.worker_street)
-    assert (grid.servers_day == 1).all() and (grid.servers_night == 0).all()
+    on_duty = grid[[f"servers_h{h:02d}" for h in range(24)]].to_numpy()
+    assert set(on_duty.ravel()) == {0, 1} and (on_duty.sum(axis=1) == 8).all()  # one person, an 8-hour shift
     assert grid.unit.is_unique
     # the split of each worker's shift adds up to the shift
     shift = grid.paperwork_min + grid.proactive_min + grid.patrol_min + grid.busy_min

@@ -476,7 +476,7 @@ def test_table_counts():
 
 @pytest.fixture(scope="module")
 def run() -> citysim.Result:
-    return citysim.simulate("scenarios/small.toml", days=3)
+    return citysim.simulate("scenarios/small.toml", days=3, warmup_days=0, follow_up_days=0)
 
 
 def _shares(m: dict) -> list[float]:
@@ -513,7 +513,7 @@ def _shares(m: dict) -> list[float]:
 
 
 def test_real_run_metrics_round_trip_through_json(run):
-    m = compute_metrics(run.tables, run.window, run.scenario)
+    m = compute_metrics(run.tables, run.window, run.scenario, regime=run.regime)
     assert set(m) == {
         "window",
         "headline",
@@ -526,6 +526,8 @@ def test_real_run_metrics_round_trip_through_json(run):
         "harm",
         "cost",
         "calibration",
+        "ledger",
+        "stability",
         "counts",
         "sample",
     }

@@ -29,7 +29,7 @@ def _without_none(x):
 
 @pytest.fixture(scope="module")
 def run() -> citysim.Result:
-    return citysim.simulate("scenarios/small.toml", regime="fragmented", days=3, follow_up_days=7)
+    return citysim.simulate("scenarios/small.toml", regime="fragmented", days=3, warmup_days=0, follow_up_days=7)
 
 
 @pytest.fixture(scope="module")
@@ -119,7 +119,7 @@ def test_report_draws_without_a_display(tmp_path):
     code = (
         "import sys, citysim\n"
         "from citysim.figures import write_figures\n"
-        "r = citysim.simulate('scenarios/small.toml', days=1)\n"
+        "r = citysim.simulate('scenarios/small.toml', days=1, warmup_days=0, follow_up_days=0)\n"
         f"write_figures(r, __import__('pathlib').Path({str(tmp_path)!r}))\n"
         "assert 'matplotlib.pyplot' not in sys.modules\n"
     )
@@ -168,7 +168,8 @@ def test_long_runs_are_summarised_from_a_sample_by_id(tmp_path):
     from citysim.events import load_tables
     from citysim.metrics import compute_metrics
 
-    full = citysim.simulate(Path(__file__).resolve().parents[1] / "scenarios" / "small.toml", days=10, out=tmp_path)
+    small = Path(__file__).resolve().parents[1] / "scenarios" / "small.toml"
+    full = citysim.simulate(small, days=10, out=tmp_path, warmup_days=0, follow_up_days=0)
     tables, k, counts = load_tables(tmp_path, max_incidents=400)
     assert k > 1
     assert (tables["incidents"]["id"] % k == 0).all()

@@ -75,10 +75,9 @@ def test_silently_dropping_one_staff_member_is_caught(monkeypatch):
     mm5 = case("mm5_rho50", ("w", "l"), 4)
     build = citysim.model.build_units
 
-    def one_short(scenario, city):
-        units = build(scenario, city)
-        units.day_servers[units.team[0, 0]] -= 1
-        units.night_servers[units.team[0, 0]] -= 1
+    def one_short(scenario, city, regime):
+        units = build(scenario, city, regime)
+        units.servers_by_hour[units.team[0, 0]] -= 1
         return units
 
     assert run_validation("quick", cases=(mm5,), workers=1)["passed"]

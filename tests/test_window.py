@@ -26,9 +26,9 @@ def test_only_the_windows_incidents_are_written_and_units_are_accounted_over_it(
     assert inc["occurred_at"].min() >= 2 * 1440 and inc["occurred_at"].max() < 5 * 1440
     assert (np.diff(inc["id"].to_numpy()) == 1).all()  # every incident of the window, none left out
     assert set(run.stages["incident_id"]) <= set(inc["id"])
-    # a street centre staffed round the clock by day and night shifts: on duty over exactly 3 days
-    street = run.units[run.units["kind"] == "team"].iloc[0]
-    assert street["on_duty_min"] == pytest.approx(street["servers_day"] * 3 * 1440)
+    # field teams are on duty round the clock: over exactly the window's 3 days (no overtime for teams here)
+    team = run.units[run.units["kind"] == "team"]
+    assert team["on_duty_min"].to_numpy() == pytest.approx(team["staff_hours_per_day"].to_numpy() * 60 * 3, rel=0.01)
     assert run.metrics["window"] == {"warmup_days": 2, "days": 3, "follow_up_days": 2}
     # the same incidents occur with no warm-up: the window's are the same whatever is around it
     other = citysim.simulate(small, "fragmented", seed=4, days=7, warmup_days=0, follow_up_days=0).incidents

@@ -50,6 +50,7 @@ from citysim.metrics.inclusion import (
     unmet_need_gini,
     worst_best,
 )
+from citysim.metrics.ledger import ledger
 from citysim.metrics.response import (
     chain_targets,
     decomposition,
@@ -59,6 +60,7 @@ from citysim.metrics.response import (
     response_times,
     stage_minutes,
 )
+from citysim.metrics.stability import unstable_units
 from citysim.window import Window
 
 __all__ = [
@@ -84,6 +86,8 @@ __all__ = [
     "harm_by_type",
     "hazard_warning",
     "inclusion",
+    "ledger",
+    "unstable_units",
     "items_per_resident_year",
     "needs_met",
     "population_reach",
@@ -172,6 +176,7 @@ def compute_metrics(
     scenario: object | None = None,
     sample_every: int = 1,
     exact_counts: dict | None = None,
+    regime: object | None = None,
 ) -> dict:
     """Every metric of a run, as a JSON-serialisable nested dict (``metrics.json``).
 
@@ -183,14 +188,16 @@ def compute_metrics(
             independent of what happened to it; a long run's tables do not fit in memory):
             rates per resident are computed against the same share of the residents.
         exact_counts: the table sizes counted over all incidents (replaces ``counts``).
-        scenario: the scenario run (its ``incident_types[...].target_min`` and
-            ``calibration``); None leaves out the resolution targets and the
-            sourced figures.
+        scenario: the scenario run (its ``incident_types[...].target_min``,
+            ``calibration`` and ``costs``); None leaves out the resolution targets,
+            the sourced figures and prices.
+        regime: the regime run (for the platforms its levers pay for).
 
     Returns:
         Keys ``window``, ``headline`` (see :mod:`citysim.metrics.headline`: the figures
         other commands read), ``survival``, ``response``, ``decomposition``, ``targets``,
-        ``coverage``, ``inclusion``, ``harm``, ``cost``, ``calibration`` and ``counts``.
+        ``coverage``, ``inclusion``, ``harm``, ``cost``, ``calibration``, ``ledger``
+        (staffing and yearly cost) and ``counts``.
     """
     inc, stages, units, cells = (tables[k] for k in ("incidents", "stages", "units", "cells"))
     population = float(cells["population"].sum()) / sample_every  # residents the sampled incidents come from
@@ -267,6 +274,8 @@ def compute_metrics(
         "calibration": calibration_table(
             inc, population, length_min, None if scenario is None else scenario.calibration
         ),
+        "ledger": ledger(units, cells, None if scenario is None else scenario.costs, regime),
+        "stability": unstable_units(units),
         "counts": exact_counts if exact_counts is not None else table_counts(tables),
         "sample": {"every": sample_every, "incidents": len(inc)},
     }

@@ -3,7 +3,8 @@
 For each simulated day and incident type, the number of occurrences is
 Poisson with mean ``Σ cells, cohorts  residents × rate × multipliers``; each
 occurrence is placed in a (cell, cohort) with probability proportional to its
-share of that mean, at a uniform time of the day. Storms and public events add
+share of that mean, at a time of day drawn from the type's hourly profile
+(consultations by day, hazards round the clock; uniform over the day without one). Storms and public events add
 occurrences in their districts while they last (drawn from their own streams,
 so the base incidents stay the same with or without a shock). The draws come
 from the ``occurrence`` stream of the day only: under every regime the same
@@ -20,7 +21,7 @@ from citysim.city import City
 from citysim.rng import Streams
 from citysim.scenario import DISTRICT_KINDS, OccurrenceShock, Scenario
 
-__all__ = ["DayIncidents", "OccurrenceSampler"]
+__all__ = ["DayIncidents", "OccurrenceSampler", "cumulative_profile", "profile_mass", "time_of_day"]
 
 DAY_MIN = 1440.0
 
@@ -57,6 +58,36 @@ def _place_mask(places: list[str], city: City) -> np.ndarray:
     return np.isin(city.cell_district, districts) | np.isin(city.cell_kind, kinds)
 
 
+def cumulative_profile(weights: list[float] | None) -> np.ndarray | None:
+    """The cumulative share of a day's occurrences by each hour (25 values from 0 to 1); None: uniform."""
+    if weights is None:
+        return None
+    w = np.asarray(weights, dtype=float)
+    return np.concatenate([[0.0], np.cumsum(w) / w.sum()])
+
+
+def profile_mass(cp: np.ndarray | None, a: float, b: float) -> float:
+    """Share of a day's occurrences between minutes of the day ``a`` and ``b`` (0 <= a <= b <= 1440)."""
+    if cp is None:
+        return (b - a) / DAY_MIN
+
+    def at(x: float) -> float:
+        h = min(int(x // 60), 23)
+        return cp[h] + (x - 60 * h) / 60.0 * (cp[h + 1] - cp[h])
+
+    return at(b) - at(a)
+
+
+def time_of_day(cp: np.ndarray, u: np.ndarray, a: float = 0.0, b: float = DAY_MIN) -> np.ndarray:
+    """Minutes of the day of occurrences with uniform numbers ``u``, by the profile, within [a, b)."""
+    lo = profile_mass(cp, 0.0, a)
+    y = lo + u * profile_mass(cp, a, b)
+    h = np.clip(np.searchsorted(cp, y, side="right") - 1, 0, 23)
+    width = cp[h + 1] - cp[h]
+    frac = np.divide(y - cp[h], width, out=np.zeros_like(y), where=width > 0)
+    return np.clip(60.0 * h + 60.0 * frac, a, np.nextafter(b, a))
+
+
 class OccurrenceSampler:
     """Samples each day's incidents of a city.
 
@@ -84,6 +115,11 @@ class OccurrenceSampler:
             w = city.cohort_count * kind_mult[city.cell_kind][:, None] * cohort_mult[None, :]
             self.weights.append((w * t.rate_per_1000_day / 1000.0 * scale).ravel())
         self.cum = [np.cumsum(w) for w in self.weights]
+        profiles = scenario.hourly_profiles
+        self.profile = [
+            cumulative_profile(None if t.hourly_profile is None else profiles[t.hourly_profile])
+            for t in scenario.incident_types.values()
+        ]
         self.shocks = [
             (i, s, s.minutes(shock_offset_min), _place_mask(s.districts, city))
             for i, s in enumerate(scenario.shocks)
@@ -95,6 +131,19 @@ class OccurrenceSampler:
             tth.append(t.time_to_harm if t.hazard else None)
         self._tth = tth
 
+    def expected_by_type_district(self) -> np.ndarray:
+        """Expected occurrences a day without shocks, by [incident type, district]."""
+        district = np.repeat(self.city.cell_district, self.n_cohorts)
+        return np.array([np.bincount(district, weights=w, minlength=self.city.n_districts) for w in self.weights])
+
+    def expected_by_type_hour(self) -> np.ndarray:
+        """Expected occurrences a day without shocks, by [incident type, hour of the day]."""
+        out = []
+        for w, cp in zip(self.weights, self.profile, strict=True):
+            share = np.full(24, 1 / 24) if cp is None else np.diff(cp)
+            out.append(w.sum() * share)
+        return np.array(out)
+
     def expected_per_day(self) -> float:
         """Expected occurrences on a day without shocks."""
         return float(sum(c[-1] for c in self.cum if len(c)))
@@ -105,7 +154,12 @@ class OccurrenceSampler:
         n = rng.poisson(mean)
         u = rng.random(n) * weights_cum[-1]
         idx = np.minimum(np.searchsorted(weights_cum, u, side="right"), len(weights_cum) - 1)
-        times = t0 + rng.random(n) * (t1 - t0)
+        cp = self.profile[t]
+        if cp is None:
+            times = t0 + rng.random(n) * (t1 - t0)
+        else:
+            day0 = np.floor(t0 / DAY_MIN) * DAY_MIN
+            times = day0 + time_of_day(cp, rng.random(n), t0 - day0, t1 - day0)
         return np.full(n, t, dtype=np.int64), idx, times
 
     def sample(self, day: int, first_id: int) -> DayIncidents:
@@ -121,7 +175,6 @@ class OccurrenceSampler:
             if hi <= lo:
                 continue
             srng = self.streams.generator("shock", i, day)
-            frac = (hi - lo) / DAY_MIN
             cell_mask = np.repeat(mask, self.n_cohorts)
             for name in shock.incident_types:
                 t = self.type_names.index(name)
@@ -130,6 +183,7 @@ class OccurrenceSampler:
                 if cum[-1] <= 0:
                     continue
                 if shock.multiplier >= 1:
+                    frac = profile_mass(self.profile[t], lo - t0, hi - t0)  # of the day's occurrences of the type
                     parts.append(self._draw(srng, t, cum, (shock.multiplier - 1) * cum[-1] * frac, lo, hi))
                 else:  # thin the base occurrences inside the window
                     keep_u = srng.random(sum(len(p[0]) for p in parts))

@@ -51,8 +51,8 @@ class City(_Model):
         description="multiplies every staffing figure (staff per resident, staff per street centre): "
         "how heavily this city staffs relative to the common tables; normally equal to rate_scale",
     )
-    day_hours: tuple[float, float] = Field(
-        default=(8.0, 20.0), description="start and end of the day shift, hours (day-only desks work then)"
+    day_hours: tuple[int, int] = Field(
+        default=(8, 20), description="start and end of the day shift, whole hours (day-only desks work then)"
     )
     districts: list[District] = Field(min_length=1)
 
@@ -116,7 +116,9 @@ class GridWorkers(_Model):
     """Grid workers (网格员): patrol their cells, take reports in person, handle minor tasks."""
 
     cells_per_worker: float = Field(default=1.0, gt=0, description="cells each worker is responsible for")
-    shift_hours: float = Field(default=8.0, gt=0, le=24, description="working hours per day")
+    shift_hours: int = Field(
+        default=8, gt=0, le=24, description="working hours per day, whole hours from the start of city.day_hours"
+    )
     sweep_hours: PerKind = Field(description="hours to walk one cell once, by district kind")
     visit_minutes: float = Field(
         default=20.0, gt=0, description="minutes of a proactive visit to one vulnerable household"

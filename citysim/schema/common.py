@@ -20,6 +20,8 @@ LEVELS = ("street", "district", "city")
 DistrictKind = Literal["core", "urban", "suburban", "rural", "mountain"]
 Level = Literal["street", "district", "city"]
 Share = Annotated[float, Field(ge=0, le=1)]
+HourlyProfile = Annotated[list[Annotated[float, Field(ge=0)]], Field(min_length=24, max_length=24)]
+"""24 relative weights, one per hour of the day from 00:00."""
 
 
 class _Model(BaseModel):

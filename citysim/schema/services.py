@@ -12,6 +12,7 @@ from citysim.schema.common import Level, PerKind, Share, _Model
 
 __all__ = [
     "Behaviour",
+    "Costs",
     "Calibration",
     "Centres",
     "CityCentre",
@@ -27,20 +28,22 @@ __all__ = [
 
 
 class Department(_Model):
-    """A line department (条): own hotline, district desks and field teams."""
+    """A line department (条): own hotline (under per-department intake), district desks and field teams."""
 
-    hotline_staff_per_1m: float = Field(
-        ge=0,
-        description="operators on the department's own city-wide hotline (per_department intake) per million residents",
-    )
     desk_staff_per_100k: PerKind = Field(
-        description="staff at a district desk (verify, review, dispatch) per 100,000 district residents (at least 1)"
+        description="clerks at a district desk (verifying alerts, reviewing misrouted cases, hand-offs) by day, per "
+        "100,000 district residents; under dispatch_level = escalation the district's dispatchers join them"
     )
-    desk_hours: Literal["24h", "day"] = Field(default="day", description="when desks and hotline are staffed")
+    desk_hours: Literal["24h", "day"] = Field(
+        default="day", description="when the department's desks and its own hotline are staffed in full"
+    )
     night_staff_share: Share = Field(
-        default=0.2, description="share of desk staff on duty at night when desk_hours='day'"
+        default=0.2, description="share of the day's desk and hotline staff on duty at night when desk_hours='day'"
     )
-    teams_per_100k: PerKind = Field(description="field teams per 100,000 district residents (at least 1)")
+    min_on_duty: int = Field(
+        default=1, ge=0, description="fewest staff on duty at a desk or hotline in any hour it is staffed at all"
+    )
+    teams_per_100k: PerKind = Field(description="field teams on duty per 100,000 district residents")
     station_area_km2: PerKind = Field(description="area one team station serves, km² (sets travel distance)")
     speed_kmh: PerKind = Field(description="team travel speed, km/h, by district kind")
     setup: Distribution = Field(default=Deterministic(value=5.0), description="turn-out time before travel, minutes")
@@ -77,11 +80,21 @@ class Department(_Model):
 class CityCentre(_Model):
     """The city operations centre: unified hotline (12345), supervision, call-backs."""
 
-    intake_staff_per_1m: float = Field(ge=0, description="unified hotline operators on duty per million residents")
-    dispatch_staff_per_1m: float = Field(
-        ge=0, description="staff forwarding work orders down the chain, per million residents"
+    intake_staff_per_1m: float = Field(
+        ge=0,
+        description="call-takers on duty per million residents, averaged over the day: one pool on the unified "
+        "hotline (on duty by the hour as calls come), or the departments' own hotlines (per_department intake, "
+        "shared by their expected calls, at their desk_hours)",
     )
-    callback_staff_per_1m: float = Field(ge=0, description="staff calling residents back, per million residents")
+    dispatch_staff_per_1m: float = Field(
+        ge=0, description="staff forwarding work orders down the chain, on duty per million residents"
+    )
+    callback_staff_per_1m: float = Field(
+        ge=0,
+        description="call-back staff on duty per million residents (closure_supervision = callback; otherwise "
+        "they take calls with the call-takers)",
+    )
+    min_on_duty: int = Field(default=1, ge=0, description="fewest staff on duty at a city-centre desk in any hour")
     classification_accuracy: Share = Field(description="chance an operator without platform aids routes correctly")
     aided_classification_accuracy: Share = Field(
         description="chance an operator using the platform's aids routes correctly"
@@ -94,16 +107,23 @@ class CityCentre(_Model):
 class DistrictCentre(_Model):
     """A district operations centre (one per district)."""
 
-    staff_per_100k: PerKind = Field(description="dispatchers on duty per 100,000 district residents (at least 1)")
+    staff_per_100k: PerKind = Field(
+        description="the district's dispatchers on duty per 100,000 district residents, averaged over the day: in "
+        "the district centre under dispatch_level = lowest_capable, at the departments' desks under escalation"
+    )
+    min_on_duty: int = Field(default=1, ge=0, description="fewest dispatchers on duty in a district centre")
     dispatch_time: Distribution = Field(default=Exponential(mean=8.0), description="minutes per work order")
 
 
 class StreetCentre(_Model):
     """A street/town operations centre (one per street)."""
 
-    staff: PerKind = Field(description="staff on duty in one street centre, by district kind")
+    staff: PerKind = Field(description="staff on duty by day in one street centre, by district kind")
     hours: Literal["24h", "day"] = Field(default="day", description="when the street centre is staffed in full")
     night_staff_share: Share = Field(default=0.25, description="share of staff on duty at night when hours='day'")
+    min_on_duty: int = Field(
+        default=1, ge=0, description="fewest staff on duty in any hour the street centre is staffed at all"
+    )
     classification_accuracy: Share = Field(description="chance street staff route a case correctly")
     intake_time: Distribution = Field(default=Exponential(mean=8.0), description="registering a case, minutes")
     dispatch_time: Distribution = Field(default=Exponential(mean=8.0), description="minutes per work order")
@@ -123,6 +143,10 @@ class IncidentType(_Model):
     rate_per_1000_day: float = Field(ge=0, description="occurrences per 1000 residents per day (before multipliers)")
     rate_by_kind: PerKind | None = Field(default=None, description="multiplier by district kind (default 1)")
     rate_by_cohort: dict[str, float] = Field(default_factory=dict, description="multiplier by cohort (default 1)")
+    hourly_profile: str | None = Field(
+        default=None,
+        description="when in the day it occurs: a name in the scenario's hourly_profiles (default: evenly over 24 h)",
+    )
     departments: list[str] = Field(
         default_factory=list,
         max_length=3,
@@ -171,6 +195,13 @@ class Behaviour(_Model):
     trust_learning_rate: Share = Field(default=0.05, description="how far a day's experiences move a cohort's trust")
     trust_half_weight: float = Field(
         default=50.0, gt=0, description="experiences that give half the learning rate its full weight"
+    )
+    warmup_trust_speedup: float = Field(
+        default=10.0,
+        ge=1,
+        description="during the warm-up (not measured) trust learns this many times faster, at most half the way "
+        "a day, so that a week's warm-up reaches the trust the regime settles at (the same settled state, "
+        "sooner); 1: no speed-up",
     )
     rereport_delay: Distribution = Field(
         default=Exponential(mean=2 * 24 * 60.0), description="closure to re-report of an unmet need, minutes"
@@ -261,3 +292,29 @@ class StaffAbsence(_ShockBase):
 
 
 Shock = Annotated[OccurrenceShock | SensorOutage | StaffAbsence, Field(discriminator="kind")]
+
+
+class Costs(_Model):
+    """Prices, to put a cost beside each regime's gains (all stated assumptions: no source gives them)."""
+
+    staff_cny_per_year: dict[str, float] = Field(
+        default_factory=dict,
+        description="yearly cost of one full-time staff member (for field_teams: one team), by staffing function: "
+        "call_centre, city_dispatch, district_offices, street_centres, field_teams, grid_workers",
+    )
+    staff_hours_per_year: float = Field(
+        default=2000.0, gt=0, description="hours one full-time staff member works in a year"
+    )
+    sensor_cny_per_year: float = Field(
+        default=0.0, ge=0, description="yearly cost of one sensor (device, connectivity, upkeep)"
+    )
+    unified_intake_platform_cny_per_1m: float = Field(
+        default=0.0,
+        ge=0,
+        description="yearly cost of the unified hotline platform per million residents (intake = unified)",
+    )
+    sensor_fusion_platform_cny_per_1m: float = Field(
+        default=0.0,
+        ge=0,
+        description="yearly cost of the platform fusing sensor alerts per million residents (sensor_fusion = fused)",
+    )

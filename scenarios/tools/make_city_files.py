@@ -213,6 +213,8 @@ def render(c: CityFile) -> str:
         f'description = "{c.description}"',
         "seed = 1                       # run setting, not a city figure",
         "days = 7                       # run setting, not a city figure",
+        "warmup_days = 21               # run setting: until trust and queues settle (about three weeks; see README)",
+        "follow_up_days = 7             # run setting: a week, so that 'within a week' figures are exact",
         'regime = "integrated"',
         "",
         "[city]",

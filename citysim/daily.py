@@ -1,0 +1,158 @@
+"""The daily time series of a run and what makes a unit unstable.
+
+Each simulated day (warm-up, window and follow-up alike, marked by ``period``)
+adds rows to the ``daily`` table:
+
+* one ``city`` row: incidents that occurred, were first detected and whose story
+  ended that day, and the staff on duty and busy over all units;
+* one row per unit kind (``unit_kind``): work offered (service hours of the steps
+  that joined a queue that day), staff-hours on duty, busy hours, utilisation over
+  the hours on duty, mean and 90th-percentile wait of the services that began that
+  day, and jobs still queued at midnight;
+* the same per unit (``unit``) for the units worth watching, chosen at the end: the
+  busiest, and every unit found unstable. (Grid workers, tens of thousands of them,
+  are followed as a kind.)
+
+A unit is **unstable** over the window when the work offered to it is at least its
+staff-hours on duty (load ≥ 1), or, in a window of two weeks or more, when its mean
+wait in the window's last week is over 1.5 times that of its first week and longer
+by more than :data:`WAIT_NOISE_MIN` while it is at least half loaded (an idle unit's
+few waits are noise: its queue cannot grow without end). In a shorter window the
+waits of a busy unit swing from day to day more than any trend: only the load counts. The units table carries what
+the rule needs, so :func:`citysim.metrics.stability.unstable_units` re-applies it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from citysim.accounting import DayUse
+from citysim.units import UNIT_KINDS
+from citysim.window import Window
+
+__all__ = ["WAIT_NOISE_MIN", "WATCHED", "DailyBook", "unstable"]
+
+WAIT_NOISE_MIN = 15.0
+"""A unit's mean wait must grow by more than this (minutes) to count as growing."""
+
+WATCHED = 10
+"""Busiest units (by utilisation over the window) followed day by day, besides the unstable ones."""
+
+
+def unstable(offered: np.ndarray, on_duty: np.ndarray, wait_first: np.ndarray, wait_last: np.ndarray) -> np.ndarray:
+    """Which units are unstable over the window (the rule of this module), from their window figures."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        overloaded = (offered > 0) & (offered >= on_duty)
+        growing = (
+            (wait_last > 1.5 * wait_first) & (wait_last - wait_first > WAIT_NOISE_MIN) & (offered >= 0.5 * on_duty)
+        )
+    return overloaded | np.nan_to_num(growing, nan=False).astype(bool)
+
+
+class DailyBook:
+    """Accumulates the daily rows and each unit's stability figures over a run.
+
+    Args:
+        kinds: unit kind (index into ``UNIT_KINDS``) of every unit.
+        names: every unit's name.
+        window: the run's window.
+    """
+
+    def __init__(self, kinds: np.ndarray, names: list[str], window: Window) -> None:
+        self.kinds = kinds
+        self.names = names
+        self.window = window
+        n = len(kinds)
+        self.tracked = np.flatnonzero(kinds != UNIT_KINDS.index("grid"))
+        self.rows: list[dict] = []
+        self.history: list[tuple[int, str, np.ndarray]] = []  # per day: (day, period, [measure, tracked unit])
+        self.offered = np.zeros(n)  # over the window
+        span = 7 if window.days >= 14 else 0  # two weeks to compare, else no trend is read
+        self.first_days = range(window.warmup_days, window.warmup_days + span)
+        self.last_days = range(window.warmup_days + window.days - span, window.warmup_days + window.days)
+        self.wait_first, self.n_first = np.zeros(n), np.zeros(n)
+        self.wait_last, self.n_last = np.zeros(n), np.zeros(n)
+
+    def add_day(self, day: int, use: DayUse, on_duty: np.ndarray, queued: np.ndarray, counts: dict[str, int]) -> None:
+        """Record one simulated day."""
+        period = self.window.period_of_day(day)
+        busy = use.busy_total
+        if period == "window":
+            self.offered += use.offered
+        if day in self.first_days:
+            self.wait_first += use.wait_sum
+            self.n_first += use.wait_count
+        if day in self.last_days:
+            self.wait_last += use.wait_sum
+            self.n_last += use.wait_count
+        base = {"day": day, "period": period}
+        self.rows.append(
+            {
+                **base,
+                "scope": "city",
+                "name": "all",
+                **_measures(use.offered.sum(), on_duty.sum(), busy.sum(), use.wait_min, queued.sum()),
+                **counts,
+            }
+        )
+        kind_of_wait = self.kinds[use.wait_unit] if len(use.wait_unit) else np.zeros(0, dtype=np.int64)
+        for k, kind in enumerate(UNIT_KINDS):
+            sel = self.kinds == k
+            if sel.any():
+                waits = use.wait_min[kind_of_wait == k]
+                measures = _measures(
+                    use.offered[sel].sum(), on_duty[sel].sum(), busy[sel].sum(), waits, queued[sel].sum()
+                )
+                self.rows.append({**base, "scope": "unit_kind", "name": kind, **measures})
+        t = self.tracked
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean_wait = use.wait_sum[t] / use.wait_count[t]
+        self.history.append(
+            (day, period, np.stack([use.offered[t], on_duty[t], busy[t], mean_wait, queued[t]]).astype(np.float32))
+        )
+
+    def unit_columns(self) -> dict[str, np.ndarray]:
+        """Per unit, what the stability rule needs (for the units table)."""
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return {
+                "offered_min": self.offered,
+                "wait_first_week_min": np.where(self.n_first > 0, self.wait_first / self.n_first, np.nan),
+                "wait_last_week_min": np.where(self.n_last > 0, self.wait_last / self.n_last, np.nan),
+            }
+
+    def rows_for(self, watched: np.ndarray) -> list[dict]:
+        """Every daily row: the city and kind rows, and the day-by-day rows of the ``watched`` units."""
+        position = {int(u): i for i, u in enumerate(self.tracked)}
+        picks = [(int(u), position[int(u)]) for u in watched if int(u) in position]
+        out = list(self.rows)
+        for day, period, m in self.history:
+            for u, i in picks:
+                offered, on_duty, busy, mean_wait, queued = (float(x) for x in m[:, i])
+                out.append(
+                    {
+                        "day": day,
+                        "period": period,
+                        "scope": "unit",
+                        "name": self.names[u],
+                        "work_offered_h": offered / 60.0,
+                        "on_duty_h": on_duty / 60.0,
+                        "busy_h": busy / 60.0,
+                        "utilisation": busy / on_duty if on_duty > 0 else np.nan,
+                        "mean_wait_min": mean_wait,
+                        "p90_wait_min": np.nan,
+                        "queue_at_midnight": int(queued),
+                    }
+                )
+        return out
+
+
+def _measures(offered: float, on_duty: float, busy: float, waits: np.ndarray, queued: float) -> dict:
+    return {
+        "work_offered_h": offered / 60.0,
+        "on_duty_h": on_duty / 60.0,
+        "busy_h": busy / 60.0,
+        "utilisation": busy / on_duty if on_duty > 0 else np.nan,
+        "mean_wait_min": float(waits.mean()) if len(waits) else np.nan,
+        "p90_wait_min": float(np.percentile(waits, 90)) if len(waits) else np.nan,
+        "queue_at_midnight": int(queued),
+    }
