@@ -32,6 +32,7 @@ from citysim.metrics.coverage import (
     population_reach,
 )
 from citysim.metrics.harm import (
+    busiest_units,
     grid_time_split,
     handoffs_per_case,
     harm_by_type,
@@ -58,6 +59,7 @@ from citysim.metrics.response import (
 )
 
 __all__ = [
+    "busiest_units",
     "calibration",
     "calibration_table",
     "chain_targets",
@@ -244,6 +246,7 @@ def compute_metrics(
             "utilisation": {
                 "by_kind": utilisation_by(units, "kind"),
                 "by_kind_department": by_kind_dept,
+                "busiest_units": busiest_units(units),
             },
             "grid_time": grid_time_split(units),
             "street_centres": street_centre_overload(units),

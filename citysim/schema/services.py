@@ -215,7 +215,9 @@ class Calibration(_Model):
     phone_share: Share | None = Field(default=None, description="share of items by phone")
     online_share: Share | None = Field(default=None, description="share of items online (web + app)")
     dispatched_share: Share | None = Field(default=None, description="share of items dispatched to departments")
-    source: str = Field(default="", description="where the figures come from (rows of scenarios/sources/city_facts.csv)")
+    source: str = Field(
+        default="", description="where the figures come from (rows of scenarios/sources/city_facts.csv)"
+    )
 
 
 class _ShockBase(_Model):
