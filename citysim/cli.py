@@ -15,6 +15,7 @@ from pathlib import Path
 import click
 
 from citysim.errors import CitysimError
+from citysim.options import SEED, WHOLE_DAYS, WORKERS, writable_folder
 from citysim.shipped import resolve_scenario_path, shipped_scenarios
 
 __all__ = ["main"]
@@ -42,12 +43,10 @@ def main() -> None:
 @click.option(
     "--regime", "regime_name", default=None, help="Regime preset or scenario regime [default: the scenario's]."
 )
-@click.option("--seed", type=int, default=None, help="Run seed [default: the scenario's].")
-@click.option("--days", type=float, default=None, help="Simulated days [default: the scenario's].")
+@click.option("--seed", type=SEED, default=None, help="Run seed, 0 to 2**32 - 1 [default: the scenario's].")
+@click.option("--days", type=WHOLE_DAYS, default=None, help="Simulated days, whole [default: the scenario's].")
 @click.option("--set", "assignments", multiple=True, metavar="LEVER=VALUE", help="Override a lever (repeatable).")
-@click.option(
-    "--out", type=click.Path(file_okay=False), default=None, help="Output folder [default: out/SCENARIO-REGIME-seedN]."
-)
+@click.option("--out", default=None, help="Output folder [default: out/SCENARIO-REGIME-seedN].")
 @click.option("--no-figures", is_flag=True, help="Skip the figures.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def run(scenario, regime_name, seed, days, assignments, out, no_figures, quiet) -> None:
@@ -61,48 +60,40 @@ def run(scenario, regime_name, seed, days, assignments, out, no_figures, quiet) 
 
     from citysim.events import ParquetSink
     from citysim.model import CityModel
+    from citysim.network import engine_choice
     from citysim.regimes import Regime, apply_overrides
     from citysim.report import summary_lines, write_outputs
-    from citysim.scenario import load_scenario, read_toml
+    from citysim.scenario import load_run
     from citysim.simulation import Result
 
+    engine_choice()
     path = resolve_scenario_path(scenario)
-    sc = load_scenario(path)
-    raw = read_toml(path)
-    recorded = raw.get("citysim_run")
+    sc, recorded, recorded_regime = load_run(path)
     if recorded is not None:  # a run.toml: same regime, seed and days unless asked otherwise
-        seed = recorded["seed"] if seed is None else seed
-        days = recorded["days"] if days is None else days
-        if regime_name is None:
-            from citysim.regimes import _validate
-
-            regime = _validate(raw["regime"], f"{path} [regime]")
-        else:
-            regime = sc.regime_named(regime_name)
+        seed = recorded.seed if seed is None else seed
+        days = recorded.days if days is None else days
+        regime = recorded_regime if regime_name is None else sc.regime_named(regime_name)
     else:
         regime = sc.regime_named(regime_name or sc.regime)
     seed = sc.seed if seed is None else seed
     days = sc.days if days is None else days
-    if days <= 0:
-        raise CitysimError(f"--days: {days} must be positive")
     regime: Regime = apply_overrides(regime, list(assignments))
     out_dir = (
         Path(out)
         if out
         else Path("out") / f"{sc.name}-{regime.name.replace('+', '_').replace('=', '-').replace(',', '_')}-seed{seed}"
     )
-    out_dir.mkdir(parents=True, exist_ok=True)
+    writable_folder(out_dir, "--out")
     for old in out_dir.glob("*.parquet"):
         old.unlink()
 
     sink = ParquetSink(out_dir)
     started = time.perf_counter()
     model = CityModel(sc, regime, seed=seed, horizon_days=days, sink=sink)
-    total_days = int(-(-days // 1))
-    bar = tqdm(total=total_days, unit="day", desc=f"{sc.name} / {regime.name}", disable=quiet, file=sys.stderr)
+    bar = tqdm(total=days, unit="day", desc=f"{sc.name} / {regime.name}", disable=quiet, file=sys.stderr)
     interrupted = False
     try:
-        while model.day < total_days:
+        while model.day < days:
             model.step()
             bar.update(1)
             elapsed = time.perf_counter() - started
@@ -135,25 +126,15 @@ def run(scenario, regime_name, seed, days, assignments, out, no_figures, quiet) 
 @main.command()
 @click.argument("file")
 def check(file) -> None:
-    """Validate a scenario FILE without running it."""
-    import numpy as np
-
-    from citysim.city import build_city
-    from citysim.processes.occurrence import OccurrenceSampler
-    from citysim.rng import Streams
+    """Validate a scenario FILE without running it, and say how big a run of it is."""
+    from citysim.footprint import footprint
     from citysim.scenario import load_scenario
 
     path = resolve_scenario_path(file)
     sc = load_scenario(path)
-    city = build_city(sc, Streams(sc.seed))
-    per_day = OccurrenceSampler(sc, city, Streams(sc.seed)).expected_per_day()
     click.echo(f"{path}: valid scenario {sc.name!r}")
-    click.echo(
-        f"  {len(sc.city.districts)} districts, {city.n_streets:,} streets, {city.n_cells:,} grid cells, "
-        f"{city.population:,.0f} residents, {int(np.sum(city.sensor_count)):,} sensors, "
-        f"{len(city.worker_street):,} grid workers"
-    )
-    click.echo(f"  {len(sc.incident_types)} incident types, about {per_day:,.0f} occurrences a day")
+    for line in footprint(sc).summary_lines(sc.days, len(sc.incident_types)):
+        click.echo(f"  {line}")
 
 
 @main.command()
@@ -187,10 +168,8 @@ def scenarios() -> None:
 
 @main.command()
 @click.option("--quick", is_flag=True, help="The lighter cases, looser widths (under 3 minutes).")
-@click.option(
-    "--out", type=click.Path(file_okay=False), default="out/validation", show_default=True, help="Output folder."
-)
-@click.option("--workers", type=int, default=None, help="Processes for replications [default: all CPUs].")
+@click.option("--out", default="out/validation", show_default=True, help="Output folder.")
+@click.option("--workers", type=WORKERS, default=None, help="Processes for replications [default: all CPUs].")
 def validate(quick, out, workers) -> None:
     """Check citysim against queueing theory (M/M/c, M/D/1, M/G/1, Jackson, fork-join).
 
@@ -198,8 +177,11 @@ def validate(quick, out, workers) -> None:
     """
     from tqdm import tqdm
 
+    from citysim.network import engine_choice
     from citysim.validate import run_validation, table_lines, write_report
 
+    engine_choice()
+    writable_folder(out, "--out")
     bar = tqdm(total=None, unit="replication", desc="validate", file=sys.stderr)
 
     def progress(done: int, total: int) -> None:

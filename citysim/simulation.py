@@ -7,6 +7,8 @@ from pathlib import Path
 
 from citysim.events import MemorySink, ParquetSink
 from citysim.model import CityModel
+from citysim.options import seed as _seed
+from citysim.options import whole_days
 from citysim.regimes import Regime, apply_overrides
 from citysim.report import write_outputs
 from citysim.result import RunResult, run_record
@@ -27,7 +29,7 @@ def simulate(
     scenario: Scenario | str | Path,
     regime: str | Regime = "integrated",
     seed: int = 1,
-    days: float = 7,
+    days: int = 7,
     overrides: list[str] | tuple[str, ...] = (),
     out: str | Path | None = None,
     progress: Callable[[CityModel], None] | None = None,
@@ -37,11 +39,15 @@ def simulate(
     Args:
         scenario: a :class:`Scenario` or the path of a scenario file.
         regime: a preset or scenario regime name, or a :class:`Regime`.
-        seed: the run's seed.
-        days: simulated days.
+        seed: the run's seed, 0 to 2**32 - 1.
+        days: simulated days, whole (1 to 3650).
         overrides: ``lever=value`` strings applied on top of the regime.
         out: stream the tables to this directory's Parquet files instead of memory.
         progress: called after each simulated day with the model.
+
+    Raises:
+        CitysimError: for a scenario, regime, lever value, seed or number of days that cannot be used,
+            naming it and what is allowed.
 
     Example:
         >>> import citysim
@@ -49,6 +55,7 @@ def simulate(
         >>> result.incidents.status.isin(["resolved", "in_progress", "undetected"]).all()
         True
     """
+    seed, days = _seed(seed), whole_days(days)
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
     if not isinstance(regime, Regime):

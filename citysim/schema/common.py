@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, create_model
 
-__all__ = ["CHANNELS", "DISTRICT_KINDS", "LEVELS", "PerKind", "Share"]
+from citysim.limits import MAX_DAYS, MAX_SEED
+
+__all__ = ["CHANNELS", "DISTRICT_KINDS", "LEVELS", "PerKind", "Seed", "Share", "WholeDays", "per_kind"]
 
 DISTRICT_KINDS = ("core", "urban", "suburban", "rural", "mountain")
 """Kinds of district (区县), from dense city core to mountain county."""
@@ -20,10 +23,15 @@ LEVELS = ("street", "district", "city")
 DistrictKind = Literal["core", "urban", "suburban", "rural", "mountain"]
 Level = Literal["street", "district", "city"]
 Share = Annotated[float, Field(ge=0, le=1)]
+WholeDays = Annotated[int, Field(ge=1, le=MAX_DAYS)]
+"""A run's length: whole simulated days (a part day would count a whole day's incidents)."""
+Seed = Annotated[int, Field(ge=0, le=MAX_SEED)]
+"""A run seed: a whole number from 0 to 2**32 - 1."""
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # finite numbers only: nan or inf in a scenario is always a mistake
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class PerKind(_Model):
@@ -38,3 +46,10 @@ class PerKind(_Model):
     def of(self, kind: str) -> float:
         """The value for one district kind."""
         return float(getattr(self, kind))
+
+
+@cache
+def per_kind(most: float) -> type[PerKind]:
+    """A :class:`PerKind` whose every number is at most ``most``."""
+    bounded = {kind: (float, Field(ge=0, le=most)) for kind in DISTRICT_KINDS}
+    return create_model(f"PerKindAtMost{most:g}", __base__=PerKind, __doc__=PerKind.__doc__, **bounded)

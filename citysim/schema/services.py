@@ -8,7 +8,20 @@ from pydantic import Field, model_validator
 
 from citysim.distributions import Deterministic, Distribution, Exponential
 from citysim.errors import FieldError
-from citysim.schema.common import Level, PerKind, Share, _Model
+from citysim.limits import (
+    MAX_AREA_KM2,
+    MAX_DAYS,
+    MAX_DISTRICTS,
+    MAX_INCIDENTS_PER_DAY,
+    MAX_MINUTES,
+    MAX_MULTIPLIER,
+    MAX_NAMED,
+    MAX_RATE_PER_1000_DAY,
+    MAX_SPEED_KMH,
+    MAX_STAFF_PER_1M,
+    MAX_STAFF_PER_100K,
+)
+from citysim.schema.common import Level, Share, _Model, per_kind
 
 __all__ = [
     "Behaviour",
@@ -25,29 +38,35 @@ __all__ = [
     "StreetCentre",
 ]
 
+StaffPer100k = per_kind(MAX_STAFF_PER_100K)
+AreaKm2 = per_kind(MAX_AREA_KM2)
+SpeedKmh = per_kind(MAX_SPEED_KMH)
+Multipliers = per_kind(MAX_MULTIPLIER)
+StaffPer1m = Annotated[float, Field(ge=0, le=MAX_STAFF_PER_1M)]
+Multiplier = Annotated[float, Field(ge=0, le=MAX_MULTIPLIER)]
+
 
 class Department(_Model):
     """A line department (条): own hotline, district desks and field teams."""
 
-    hotline_staff_per_1m: float = Field(
-        ge=0,
+    hotline_staff_per_1m: StaffPer1m = Field(
         description="operators on the department's own city-wide hotline (per_department intake) per million residents",
     )
-    desk_staff_per_100k: PerKind = Field(
+    desk_staff_per_100k: StaffPer100k = Field(
         description="staff at a district desk (verify, review, dispatch) per 100,000 district residents (at least 1)"
     )
     desk_hours: Literal["24h", "day"] = Field(default="day", description="when desks and hotline are staffed")
     night_staff_share: Share = Field(
         default=0.2, description="share of desk staff on duty at night when desk_hours='day'"
     )
-    teams_per_100k: PerKind = Field(description="field teams per 100,000 district residents (at least 1)")
-    station_area_km2: PerKind = Field(description="area one team station serves, km² (sets travel distance)")
-    speed_kmh: PerKind = Field(description="team travel speed, km/h, by district kind")
+    teams_per_100k: StaffPer100k = Field(description="field teams per 100,000 district residents (at least 1)")
+    station_area_km2: AreaKm2 = Field(description="area one team station serves, km² (sets travel distance)")
+    speed_kmh: SpeedKmh = Field(description="team travel speed, km/h, by district kind")
     setup: Distribution = Field(default=Deterministic(value=5.0), description="turn-out time before travel, minutes")
     premature_closure: Share = Field(default=0.05, description="chance a case is closed without the need being met")
     routing_accuracy: Share = Field(default=0.8, description="chance a desk re-routes a misrouted case correctly")
     poll_interval_min: float = Field(
-        default=60.0, gt=0, description="how often a silo desk polls its sensor alerts, minutes"
+        default=60.0, gt=0, le=MAX_MINUTES, description="how often a silo desk polls its sensor alerts, minutes"
     )
     intake_time: Distribution = Field(
         default=Exponential(mean=6.0), description="taking a call on the hotline, minutes"
@@ -62,6 +81,7 @@ class Department(_Model):
     )
     handoff_to: dict[str, Share] = Field(
         default_factory=dict,
+        max_length=MAX_NAMED,
         description="after a visit, chance the case is handed on to each other department (Markov routing; "
         "the rest of the chance: no hand-off)",
     )
@@ -77,11 +97,11 @@ class Department(_Model):
 class CityCentre(_Model):
     """The city operations centre: unified hotline (12345), supervision, call-backs."""
 
-    intake_staff_per_1m: float = Field(ge=0, description="unified hotline operators on duty per million residents")
-    dispatch_staff_per_1m: float = Field(
-        ge=0, description="staff forwarding work orders down the chain, per million residents"
+    intake_staff_per_1m: StaffPer1m = Field(description="unified hotline operators on duty per million residents")
+    dispatch_staff_per_1m: StaffPer1m = Field(
+        description="staff forwarding work orders down the chain, per million residents"
     )
-    callback_staff_per_1m: float = Field(ge=0, description="staff calling residents back, per million residents")
+    callback_staff_per_1m: StaffPer1m = Field(description="staff calling residents back, per million residents")
     classification_accuracy: Share = Field(description="chance an operator without platform aids routes correctly")
     aided_classification_accuracy: Share = Field(
         description="chance an operator using the platform's aids routes correctly"
@@ -94,14 +114,14 @@ class CityCentre(_Model):
 class DistrictCentre(_Model):
     """A district operations centre (one per district)."""
 
-    staff_per_100k: PerKind = Field(description="dispatchers on duty per 100,000 district residents (at least 1)")
+    staff_per_100k: StaffPer100k = Field(description="dispatchers on duty per 100,000 district residents (at least 1)")
     dispatch_time: Distribution = Field(default=Exponential(mean=8.0), description="minutes per work order")
 
 
 class StreetCentre(_Model):
     """A street/town operations centre (one per street)."""
 
-    staff: PerKind = Field(description="staff on duty in one street centre, by district kind")
+    staff: StaffPer100k = Field(description="staff on duty in one street centre, by district kind")
     hours: Literal["24h", "day"] = Field(default="day", description="when the street centre is staffed in full")
     night_staff_share: Share = Field(default=0.25, description="share of staff on duty at night when hours='day'")
     classification_accuracy: Share = Field(description="chance street staff route a case correctly")
@@ -120,9 +140,16 @@ class Centres(_Model):
 class IncidentType(_Model):
     """A kind of need or hazard, its rate, who handles it and who can find it."""
 
-    rate_per_1000_day: float = Field(ge=0, description="occurrences per 1000 residents per day (before multipliers)")
-    rate_by_kind: PerKind | None = Field(default=None, description="multiplier by district kind (default 1)")
-    rate_by_cohort: dict[str, float] = Field(default_factory=dict, description="multiplier by cohort (default 1)")
+    rate_per_1000_day: float = Field(
+        ge=0,
+        le=MAX_RATE_PER_1000_DAY,
+        description="occurrences per 1000 residents per day (before multipliers); with every multiplier, a "
+        f"city may expect at most {MAX_INCIDENTS_PER_DAY:,} incidents on its busiest day (`citysim check` counts)",
+    )
+    rate_by_kind: Multipliers | None = Field(default=None, description="multiplier by district kind (default 1)")
+    rate_by_cohort: dict[str, Multiplier] = Field(
+        default_factory=dict, max_length=MAX_NAMED, description="multiplier by cohort (default 1)"
+    )
     departments: list[str] = Field(
         default_factory=list,
         max_length=3,
@@ -143,7 +170,9 @@ class IncidentType(_Model):
     grid_capable: bool = Field(
         default=False, description="a grid worker can handle it when the centre tasks grid workers"
     )
-    sensors: list[str] = Field(default_factory=list, description="sensor types that can detect it")
+    sensors: list[str] = Field(
+        default_factory=list, max_length=MAX_NAMED, description="sensor types that can detect it"
+    )
     patrol_spot_probability: Share = Field(
         default=0.0, description="chance a patrolling grid worker notices it per pass"
     )
@@ -152,10 +181,10 @@ class IncidentType(_Model):
     report_delay: Distribution = Field(default=Exponential(mean=120.0), description="occurrence to report, minutes")
     intake_time: Distribution | None = Field(default=None, description="overrides the intake unit's time, minutes")
     handling: dict[str, Distribution] = Field(
-        default_factory=dict, description="on-site handling per department, minutes"
+        default_factory=dict, max_length=MAX_NAMED, description="on-site handling per department, minutes"
     )
     target_min: float = Field(
-        default=7 * 24 * 60, gt=0, description="resolution target, minutes (for shares meeting target)"
+        default=7 * 24 * 60, gt=0, le=MAX_MINUTES, description="resolution target, minutes (for shares meeting target)"
     )
 
     @model_validator(mode="after")
@@ -170,7 +199,7 @@ class Behaviour(_Model):
 
     trust_learning_rate: Share = Field(default=0.05, description="how far a day's experiences move a cohort's trust")
     trust_half_weight: float = Field(
-        default=50.0, gt=0, description="experiences that give half the learning rate its full weight"
+        default=50.0, gt=0, le=1e9, description="experiences that give half the learning rate its full weight"
     )
     rereport_delay: Distribution = Field(
         default=Exponential(mean=2 * 24 * 60.0), description="closure to re-report of an unmet need, minutes"
@@ -211,7 +240,7 @@ class Behaviour(_Model):
 class Calibration(_Model):
     """Sourced figures printed beside the simulated ones (not used by the model)."""
 
-    items_per_resident_year: float | None = Field(default=None, description="hotline items per resident per year")
+    items_per_resident_year: float | None = Field(default=None, ge=0, description="hotline items per resident per year")
     phone_share: Share | None = Field(default=None, description="share of items by phone")
     online_share: Share | None = Field(default=None, description="share of items online (web + app)")
     dispatched_share: Share | None = Field(default=None, description="share of items dispatched to departments")
@@ -221,9 +250,11 @@ class Calibration(_Model):
 
 
 class _ShockBase(_Model):
-    start_day: float = Field(ge=0, description="start, days since the run's start")
-    end_day: float = Field(gt=0, description="end, days since the run's start")
-    districts: list[str] = Field(default_factory=list, description="district names or kinds affected; empty: all")
+    start_day: float = Field(ge=0, le=MAX_DAYS, description="start, days since the run's start")
+    end_day: float = Field(gt=0, le=MAX_DAYS, description="end, days since the run's start")
+    districts: list[str] = Field(
+        default_factory=list, max_length=MAX_DISTRICTS, description="district names or kinds affected; empty: all"
+    )
 
     @model_validator(mode="after")
     def _ordered(self) -> _ShockBase:
@@ -236,15 +267,17 @@ class OccurrenceShock(_ShockBase):
     """A storm or a large public event: more occurrences of some incident types."""
 
     kind: Literal["storm", "public_event"]
-    incident_types: list[str] = Field(min_length=1, description="incident types affected")
-    multiplier: float = Field(gt=0, description="occurrence rate multiplier while it lasts")
+    incident_types: list[str] = Field(min_length=1, max_length=MAX_NAMED, description="incident types affected")
+    multiplier: float = Field(gt=0, le=MAX_MULTIPLIER, description="occurrence rate multiplier while it lasts")
 
 
 class SensorOutage(_ShockBase):
     """A sensor network outage: the named sensor types stop detecting."""
 
     kind: Literal["sensor_outage"]
-    sensor_types: list[str] = Field(default_factory=list, description="sensor types down; empty: all")
+    sensor_types: list[str] = Field(
+        default_factory=list, max_length=MAX_NAMED, description="sensor types down; empty: all"
+    )
 
 
 class StaffAbsence(_ShockBase):
@@ -254,6 +287,7 @@ class StaffAbsence(_ShockBase):
     share: Share = Field(description="share of staff absent")
     units: list[str] = Field(
         default_factory=list,
+        max_length=MAX_NAMED,
         description="departments and/or city_centre, district_centres, street_centres, grid_workers; empty: all",
     )
 
