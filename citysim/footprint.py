@@ -115,7 +115,7 @@ class Footprint:
             f"{_count(incident_types, 'incident type')}: about {self.incidents_per_day:,.0f} incidents a day"
             + (f" ({busiest:,.0f} on the busiest day)" if busiest > self.incidents_per_day else "")
             + f"; false alarms a day: about {self.false_alarms_per_day:,.0f}",
-            f"a run of {_count(days, 'day')} (the scenario's days): about {self.memory_bytes(days) / 1e9:,.1f} GB "
+            f"a run of {_count(days, 'simulated day')} (the scenario's): about {self.memory_bytes(days) / 1e9:,.1f} GB "
             f"of memory and {self.seconds(days):,.0f} s with numba (rough estimates; longer without numba)",
         ]
         if per_resident_year > 10:

@@ -9,7 +9,7 @@ and of :mod:`citysim.limits`.
 A click option takes one of the parameter types below::
 
     @click.option("--days", type=WHOLE_DAYS)
-    @click.option("--warmup-days", type=WholeDaysType(minimum=0))
+    @click.option("--warmup-days", type=WHOLE_DAYS_OR_ZERO)
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from citysim.limits import MAX_DAYS, MAX_SEED, MAX_WORKERS
 __all__ = [
     "SEED",
     "WHOLE_DAYS",
+    "WHOLE_DAYS_OR_ZERO",
     "WORKERS",
     "WholeDaysType",
     "WholeNumberType",
@@ -100,6 +101,9 @@ class WholeDaysType(WholeNumberType):
 
 WHOLE_DAYS = WholeDaysType()
 """``--days``: whole days, at least one."""
+
+WHOLE_DAYS_OR_ZERO = WholeDaysType(minimum=0)
+"""``--warmup-days``, ``--follow-up-days``: whole days, possibly none."""
 
 SEED = WholeNumberType(0, MAX_SEED)
 """``--seed``: a whole number from 0 to 2**32 - 1."""

@@ -50,7 +50,7 @@ from citysim.schema import (
     Shock,
     StaffAbsence,
 )
-from citysim.schema.common import DistrictKind, Seed, Share, WholeDays, _Model
+from citysim.schema.common import DistrictKind, Seed, Share, WholeDays, WholeDaysOrZero, _Model
 
 __all__ = [
     "CHANNELS",
@@ -74,7 +74,18 @@ class Scenario(_Model):
     name: str = Field(description="scenario name")
     description: str = Field(default="")
     seed: Seed = Field(default=1, description="default run seed")
-    days: WholeDays = Field(default=7, description="default simulated days (whole days)")
+    days: WholeDays = Field(default=7, description="default measurement window, whole days")
+    warmup_days: WholeDaysOrZero = Field(
+        default=0,
+        description="default warm-up before the window, whole days (simulated, not counted); rule for the "
+        "shipped files: until the daily detected share and mean queue lengths are within 2% of their "
+        "settled values, and at least 7 days for a city",
+    )
+    follow_up_days: WholeDaysOrZero = Field(
+        default=0,
+        description="default follow-up after the window, whole days: the window's incidents go on to their "
+        "end (still open then: censored); incidents occurring in it are not counted",
+    )
     regime: str = Field(default="integrated", description="default regime")
     city: City
     cohorts: dict[str, Cohort] = Field(min_length=1, max_length=MAX_NAMED)
@@ -272,7 +283,9 @@ class RunRecord(_Model):
 
     version: str = Field(description="citysim version that made the run")
     seed: Seed = Field(description="the run's seed")
-    days: WholeDays = Field(description="simulated days")
+    warmup_days: WholeDaysOrZero = Field(default=0, description="warm-up, whole days")
+    days: WholeDays = Field(description="measurement window, whole days")
+    follow_up_days: WholeDaysOrZero = Field(default=0, description="follow-up, whole days")
     regime: str = Field(description="the regime's name")
 
 

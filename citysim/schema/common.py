@@ -9,7 +9,17 @@ from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from citysim.limits import MAX_DAYS, MAX_SEED
 
-__all__ = ["CHANNELS", "DISTRICT_KINDS", "LEVELS", "PerKind", "Seed", "Share", "WholeDays", "per_kind"]
+__all__ = [
+    "CHANNELS",
+    "DISTRICT_KINDS",
+    "LEVELS",
+    "PerKind",
+    "Seed",
+    "Share",
+    "WholeDays",
+    "WholeDaysOrZero",
+    "per_kind",
+]
 
 DISTRICT_KINDS = ("core", "urban", "suburban", "rural", "mountain")
 """Kinds of district (区县), from dense city core to mountain county."""
@@ -24,7 +34,9 @@ DistrictKind = Literal["core", "urban", "suburban", "rural", "mountain"]
 Level = Literal["street", "district", "city"]
 Share = Annotated[float, Field(ge=0, le=1)]
 WholeDays = Annotated[int, Field(ge=1, le=MAX_DAYS)]
-"""A run's length: whole simulated days (a part day would count a whole day's incidents)."""
+"""A run's measurement window: whole days (a part day would count a whole day's incidents)."""
+WholeDaysOrZero = Annotated[int, Field(ge=0, le=MAX_DAYS)]
+"""A warm-up or follow-up: whole days, possibly none."""
 Seed = Annotated[int, Field(ge=0, le=MAX_SEED)]
 """A run seed: a whole number from 0 to 2**32 - 1."""
 
