@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import shutil
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from citysim.scenario import read_toml, scenario_from_dict
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = ROOT / "scenarios" / "small.toml"
+COMMON = ROOT / "scenarios" / "common" / "china_megacity.toml"
 
 
 @pytest.fixture
@@ -46,3 +48,10 @@ def busy_town(small_dict) -> citysim.scenario.Scenario:
 @pytest.fixture(scope="session")
 def small() -> citysim.scenario.Scenario:
     return citysim.load_scenario(SMALL)
+
+
+@pytest.fixture
+def town_files(tmp_path) -> tuple[Path, Path]:
+    """A copy of the small town's file and the common file it extends (to edit), as (town, common)."""
+    (tmp_path / "common").mkdir()
+    return Path(shutil.copy(SMALL, tmp_path / "small.toml")), Path(shutil.copy(COMMON, tmp_path / "common"))
