@@ -16,6 +16,7 @@ from click.testing import CliRunner
 import citysim
 from citysim.cli import main
 from citysim.errors import OptionError, ScenarioError
+from tests.conftest import town
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = str(ROOT / "scenarios" / "small.toml")
@@ -62,6 +63,17 @@ def test_a_scenario_file_takes_whole_days(town_files):
     assert refused("check", town) == (
         f"error: {town}: days: 1.5: must be a valid integer, got a number with a fractional part"
     )
+
+
+# ------------------------------------------------------------------ runs that end
+
+
+@pytest.mark.parametrize("rate_scale", [1e-9, 0.003])
+def test_a_town_so_quiet_some_days_have_no_incident_or_none_detected(small_dict, rate_scale):
+    # found by fuzzing: a day whose incidents take no step at all ("no slots")
+    run = citysim.simulate(town(small_dict, rate_scale=rate_scale), days=10, warmup_days=0, follow_up_days=0)
+    assert run.metrics["counts"]["incidents"] == len(run.incidents) == (0 if rate_scale < 1e-6 else 6)
+    assert set(run.incidents.status) <= {"resolved", "in_progress", "undetected"}
 
 
 # ------------------------------------------------------------------ 7: tracebacks
