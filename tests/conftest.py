@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import os
 import shutil
 from pathlib import Path
 
@@ -15,6 +16,20 @@ from citysim.scenario import read_toml, scenario_from_dict
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = ROOT / "scenarios" / "small.toml"
 COMMON = ROOT / "scenarios" / "common" / "china_megacity.toml"
+
+# numba's compiled kernels: one cache in the checkout (gitignored) for the suite and the
+# `citysim` subprocesses it starts, kept between runs (numba is imported later, on first use)
+os.environ.setdefault("NUMBA_CACHE_DIR", str(ROOT / ".numba_cache"))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _numba_compiled_once():
+    """Compile (or load from the cache) the numba engine's kernels before any test or subprocess needs them."""
+    try:
+        import citysim._fast  # noqa: F401
+    except ImportError:  # no numba: the pure-Python engine runs
+        return
+    citysim.simulate(SMALL, days=1, warmup_days=0, follow_up_days=0)
 
 
 @pytest.fixture
