@@ -76,6 +76,21 @@ def test_a_town_so_quiet_some_days_have_no_incident_or_none_detected(small_dict,
     assert set(run.incidents.status) <= {"resolved", "in_progress", "undetected"}
 
 
+def test_a_finished_model_is_freed(small):
+    # Mesa 3.3.1 kept every model alive (Agent._ids), so a process running many runs grew without bound
+    import gc
+    import weakref
+
+    from citysim.model import CityModel
+
+    model = CityModel(small, small.regime_named("integrated"), seed=1)
+    model.run()
+    gone = weakref.ref(model)
+    del model
+    gc.collect()
+    assert gone() is None
+
+
 # ------------------------------------------------------------------ 7: tracebacks
 
 
