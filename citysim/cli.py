@@ -22,13 +22,17 @@ __all__ = ["main"]
 
 
 class _Group(click.Group):
-    """Turns citysim's user errors into one line and exit status 2."""
+    """Turns citysim's user errors, and click's (a missing argument, an unknown option), into one line and exit 2."""
 
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
         except CitysimError as exc:
             click.echo(f"error: {exc}", err=True)
+            sys.exit(2)
+        except click.UsageError as exc:
+            where = exc.ctx.command_path if exc.ctx is not None else ctx.command_path
+            click.echo(f"error: {exc.format_message()} (see {where} --help)", err=True)
             sys.exit(2)
 
 

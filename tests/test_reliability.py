@@ -24,7 +24,7 @@ SMALL = str(ROOT / "scenarios" / "small.toml")
 
 def refused(*args: str, env: dict | None = None) -> str:
     """Run citysim; it must exit 2 with one ``error:`` line on stderr and no traceback. Returns the line."""
-    result = CliRunner().invoke(main, list(args), env=env)
+    result = CliRunner().invoke(main, list(args), env=env, prog_name="citysim")
     assert result.exit_code == 2, (result.output, result.exception)
     assert isinstance(result.exception, SystemExit), result.exception
     lines = result.stderr.splitlines()
@@ -225,6 +225,14 @@ def test_nan_or_inf_anywhere_in_the_common_file(town_files):
     edited(common, "mean = 60.0", "mean = nan")
     message = refused("check", str(town_files[0]))
     assert message.startswith(f"error: {town_files[0]}: ") and message.endswith(": nan: must be a finite number")
+
+
+def test_a_usage_mistake_is_one_line_too():
+    assert refused("run") == "error: Missing argument 'SCENARIO'. (see citysim run --help)"
+    assert refused("run", SMALL, "--dayz", "2") == (
+        "error: No such option '--dayz'. Did you mean '--days'? (see citysim run --help)"
+    )
+    assert refused("frobnicate") == "error: No such command 'frobnicate'. (see citysim --help)"
 
 
 # ------------------------------------------------------------------ 8: unbounded inputs
