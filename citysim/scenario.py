@@ -246,9 +246,9 @@ def read_toml(path: Path, _seen: tuple[Path, ...] = (), _extended_by: tuple[Path
         ScenarioError: naming the file (and ``extends`` where the file it names cannot be read).
     """
     path = Path(path)
+    text = _file_text(path, _extended_by)  # first: a path that cannot be read cannot be resolved either
     if path.resolve() in _seen:
         raise ScenarioError(str(path), "extends", "files extend each other in a cycle")
-    text = _file_text(path, _extended_by)
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

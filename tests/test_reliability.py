@@ -113,6 +113,21 @@ def test_extends_naming_a_folder(tmp_path):
     assert refused("check", str(town)) == f"error: {town}: extends: 'parts': is a folder, not a scenario file"
 
 
+def test_a_symlink_loop_and_a_name_too_long(tmp_path):
+    (tmp_path / "a.toml").symlink_to(tmp_path / "b.toml")
+    (tmp_path / "b.toml").symlink_to(tmp_path / "a.toml")
+    town = tmp_path / "town.toml"
+    town.write_text('extends = "a.toml"\nname = "t"\n')
+    assert refused("check", str(tmp_path / "a.toml")) == (
+        f"error: {tmp_path / 'a.toml'}: cannot be read: Too many levels of symbolic links"
+    )
+    assert refused("check", str(town)) == (
+        f"error: {town}: extends: 'a.toml': cannot be read: Too many levels of symbolic links"
+    )
+    long = str(tmp_path / ("x" * 300))
+    assert refused("run", long) == f"error: {long}: cannot be read: File name too long"
+
+
 @pytest.mark.skipif(not os.path.exists("/dev/zero"), reason="no /dev/zero")
 def test_a_device_is_not_read():
     assert refused("check", "/dev/zero") == (
