@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from citysim.footprint import cells_per_street, workers_per_street
 from citysim.rng import Streams
 from citysim.scenario import DISTRICT_KINDS, Scenario
 
@@ -89,16 +90,15 @@ def build_city(scenario: Scenario, streams: Streams) -> City:
     street_district, cell_street, cell_pop, cell_area, cohort_rows = [], [], [], [], []
     street_id = 0
     for d_idx, d in enumerate(city.districts):
-        households = d.population / city.household_size
-        cells_per_street = d.cells_per_street or max(1, round(households / city.households_per_cell / d.streets))
-        n_cells = cells_per_street * d.streets
+        per_street = cells_per_street(d, city)
+        n_cells = per_street * d.streets
         pops = _split_evenly(d.population, n_cells).astype(float)
         shares = d.cohort_shares or scenario.cohort_shares[d.kind]
         share_vec = np.array([shares.get(c, 0.0) for c in cohort_names])
         share_vec = share_vec / share_vec.sum()
         for _ in range(d.streets):
             street_district.append(d_idx)
-            cell_street.extend([street_id] * cells_per_street)
+            cell_street.extend([street_id] * per_street)
             street_id += 1
         cell_pop.append(pops)
         cell_area.append(np.full(n_cells, d.area_km2 / n_cells))
@@ -138,7 +138,7 @@ def build_city(scenario: Scenario, streams: Streams) -> City:
     gw = scenario.grid_workers
     n_streets = len(street_district_a)
     cells_in_street = np.bincount(cell_street_a, minlength=n_streets)
-    street_workers = np.maximum(1, np.round(cells_in_street / gw.cells_per_worker)).astype(np.int64)
+    street_workers = workers_per_street(cells_in_street, gw.cells_per_worker)
     worker_street = np.repeat(np.arange(n_streets), street_workers)
     worker_offset = np.concatenate([[0], np.cumsum(street_workers)[:-1]])
     rank_in_street = np.arange(n_cells) - np.concatenate([[0], np.cumsum(cells_in_street)[:-1]])[cell_street_a]

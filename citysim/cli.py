@@ -15,6 +15,7 @@ from pathlib import Path
 import click
 
 from citysim.errors import CitysimError
+from citysim.options import SEED, WHOLE_DAYS, WHOLE_DAYS_OR_ZERO, WORKERS, writable_folder
 from citysim.shipped import resolve_scenario_path, shipped_scenarios
 
 __all__ = ["main"]
@@ -35,13 +36,17 @@ def _hour_ranges(hours: list[int]) -> str:
 
 
 class _Group(click.Group):
-    """Turns citysim's user errors into one line and exit status 2."""
+    """Turns citysim's user errors, and click's (a missing argument, an unknown option), into one line and exit 2."""
 
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
         except CitysimError as exc:
             click.echo(f"error: {exc}", err=True)
+            sys.exit(2)
+        except click.UsageError as exc:
+            where = exc.ctx.command_path if exc.ctx is not None else ctx.command_path
+            click.echo(f"error: {exc.format_message()} (see {where} --help)", err=True)
             sys.exit(2)
 
 
@@ -56,21 +61,22 @@ def main() -> None:
 @click.option(
     "--regime", "regime_name", default=None, help="Regime preset or scenario regime [default: the scenario's]."
 )
-@click.option("--seed", type=int, default=None, help="Run seed [default: the scenario's].")
-@click.option("--days", type=int, default=None, help="Measurement window, whole days [default: the scenario's].")
+@click.option("--seed", type=SEED, default=None, help="Run seed, 0 to 2**32 - 1 [default: the scenario's].")
+@click.option("--days", type=WHOLE_DAYS, default=None, help="Measurement window, whole days [default: the scenario's].")
 @click.option(
-    "--warmup-days", type=int, default=None, help="Simulated before the window, not counted [default: the scenario's]."
+    "--warmup-days",
+    type=WHOLE_DAYS_OR_ZERO,
+    default=None,
+    help="Simulated before the window, not counted [default: the scenario's].",
 )
 @click.option(
     "--follow-up-days",
-    type=int,
+    type=WHOLE_DAYS_OR_ZERO,
     default=None,
     help="Simulated after the window so its incidents can end [default: the scenario's].",
 )
 @click.option("--set", "assignments", multiple=True, metavar="LEVER=VALUE", help="Override a lever (repeatable).")
-@click.option(
-    "--out", type=click.Path(file_okay=False), default=None, help="Output folder [default: out/SCENARIO-REGIME-seedN]."
-)
+@click.option("--out", default=None, help="Output folder [default: out/SCENARIO-REGIME-seedN].")
 @click.option("--no-figures", is_flag=True, help="Skip the figures.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def run(scenario, regime_name, seed, days, warmup_days, follow_up_days, assignments, out, no_figures, quiet) -> None:
@@ -86,26 +92,21 @@ def run(scenario, regime_name, seed, days, warmup_days, follow_up_days, assignme
 
     from citysim.events import ParquetSink
     from citysim.model import CityModel
+    from citysim.network import engine_choice
     from citysim.regimes import Regime, apply_overrides
     from citysim.report import summary_lines, write_outputs
-    from citysim.scenario import load_scenario, read_toml
+    from citysim.scenario import load_run
     from citysim.simulation import Result, window_of
 
+    engine_choice()
     path = resolve_scenario_path(scenario)
-    sc = load_scenario(path)
-    raw = read_toml(path)
-    recorded = raw.get("citysim_run")
+    sc, recorded, recorded_regime = load_run(path)
     if recorded is not None:  # a run.toml: same regime, seed and days unless asked otherwise
-        seed = recorded["seed"] if seed is None else seed
-        days = recorded["days"] if days is None else days
-        warmup_days = recorded.get("warmup_days", 0) if warmup_days is None else warmup_days
-        follow_up_days = recorded.get("follow_up_days", 0) if follow_up_days is None else follow_up_days
-        if regime_name is None:
-            from citysim.regimes import _validate
-
-            regime = _validate(raw["regime"], f"{path} [regime]")
-        else:
-            regime = sc.regime_named(regime_name)
+        seed = recorded.seed if seed is None else seed
+        days = recorded.days if days is None else days
+        warmup_days = recorded.warmup_days if warmup_days is None else warmup_days
+        follow_up_days = recorded.follow_up_days if follow_up_days is None else follow_up_days
+        regime = recorded_regime if regime_name is None else sc.regime_named(regime_name)
     else:
         regime = sc.regime_named(regime_name or sc.regime)
     seed = sc.seed if seed is None else seed
@@ -116,7 +117,7 @@ def run(scenario, regime_name, seed, days, warmup_days, follow_up_days, assignme
         if out
         else Path("out") / f"{sc.name}-{regime.name.replace('+', '_').replace('=', '-').replace(',', '_')}-seed{seed}"
     )
-    out_dir.mkdir(parents=True, exist_ok=True)
+    writable_folder(out_dir, "--out")
     for old in out_dir.glob("*.parquet"):
         old.unlink()
 
@@ -165,12 +166,12 @@ def run(scenario, regime_name, seed, days, warmup_days, follow_up_days, assignme
 @main.command()
 @click.argument("file")
 def check(file) -> None:
-    """Validate a scenario FILE without running it."""
+    """Validate a scenario FILE without running it, and say how big a run of it is."""
     import numpy as np
     import pandas as pd
 
     from citysim.city import build_city
-    from citysim.processes.occurrence import OccurrenceSampler
+    from citysim.footprint import footprint
     from citysim.rng import Streams
     from citysim.scenario import load_scenario
     from citysim.staffing import FUNCTIONS
@@ -178,15 +179,11 @@ def check(file) -> None:
 
     path = resolve_scenario_path(file)
     sc = load_scenario(path)
-    city = build_city(sc, Streams(sc.seed))
-    per_day = OccurrenceSampler(sc, city, Streams(sc.seed)).expected_per_day()
     click.echo(f"{path}: valid scenario {sc.name!r}")
-    click.echo(
-        f"  {len(sc.city.districts)} districts, {city.n_streets:,} streets, {city.n_cells:,} grid cells, "
-        f"{city.population:,.0f} residents, {int(np.sum(city.sensor_count)):,} sensors, "
-        f"{len(city.worker_street):,} grid workers"
-    )
-    click.echo(f"  {len(sc.incident_types)} incident types, about {per_day:,.0f} occurrences a day")
+    simulated = sc.warmup_days + sc.days + sc.follow_up_days
+    for line in footprint(sc).summary_lines(simulated, len(sc.incident_types)):
+        click.echo(f"  {line}")
+    city = build_city(sc, Streams(sc.seed))  # the footprint check above keeps this within bounds
     regime = sc.regime_named(sc.regime)
     units = build_units(sc, city, regime)
     by_function = pd.Series(units.staff_hours).groupby(np.array(FUNCTIONS)[units.function]).sum()
@@ -232,10 +229,8 @@ def scenarios() -> None:
 
 @main.command()
 @click.option("--quick", is_flag=True, help="The lighter cases, looser widths (under 3 minutes).")
-@click.option(
-    "--out", type=click.Path(file_okay=False), default="out/validation", show_default=True, help="Output folder."
-)
-@click.option("--workers", type=int, default=None, help="Processes for replications [default: all CPUs].")
+@click.option("--out", default="out/validation", show_default=True, help="Output folder.")
+@click.option("--workers", type=WORKERS, default=None, help="Processes for replications [default: all CPUs].")
 def validate(quick, out, workers) -> None:
     """Check citysim against queueing theory (M/M/c, M/D/1, M/G/1, Jackson, fork-join).
 
@@ -243,8 +238,11 @@ def validate(quick, out, workers) -> None:
     """
     from tqdm import tqdm
 
+    from citysim.network import engine_choice
     from citysim.validate import run_validation, table_lines, write_report
 
+    engine_choice()
+    writable_folder(out, "--out")
     bar = tqdm(total=None, unit="replication", desc="validate", file=sys.stderr)
 
     def progress(done: int, total: int) -> None:

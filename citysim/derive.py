@@ -81,7 +81,8 @@ def incident_and_stage_rows(cd, horizon: float, names: dict) -> tuple[dict, dict
         last_disp = np.full(n, -1, dtype=np.int64)
         np.maximum.at(last_disp, row[disp], disp)
         level_unit = np.where(last_disp >= 0, unit[np.maximum(last_disp, 0)], -1)
-    level_unit = np.where((level_unit < 0) & (first_field >= 0), unit[np.maximum(first_field, 0)], level_unit)
+    if len(unit):  # a day on which no incident took a step has no units to look up
+        level_unit = np.where((level_unit < 0) & (first_field >= 0), unit[np.maximum(first_field, 0)], level_unit)
     level = np.where(level_unit >= 0, names["unit_level_code"][np.maximum(level_unit, 0)], -1)
     level = np.where(~np.isnan(dispatched_at), level, -1)
 

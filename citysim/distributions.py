@@ -22,6 +22,8 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 from scipy import special, stats
 
+from citysim.limits import MAX_MINUTES
+
 __all__ = [
     "Deterministic",
     "Distribution",
@@ -33,7 +35,7 @@ __all__ = [
 
 
 class _Dist(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     def ppf(self, u: np.ndarray) -> np.ndarray:  # pragma: no cover - overridden
         raise NotImplementedError
@@ -47,7 +49,7 @@ class Exponential(_Dist):
     """Memoryless durations (Poisson processes, M/M/c service)."""
 
     dist: Literal["exponential"] = "exponential"
-    mean: float = Field(gt=0, description="mean, minutes")
+    mean: float = Field(gt=0, le=MAX_MINUTES, description="mean, minutes")
 
     @staticmethod
     def _ppf(u: np.ndarray, mean):
@@ -68,7 +70,7 @@ class Deterministic(_Dist):
     """A fixed duration (M/D/1 service, fixed delays); zero switches a stage's time off."""
 
     dist: Literal["deterministic"] = "deterministic"
-    value: float = Field(ge=0, description="duration, minutes")
+    value: float = Field(ge=0, le=MAX_MINUTES, description="duration, minutes")
 
     @staticmethod
     def _ppf(u: np.ndarray, value):
@@ -89,7 +91,7 @@ class Lognormal(_Dist):
     """Right-skewed durations given by mean and coefficient of variation."""
 
     dist: Literal["lognormal"] = "lognormal"
-    mean: float = Field(gt=0, description="mean, minutes")
+    mean: float = Field(gt=0, le=MAX_MINUTES, description="mean, minutes")
     cv: float = Field(gt=0, le=10, description="standard deviation / mean")
 
     @staticmethod
@@ -113,7 +115,7 @@ class Gamma(_Dist):
     """Gamma durations given by mean and coefficient of variation (cv=1 is exponential)."""
 
     dist: Literal["gamma"] = "gamma"
-    mean: float = Field(gt=0, description="mean, minutes")
+    mean: float = Field(gt=0, le=MAX_MINUTES, description="mean, minutes")
     cv: float = Field(gt=0, le=10, description="standard deviation / mean")
 
     def ppf(self, u: np.ndarray) -> np.ndarray:
@@ -129,8 +131,8 @@ class Uniform(_Dist):
     """Durations spread evenly between two bounds."""
 
     dist: Literal["uniform"] = "uniform"
-    low: float = Field(ge=0, description="lower bound, minutes")
-    high: float = Field(gt=0, description="upper bound, minutes")
+    low: float = Field(ge=0, le=MAX_MINUTES, description="lower bound, minutes")
+    high: float = Field(gt=0, le=MAX_MINUTES, description="upper bound, minutes")
 
     def ppf(self, u: np.ndarray) -> np.ndarray:
         return self.low + (self.high - self.low) * u

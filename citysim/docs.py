@@ -53,9 +53,15 @@ def _type_name(annotation) -> str:
     return getattr(annotation, "__name__", str(annotation))
 
 
-def _range(field: FieldInfo) -> str:
+def _number(v: object) -> str:
+    if isinstance(v, float) and v.is_integer():
+        v = int(v)
+    return f"{v:,}" if isinstance(v, int) and abs(v) >= 10_000 else str(v)
+
+
+def _bounds(metadata: list) -> list[str]:
     parts = []
-    for m in field.metadata:
+    for m in metadata:
         for attr, sym in (
             ("ge", "≥"),
             ("gt", ">"),
@@ -66,8 +72,27 @@ def _range(field: FieldInfo) -> str:
         ):
             v = getattr(m, attr, None)
             if v is not None:
-                parts.append(f"{sym} {v}" + (" items" if "length" in attr else ""))
-    return ", ".join(parts)
+                parts.append(f"{sym} {_number(v)}" + (" items" if "length" in attr else ""))
+    return parts
+
+
+def _inner_bounds(annotation) -> str:
+    """Bounds on each number inside a field: a per-kind table's, or a table of bounded numbers'."""
+    args = typing.get_args(annotation)
+    if isinstance(annotation, type) and issubclass(annotation, PerKind) and annotation is not PerKind:
+        return "each " + ", ".join(_bounds(annotation.model_fields["core"].metadata))
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        return next((b for b in map(_inner_bounds, args) if b), "")
+    if typing.get_origin(annotation) is dict and typing.get_origin(args[1]) is typing.Annotated:
+        inner = [b for m in typing.get_args(args[1])[1:] for b in _bounds(getattr(m, "metadata", [m]))]
+        return "each " + ", ".join(inner) if inner else ""
+    return ""
+
+
+def _range(field: FieldInfo) -> str:
+    parts = _bounds(field.metadata)
+    inner = _inner_bounds(field.annotation)
+    return ", ".join([*parts, inner] if inner else parts)
 
 
 def _default(field: FieldInfo) -> str:
@@ -124,6 +149,9 @@ def scenario_reference() -> str:
         "",
         "Times are minutes unless a field's name gives another unit (`_h` hours, `_km2` km², `_kmh` km/h).",
         "Shares are numbers from 0 to 1. `NAME` stands for a name you choose (a cohort, a department ...).",
+        "Every number must be finite (`nan` and `inf` are refused). The upper bounds are generous limits"
+        " (`citysim/limits.py`) on what drives memory and time; `citysim check FILE` says how many grid cells,"
+        " units and incidents a day a scenario implies, and roughly how much memory and time a run takes.",
         'A scenario may start from another file with `extends = "path/relative/to/this/file.toml"`.',
         "",
         "## Fields",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import ValidationError
 
-__all__ = ["CitysimError", "FieldError", "ScenarioError", "format_validation_error"]
+__all__ = ["CitysimError", "FieldError", "OptionError", "ScenarioError", "format_validation_error"]
 
 
 class CitysimError(Exception):
@@ -26,6 +26,26 @@ class ScenarioError(CitysimError):
         self.message = message
         where = f"{source}: {field}: " if field else f"{source}: "
         super().__init__(where + message)
+
+    def __reduce__(self):  # rebuilt from its parts in another process (validation workers)
+        return type(self), (self.source, self.field, self.message)
+
+
+class OptionError(CitysimError):
+    """A command-line option or environment variable that cannot be used.
+
+    Args:
+        option: The option or variable, e.g. ``--days`` or ``CITYSIM_ENGINE``.
+        message: What is wrong and what is allowed.
+    """
+
+    def __init__(self, option: str, message: str) -> None:
+        self.option = option
+        self.message = message
+        super().__init__(f"{option}: {message}")
+
+    def __reduce__(self):
+        return type(self), (self.option, self.message)
 
 
 class FieldError(ValueError):

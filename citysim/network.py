@@ -11,8 +11,25 @@ from collections.abc import Sequence
 import simpy
 
 from citysim.engine import Network
+from citysim.errors import OptionError
 
-__all__ = ["make_network"]
+__all__ = ["ENGINES", "engine_choice", "make_network"]
+
+ENGINES = ("auto", "python", "numba")
+"""Values of ``CITYSIM_ENGINE``."""
+
+
+def engine_choice(engine: str | None = None) -> str:
+    """The engine asked for: ``engine``, else the ``CITYSIM_ENGINE`` environment variable, else ``"auto"``.
+
+    Raises:
+        OptionError: for a value not in :data:`ENGINES`, naming where it came from.
+    """
+    source = "engine" if engine else "CITYSIM_ENGINE"
+    engine = engine or os.environ.get("CITYSIM_ENGINE") or "auto"
+    if engine not in ENGINES:
+        raise OptionError(source, f"{engine!r} is not one of 'auto', 'python' or 'numba'")
+    return engine
 
 
 def make_network(env: simpy.Environment, servers: Sequence[int], engine: str | None = None):
@@ -22,15 +39,15 @@ def make_network(env: simpy.Environment, servers: Sequence[int], engine: str | N
         engine: ``"python"``, ``"numba"`` or ``"auto"`` (default: the ``CITYSIM_ENGINE``
             environment variable, else ``"auto"``). Both give identical results.
     """
-    engine = engine or os.environ.get("CITYSIM_ENGINE", "auto")
-    if engine not in ("auto", "python", "numba"):
-        raise ValueError(f"engine must be 'auto', 'python' or 'numba', not {engine!r}")
+    engine = engine_choice(engine)
     if engine != "python":
         try:
             from citysim._fast import FastNetwork
         except ImportError:
             if engine == "numba":
-                raise
+                raise OptionError(
+                    "CITYSIM_ENGINE", "'numba': numba is not installed (pip install 'citysim[fast]'); or use 'auto'"
+                ) from None
         else:
             return FastNetwork(env, servers)
     return Network(env, servers)

@@ -24,6 +24,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from citysim.errors import ScenarioError, format_validation_error
+from citysim.limits import MAX_HOURS
 
 __all__ = ["LEVERS", "Regime", "RegimeOverride", "apply_overrides", "presets", "resolve_regime"]
 
@@ -31,7 +32,7 @@ __all__ = ["LEVERS", "Regime", "RegimeOverride", "apply_overrides", "presets", "
 class Regime(BaseModel):
     """The value of every lever of governance (see the README's lever table)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     name: str = Field(default="custom", description="regime name (a label only: code never asks it)")
     intake: Literal["per_department", "unified"] = Field(
@@ -44,13 +45,13 @@ class Regime(BaseModel):
     )
     data_sharing: float = Field(ge=0, le=1, description="share of data requests between departments answered at once")
     data_approval_delay_h: float = Field(
-        ge=0, description="mean wait for an approved data request, hours (the rest of data_sharing)"
+        ge=0, le=MAX_HOURS, description="mean wait for an approved data request, hours (the rest of data_sharing)"
     )
     coordination: Literal["sequential", "joint"] = Field(
         description="multi-department cases: sequential hand-offs at coordination meetings, or joint parallel dispatch"
     )
     coordination_meeting_interval_h: float = Field(
-        gt=0, description="hours between coordination meetings that hand a case to the next department"
+        gt=0, le=MAX_HOURS, description="hours between coordination meetings that hand a case to the next department"
     )
     dispatch_level: Literal["escalation", "lowest_capable"] = Field(
         description="escalation: work orders pass up to the department's district desk and down; "

@@ -138,8 +138,6 @@ def _inclusion_block(m: Mapping) -> list[str]:
 
 def _cost_block(m: Mapping) -> list[str]:
     h, c = m["harm"], m["cost"]
-    util = {k: v for k, v in c["utilisation"]["by_kind"].items() if v is not None}
-    busiest = sorted(util.items(), key=lambda kv: -kv[1])[:3]
     sc = c["street_centres"]
     rows = [
         [
@@ -149,7 +147,10 @@ def _cost_block(m: Mapping) -> list[str]:
         ["transfers per dispatched case", _fmt(c["transfers_per_case"]["dispatched"])],
         ["hand-offs per dispatched case", _fmt(c["handoffs_per_case"])],
         ["detected cases reopened", _pct(c["reopened_share"])],
-        ["busiest staff (utilisation)", "  ".join(f"{k} {_pct(v)}" for k, v in busiest)],
+        [
+            "busiest units (utilisation)",
+            "  ".join(f"{k} {_pct(v)}" for k, v in c["utilisation"]["busiest_units"].items()),
+        ],
         ["grid workers' time", "  ".join(f"{k} {_pct(v)}" for k, v in c["grid_time"].items())],
         [
             f"street centres over 85% busy (of {sc['centres']:,})",

@@ -13,6 +13,7 @@ an error that names the file and the field.
 
 from __future__ import annotations
 
+import stat
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,14 @@ from pydantic import Field, ValidationError, model_validator
 
 from citysim.errors import FieldError as _FieldError
 from citysim.errors import ScenarioError, format_validation_error
+from citysim.footprint import check_footprint
+from citysim.limits import (
+    MAX_CELL_RATES,
+    MAX_FALSE_ALARMS_PER_DAY,
+    MAX_FILE_BYTES,
+    MAX_INCIDENTS_PER_DAY,
+    MAX_NAMED,
+)
 from citysim.regimes import Regime, RegimeOverride
 from citysim.schema import (
     CHANNELS,
@@ -42,7 +51,7 @@ from citysim.schema import (
     Shock,
     StaffAbsence,
 )
-from citysim.schema.common import DistrictKind, HourlyProfile, Share, _Model
+from citysim.schema.common import DistrictKind, HourlyProfile, Seed, Share, WholeDays, WholeDaysOrZero, _Model
 
 __all__ = [
     "CHANNELS",
@@ -50,9 +59,11 @@ __all__ = [
     "LEVELS",
     "OccurrenceShock",
     "PerKind",
+    "RunRecord",
     "Scenario",
     "SensorOutage",
     "StaffAbsence",
+    "load_run",
     "load_scenario",
     "scenario_from_dict",
 ]
@@ -63,34 +74,41 @@ class Scenario(_Model):
 
     name: str = Field(description="scenario name")
     description: str = Field(default="")
-    seed: int = Field(default=1, ge=0, description="default run seed")
-    days: int = Field(default=7, ge=1, description="default measurement window, whole days")
-    warmup_days: int = Field(
+    seed: Seed = Field(default=1, description="default run seed")
+    days: WholeDays = Field(default=7, description="default measurement window, whole days")
+    warmup_days: WholeDaysOrZero = Field(
         default=0,
-        ge=0,
         description="default warm-up before the window, whole days (simulated, not counted); rule for the "
         "shipped files: until the daily detected share and mean queue lengths are within 2% of their "
         "settled values, and at least 7 days for a city",
     )
-    follow_up_days: int = Field(
+    follow_up_days: WholeDaysOrZero = Field(
         default=0,
-        ge=0,
         description="default follow-up after the window, whole days: the window's incidents go on to their "
         "end (still open then: censored); incidents occurring in it are not counted",
     )
     regime: str = Field(default="integrated", description="default regime")
     city: City
-    cohorts: dict[str, Cohort] = Field(min_length=1)
+    cohorts: dict[str, Cohort] = Field(min_length=1, max_length=MAX_NAMED)
     cohort_shares: dict[DistrictKind, dict[str, Share]] = Field(
         description="resident shares by cohort for each district kind"
     )
-    sensors: dict[str, SensorType] = Field(default_factory=dict)
+    sensors: dict[str, SensorType] = Field(
+        default_factory=dict,
+        max_length=MAX_NAMED,
+        description=f"sensor types; a city may expect at most {MAX_FALSE_ALARMS_PER_DAY:,} false alarms a day",
+    )
     grid_workers: GridWorkers
-    departments: dict[str, Department] = Field(min_length=1)
+    departments: dict[str, Department] = Field(min_length=1, max_length=MAX_NAMED)
     centres: Centres
-    incident_types: dict[str, IncidentType] = Field(min_length=1)
+    incident_types: dict[str, IncidentType] = Field(
+        min_length=1,
+        max_length=MAX_NAMED,
+        description=f"kinds of need or hazard; at most {MAX_INCIDENTS_PER_DAY:,} incidents expected on the busiest "
+        f"day, and grid cells x cohorts x incident types at most {MAX_CELL_RATES:,}",
+    )
     behaviour: Behaviour = Field(default_factory=Behaviour)
-    shocks: list[Shock] = Field(default_factory=list)
+    shocks: list[Shock] = Field(default_factory=list, max_length=MAX_NAMED)
     calibration: Calibration = Field(default_factory=Calibration)
     hourly_profiles: dict[str, HourlyProfile] = Field(
         default_factory=dict,
@@ -98,11 +116,14 @@ class Scenario(_Model):
         "type's hourly_profile)",
     )
     costs: Costs = Field(default_factory=Costs)
-    regimes: dict[str, RegimeOverride] = Field(default_factory=dict, description="regimes defined by this scenario")
+    regimes: dict[str, RegimeOverride] = Field(
+        default_factory=dict, max_length=MAX_NAMED, description="regimes defined by this scenario"
+    )
 
     @model_validator(mode="after")
     def _references(self) -> Scenario:
         _check_references(self)
+        check_footprint(self)
         return self
 
     def regime_named(self, name: str) -> Regime:
@@ -126,16 +147,20 @@ def _check_references(s: Scenario) -> None:
     from citysim.staffing import FUNCTIONS
 
     need("costs.staff_cny_per_year", list(s.costs.staff_cny_per_year), FUNCTIONS, "staffing function")
-    for kind, shares in s.cohort_shares.items():
-        need(f"cohort_shares.{kind}", list(shares), s.cohorts, "cohort")
+
+    def shares_of(field: str, shares: dict[str, float]) -> None:
+        need(field, list(shares), s.cohorts, "cohort")
         total = sum(shares.values())
         if abs(total - 1) > 1e-6:
-            raise _FieldError(f"cohort_shares.{kind}", f"shares must sum to 1, they sum to {total:.4f}")
+            raise _FieldError(field, f"shares must sum to 1, they sum to {total:.4f}")
+
+    for kind, shares in s.cohort_shares.items():
+        shares_of(f"cohort_shares.{kind}", shares)
     for i, d in enumerate(s.city.districts):
         if d.cohort_shares is None:
             need(f"city.districts[{i}].kind", [d.kind], s.cohort_shares, "district kind without cohort_shares:")
         else:
-            need(f"city.districts[{i}].cohort_shares", list(d.cohort_shares), s.cohorts, "cohort")
+            shares_of(f"city.districts[{i}].cohort_shares", d.cohort_shares)
     for name, sensor in s.sensors.items():
         need(f"sensors.{name}.owner", [sensor.owner], s.departments, "department")
     for name, dep in s.departments.items():
@@ -189,23 +214,69 @@ def _merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def read_toml(path: Path, _seen: tuple[Path, ...] = ()) -> dict[str, Any]:
-    """Read a scenario TOML file and the files it ``extends``, merged."""
+def _file_text(path: Path, extended_by: tuple[Path, str] | None = None) -> str:
+    """A scenario file's text, or a :class:`ScenarioError` saying why it cannot be one.
+
+    A scenario file is a regular file (not a folder, device or pipe) of at most
+    :data:`~citysim.limits.MAX_FILE_BYTES`, in UTF-8. ``extended_by`` is the file
+    whose ``extends`` names this one, and the name it gives: the error names them.
+    """
+
+    def refuse(message: str) -> ScenarioError:
+        if extended_by is not None:
+            return ScenarioError(str(extended_by[0]), "extends", f"{extended_by[1]!r}: {message}")
+        return ScenarioError(str(path), "", message)
+
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        raise refuse("no such file") from None
+    except OSError as exc:
+        raise refuse(f"cannot be read: {exc.strerror or exc}") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise refuse("is a folder, not a scenario file")
+    if not stat.S_ISREG(info.st_mode):
+        raise refuse("is not a regular file (a device, pipe or socket), not a scenario file")
+    too_big = f"a scenario file may have at most {MAX_FILE_BYTES:,} bytes"
+    if info.st_size > MAX_FILE_BYTES:
+        raise refuse(f"is {info.st_size:,} bytes; {too_big}")
+    try:
+        with path.open("rb") as f:
+            data = f.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        raise refuse(f"cannot be read: {exc.strerror or exc}") from None
+    if len(data) > MAX_FILE_BYTES:
+        raise refuse(f"has grown past {MAX_FILE_BYTES:,} bytes; {too_big}")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise refuse(
+            f"is not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start}); a scenario file is TOML in UTF-8"
+        ) from None
+
+
+def read_toml(path: Path, _seen: tuple[Path, ...] = (), _extended_by: tuple[Path, str] | None = None) -> dict[str, Any]:
+    """Read a scenario TOML file and the files it ``extends``, merged.
+
+    Raises:
+        ScenarioError: naming the file (and ``extends`` where the file it names cannot be read).
+    """
     path = Path(path)
+    text = _file_text(path, _extended_by)  # first: a path that cannot be read cannot be resolved either
     if path.resolve() in _seen:
         raise ScenarioError(str(path), "extends", "files extend each other in a cycle")
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ScenarioError(str(path), "", "no such file") from None
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(str(path), "", f"not valid TOML: {exc}") from None
+    except RecursionError:
+        raise ScenarioError(str(path), "", "not valid TOML: arrays or tables nested too deeply") from None
     parent = data.pop("extends", None)
     if parent is None:
         return data
     if not isinstance(parent, str):
         raise ScenarioError(str(path), "extends", "must be a path (string) relative to this file")
-    base = read_toml(path.parent / parent, (*_seen, path.resolve()))
+    base = read_toml(path.parent / parent, (*_seen, path.resolve()), (path, parent))
     return _merge(base, data)
 
 
@@ -223,6 +294,44 @@ def scenario_from_dict(data: dict[str, Any], source: str = "<scenario>") -> Scen
     return scenario
 
 
+class RunRecord(_Model):
+    """The ``[citysim_run]`` table of a ``run.toml``: how the run was made."""
+
+    version: str = Field(description="citysim version that made the run")
+    seed: Seed = Field(description="the run's seed")
+    warmup_days: WholeDaysOrZero = Field(default=0, description="warm-up, whole days")
+    days: WholeDays = Field(description="measurement window, whole days")
+    follow_up_days: WholeDaysOrZero = Field(default=0, description="follow-up, whole days")
+    regime: str = Field(description="the regime's name")
+
+
+def load_run(path: str | Path) -> tuple[Scenario, RunRecord | None, Regime | None]:
+    """Read a scenario file, or a ``run.toml`` with the seed, days and lever values of its run.
+
+    Returns:
+        The scenario, and for a ``run.toml`` its :class:`RunRecord` and regime (else None, None).
+
+    Raises:
+        ScenarioError: naming the file, the field and what is allowed.
+    """
+    from citysim.regimes import _validate
+
+    path = Path(path)
+    data = read_toml(path)
+    if "citysim_run" not in data:
+        return scenario_from_dict(data, str(path)), None, None
+    try:
+        record = RunRecord.model_validate(data["citysim_run"])
+    except ValidationError as exc:
+        err = format_validation_error(str(path), exc)
+        raise ScenarioError(str(path), f"citysim_run.{err.field}".rstrip("."), err.message) from None
+    for table in ("scenario", "regime"):
+        if not isinstance(data.get(table), dict):
+            raise ScenarioError(str(path), table, f"a run.toml needs its [{table}] table (citysim run writes it)")
+    regime = _validate(data["regime"], f"{path} [regime]")
+    return scenario_from_dict(data["scenario"], str(path)), record, regime
+
+
 def load_scenario(path: str | Path) -> Scenario:
     """Read and validate a scenario TOML file.
 
@@ -232,8 +341,4 @@ def load_scenario(path: str | Path) -> Scenario:
     Raises:
         ScenarioError: naming the file, the field and what is allowed.
     """
-    path = Path(path)
-    data = read_toml(path)
-    if "citysim_run" in data:
-        data = data["scenario"]
-    return scenario_from_dict(data, str(path))
+    return load_run(path)[0]

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from citysim.errors import CitysimError
 from citysim.events import MemorySink, ParquetSink
 from citysim.model import CityModel
+from citysim.options import seed as _seed
+from citysim.options import whole_days
 from citysim.regimes import Regime, apply_overrides
 from citysim.report import write_outputs
 from citysim.result import RunResult, run_record
@@ -20,15 +21,18 @@ __all__ = ["Result", "run_record", "simulate", "window_of"]
 def window_of(
     scenario: Scenario, days: int | None = None, warmup_days: int | None = None, follow_up_days: int | None = None
 ) -> Window:
-    """The run's window: the lengths given, else the scenario's defaults."""
-    try:
-        return Window(
-            days=scenario.days if days is None else days,
-            warmup_days=scenario.warmup_days if warmup_days is None else warmup_days,
-            follow_up_days=scenario.follow_up_days if follow_up_days is None else follow_up_days,
-        )
-    except ValueError as exc:
-        raise CitysimError(str(exc)) from None
+    """The run's window: the lengths given, else the scenario's defaults.
+
+    Raises:
+        OptionError: for a length that is not whole days (``days`` at least 1) up to 3650.
+    """
+    return Window(
+        days=whole_days(scenario.days if days is None else days, "days"),
+        warmup_days=whole_days(scenario.warmup_days if warmup_days is None else warmup_days, "warmup_days", 0),
+        follow_up_days=whole_days(
+            scenario.follow_up_days if follow_up_days is None else follow_up_days, "follow_up_days", 0
+        ),
+    )
 
 
 class Result(RunResult):
@@ -55,13 +59,17 @@ def simulate(
     Args:
         scenario: a :class:`Scenario` or the path of a scenario file.
         regime: a preset or scenario regime name, or a :class:`Regime`.
-        seed: the run's seed.
-        days: the measurement window, whole days (default: the scenario's ``days``).
+        seed: the run's seed, 0 to 2**32 - 1.
+        days: the measurement window, whole days, 1 to 3650 (default: the scenario's ``days``).
         overrides: ``lever=value`` strings applied on top of the regime.
         out: stream the tables to this directory's Parquet files instead of memory.
         progress: called after each simulated day with the model.
         warmup_days: simulated before the window, not counted (default: the scenario's).
         follow_up_days: simulated after it so the window's incidents can end (default: the scenario's).
+
+    Raises:
+        CitysimError: for a scenario, regime, lever value, seed or number of days that cannot be used,
+            naming it and what is allowed.
 
     Example:
         >>> import citysim
@@ -69,6 +77,7 @@ def simulate(
         >>> result.incidents.status.isin(["resolved", "in_progress", "undetected"]).all()
         True
     """
+    seed = _seed(seed)
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
     if not isinstance(regime, Regime):

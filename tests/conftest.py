@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -13,6 +15,21 @@ from citysim.scenario import read_toml, scenario_from_dict
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = ROOT / "scenarios" / "small.toml"
+COMMON = ROOT / "scenarios" / "common" / "china_megacity.toml"
+
+# numba's compiled kernels: one cache in the checkout (gitignored) for the suite and the
+# `citysim` subprocesses it starts, kept between runs (numba is imported later, on first use)
+os.environ.setdefault("NUMBA_CACHE_DIR", str(ROOT / ".numba_cache"))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _numba_compiled_once():
+    """Compile (or load from the cache) the numba engine's kernels before any test or subprocess needs them."""
+    try:
+        import citysim._fast  # noqa: F401
+    except ImportError:  # no numba: the pure-Python engine runs
+        return
+    citysim.simulate(SMALL, days=1, warmup_days=0, follow_up_days=0)
 
 
 @pytest.fixture
@@ -50,3 +67,10 @@ def busy_town(small_dict) -> citysim.scenario.Scenario:
 @pytest.fixture(scope="session")
 def small(small_dict) -> citysim.scenario.Scenario:
     return scenario_from_dict(small_dict, str(SMALL))
+
+
+@pytest.fixture
+def town_files(tmp_path) -> tuple[Path, Path]:
+    """A copy of the small town's file and the common file it extends (to edit), as (town, common)."""
+    (tmp_path / "common").mkdir()
+    return Path(shutil.copy(SMALL, tmp_path / "small.toml")), Path(shutil.copy(COMMON, tmp_path / "common"))

@@ -12,6 +12,7 @@ import pytest
 
 import citysim
 from citysim.metrics import (
+    busiest_units,
     calibration_table,
     chain_targets,
     channel_shares,
@@ -268,6 +269,14 @@ def test_decomposition_means_overall_and_by_type():
     assert list(by_type.index) == ["repair"]
 
 
+def test_stage_minutes_when_no_part_is_a_single_row():
+    # as in fork_joint.toml: two teams at once, so every part of every case has two rows
+    inc, stages = decomposition_tables()
+    both = stages[(stages.incident_id == 1) & stages.stage.isin(["travel", "handling"])]
+    per = stage_minutes(inc, both)
+    assert per.loc[1, ["travel", "handling"]].tolist() == [15, 30]
+
+
 def test_decomposition_of_nothing_is_nan_not_an_error():
     inc, stages = decomposition_tables()
     empty = decomposition(inc.iloc[:0], stages.iloc[:0])
@@ -404,6 +413,11 @@ def test_utilisation_by_kind_and_department():
     )
     by_dept = utilisation_by(u[u.kind == "team"], ["kind", "department"])
     assert by_dept.to_dict() == pytest.approx({("team", "fire"): 0.2, ("team", "gas"): 0.2})
+
+
+def test_busiest_units_names_units_not_a_pool_of_them():
+    # street centres pooled are 65% busy; one of them is 90% busy, the other 40%
+    assert busiest_units(units()).to_dict() == pytest.approx({"sc1": 0.9, "sc2": 0.4, "desk:gas": 0.2})
 
 
 def test_grid_time_split():

@@ -7,6 +7,11 @@ thousands to tens of thousands, never one per resident.
 
 from __future__ import annotations
 
+import itertools
+import weakref
+
+import mesa
+
 from citysim.agents.centres import OperationsCentre
 from citysim.agents.departments import Department
 from citysim.agents.grid_workers import GridWorker
@@ -14,6 +19,26 @@ from citysim.agents.residents import ResidentCohort
 from citysim.agents.sensors import SensorNetwork
 
 __all__ = ["Department", "GridWorker", "OperationsCentre", "ResidentCohort", "SensorNetwork", "build_agents"]
+
+
+class _IdsPerModel(weakref.WeakKeyDictionary):
+    """Mesa's agent id counters, one per model, that do not keep a finished model alive.
+
+    Mesa 3.3.1 counts ``unique_id`` in ``Agent._ids``, a class-level dict holding every
+    model ever made, so no model (and none of its arrays) is ever freed: a process that
+    runs many models grows without bound (mesa#3179, fixed in later Mesa releases).
+    """
+
+    def __getitem__(self, model):
+        try:
+            return super().__getitem__(model)
+        except KeyError:
+            self[model] = counter = itertools.count(1)
+            return counter
+
+
+if not isinstance(mesa.Agent._ids, _IdsPerModel):
+    mesa.Agent._ids = _IdsPerModel()
 
 
 def build_agents(model) -> None:

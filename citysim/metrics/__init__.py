@@ -33,6 +33,7 @@ from citysim.metrics.coverage import (
     population_reach,
 )
 from citysim.metrics.harm import (
+    busiest_units,
     grid_time_split,
     handoffs_per_case,
     harm_by_type,
@@ -65,6 +66,7 @@ from citysim.window import Window
 
 __all__ = [
     "HEADLINE_KINDS",
+    "busiest_units",
     "headline",
     "share_met_by",
     "survival",
@@ -267,6 +269,7 @@ def compute_metrics(
             "utilisation": {
                 "by_kind": utilisation_by(units, "kind"),
                 "by_kind_department": by_kind_dept,
+                "busiest_units": busiest_units(units),
             },
             "grid_time": grid_time_split(units),
             "street_centres": street_centre_overload(units),

@@ -14,6 +14,7 @@ import pandas as pd
 
 __all__ = [
     "OVERLOAD",
+    "busiest_units",
     "grid_time_split",
     "handoffs_per_case",
     "harm_by_type",
@@ -101,6 +102,25 @@ def utilisation_by(units: pd.DataFrame, by: str | list[str]) -> pd.Series:
     """
     sums = units.groupby(by, dropna=True)[["busy_min", "on_duty_min"]].sum()
     return (sums["busy_min"] / sums["on_duty_min"].where(sums["on_duty_min"] > 0)).rename("utilisation")
+
+
+def busiest_units(units: pd.DataFrame, n: int = 3) -> pd.Series:
+    """The ``n`` busiest staffed units, each one unit (a desk, a team, a street centre ...), not a kind.
+
+    A kind's utilisation pools its idle units with its overloaded ones; this
+    names the units where work actually waits.
+
+    Args:
+        units: the units table.
+        n: how many units.
+
+    Returns:
+        Utilisation by unit name, highest first (ties in table order); units
+        never on duty are left out.
+    """
+    on_duty = units["on_duty_min"].where(units["on_duty_min"] > 0)
+    util = (units["busy_min"] / on_duty).set_axis(units["unit"]).rename("utilisation").dropna()
+    return util.sort_values(ascending=False, kind="stable").head(n)
 
 
 def grid_time_split(units: pd.DataFrame) -> pd.Series:

@@ -260,7 +260,8 @@ def _stage_intervals(stages: pd.DataFrame, ids: np.ndarray, resolved: np.ndarray
 def _union_minutes(group: np.ndarray, start: np.ndarray, end: np.ndarray, n_groups: int) -> np.ndarray:
     """Length of the union of each group's intervals (overlaps counted once)."""
     multi = np.bincount(group, minlength=n_groups)[group] > 1
-    out = np.bincount(group[~multi], weights=(end - start)[~multi], minlength=n_groups)
+    # float even when no group has a single interval (bincount of nothing counts in int64)
+    out = np.bincount(group[~multi], weights=(end - start)[~multi], minlength=n_groups).astype(float)
     # groups of several intervals: sort by start, count only what extends past
     # the furthest end seen so far in the group
     order = np.lexsort((start[multi], group[multi]))

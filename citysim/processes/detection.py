@@ -196,13 +196,13 @@ class Detector:
         # --- patrol: next pass, then geometric number of missed passes
         spot = self.spot[t]
         cycle = patrol_cycle_min[cell]
-        with np.errstate(divide="ignore", invalid="ignore"):
+        with np.errstate(divide="ignore", invalid="ignore"):  # never spotted (spot 0): masked out below
             missed = np.where(
                 spot >= 1, 0.0, np.floor(np.log(col["patrol_spot"]) / np.log1p(-np.minimum(spot, 1 - 1e-12)))
             )
-        patrol_time = np.where(
-            (spot > 0) & np.isfinite(cycle), occurred + (col["patrol_phase"] + missed) * cycle, np.inf
-        )
+            patrol_time = np.where(
+                (spot > 0) & np.isfinite(cycle), occurred + (col["patrol_phase"] + missed) * cycle, np.inf
+            )
 
         # --- proactive visits to vulnerable residents
         pro_cycle = proactive_cycle_min[cell]

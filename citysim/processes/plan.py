@@ -138,8 +138,9 @@ class PlanBuilder:
             tag: passed to the batch.
         """
         k = len(self.slots)
-        if k == 0:
-            raise ValueError("no slots")
+        if k == 0:  # a day without incidents (a tiny town, a low rate): an empty plan
+            self.add("intake", 0, np.zeros(self.n, dtype=bool), DELAY, 0.0)
+            k = 1
         # every step of every slot, then ordered by incident (stable: slot order within an incident)
         row_all = np.concatenate([s.rows for s in self.slots])
         order = np.argsort(row_all, kind="stable")

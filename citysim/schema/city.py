@@ -7,9 +7,28 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from citysim.distributions import Deterministic, Distribution
-from citysim.schema.common import DistrictKind, PerKind, Share, _Model
+from citysim.limits import (
+    MAX_AREA_KM2,
+    MAX_CELLS,
+    MAX_CELLS_PER_STREET,
+    MAX_DISTRICT_POPULATION,
+    MAX_DISTRICTS,
+    MAX_HOURS,
+    MAX_MINUTES,
+    MAX_MULTIPLIER,
+    MAX_PER_KM2,
+    MAX_SCALE,
+    MAX_SPEED_KMH,
+    MAX_STREETS,
+    MAX_UNITS,
+)
+from citysim.schema.common import DistrictKind, Share, _Model, per_kind
 
 __all__ = ["ChannelPreference", "City", "Cohort", "District", "GridWorkers", "SensorType"]
+
+SensorsPerKm2 = per_kind(MAX_PER_KM2)
+Hours = per_kind(MAX_HOURS)
+SpeedKmh = per_kind(MAX_SPEED_KMH)
 
 
 class District(_Model):
@@ -18,12 +37,13 @@ class District(_Model):
     name: str = Field(description="English name, unique in the city")
     name_zh: str = Field(default="", description="Chinese name")
     kind: DistrictKind = Field(description="terrain and density class")
-    population: int = Field(gt=0, description="resident population, persons")
-    area_km2: float = Field(gt=0, description="land area, km²")
-    streets: int = Field(ge=1, description="streets and towns (街道/乡镇), each with a street centre")
+    population: int = Field(gt=0, le=MAX_DISTRICT_POPULATION, description="resident population, persons")
+    area_km2: float = Field(gt=0, le=MAX_AREA_KM2, description="land area, km²")
+    streets: int = Field(ge=1, le=MAX_STREETS, description="streets and towns (街道/乡镇), each with a street centre")
     cells_per_street: int | None = Field(
         default=None,
         ge=1,
+        le=MAX_CELLS_PER_STREET,
         description="grid cells (网格) per street; default: households / households_per_cell / streets",
     )
     cohort_shares: dict[str, Share] | None = Field(
@@ -35,26 +55,36 @@ class City(_Model):
     """The city: districts, households and grid cells."""
 
     name: str = Field(description="city name")
-    household_size: float = Field(gt=0, description="persons per household")
+    household_size: float = Field(gt=0, le=100, description="persons per household")
     households_per_cell: int = Field(
-        default=300, ge=1, description="households in one management grid cell (a few hundred)"
+        default=300,
+        ge=1,
+        le=MAX_CELLS_PER_STREET,
+        description="households in one management grid cell (a few hundred)",
     )
     rate_scale: float = Field(
         default=1.0,
         gt=0,
+        le=MAX_SCALE,
         description="multiplies every incident type's rate: how much more often this city's residents "
         "have needs than the reference rates (an input, calibrated to the city's sourced hotline volume)",
     )
     staffing_scale: float = Field(
         default=1.0,
         gt=0,
+        le=MAX_SCALE,
         description="multiplies every staffing figure (staff per resident, staff per street centre): "
         "how heavily this city staffs relative to the common tables; normally equal to rate_scale",
     )
     day_hours: tuple[int, int] = Field(
         default=(8, 20), description="start and end of the day shift, whole hours (day-only desks work then)"
     )
-    districts: list[District] = Field(min_length=1)
+    districts: list[District] = Field(
+        min_length=1,
+        max_length=MAX_DISTRICTS,
+        description=f"the districts; in all, a city has at most {MAX_CELLS:,} grid cells and {MAX_UNITS:,} staffed "
+        "units (hotlines, desks, teams, centres, grid workers): `citysim check` counts them",
+    )
 
     @model_validator(mode="after")
     def _unique_names(self) -> City:
@@ -103,11 +133,11 @@ class SensorType(_Model):
     """A type of IoT sensor: gas, smoke camera, geological displacement, water pipe ..."""
 
     owner: str = Field(description="department owning the sensors and, in a silo, polling their alerts")
-    density_per_km2: PerKind = Field(description="sensors per km² by district kind")
+    density_per_km2: SensorsPerKm2 = Field(description="sensors per km² by district kind")
     detection_probability: Share = Field(
         description="chance one working sensor in the cell detects an incident it can see"
     )
-    false_alarms_per_sensor_day: float = Field(ge=0, description="false alerts per sensor per day")
+    false_alarms_per_sensor_day: float = Field(ge=0, le=1000, description="false alerts per sensor per day")
     latency: Distribution = Field(default=Deterministic(value=1.0), description="from occurrence to alert, minutes")
     out_of_service_share: Share = Field(default=0.05, description="share of sensors broken at any time")
 
@@ -115,15 +145,20 @@ class SensorType(_Model):
 class GridWorkers(_Model):
     """Grid workers (网格员): patrol their cells, take reports in person, handle minor tasks."""
 
-    cells_per_worker: float = Field(default=1.0, gt=0, description="cells each worker is responsible for")
+    cells_per_worker: float = Field(
+        default=1.0, gt=0, le=MAX_CELLS_PER_STREET, description="cells each worker is responsible for"
+    )
     shift_hours: int = Field(
         default=8, gt=0, le=24, description="working hours per day, whole hours from the start of city.day_hours"
     )
-    sweep_hours: PerKind = Field(description="hours to walk one cell once, by district kind")
+    sweep_hours: Hours = Field(description="hours to walk one cell once, by district kind")
     visit_minutes: float = Field(
-        default=20.0, gt=0, description="minutes of a proactive visit to one vulnerable household"
+        default=20.0, gt=0, le=MAX_MINUTES, description="minutes of a proactive visit to one vulnerable household"
     )
-    speed_kmh: PerKind = Field(description="travel speed inside their cells (walking/e-bike), km/h")
+    speed_kmh: SpeedKmh = Field(description="travel speed inside their cells (walking/e-bike), km/h")
     handling_factor: float = Field(
-        default=1.0, gt=0, description="handling time of a task by a grid worker relative to a department team"
+        default=1.0,
+        gt=0,
+        le=MAX_MULTIPLIER,
+        description="handling time of a task by a grid worker relative to a department team",
     )

@@ -2,11 +2,24 @@
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, create_model
 
-__all__ = ["CHANNELS", "DISTRICT_KINDS", "LEVELS", "PerKind", "Share"]
+from citysim.limits import MAX_DAYS, MAX_SEED
+
+__all__ = [
+    "CHANNELS",
+    "DISTRICT_KINDS",
+    "LEVELS",
+    "PerKind",
+    "Seed",
+    "Share",
+    "WholeDays",
+    "WholeDaysOrZero",
+    "per_kind",
+]
 
 DISTRICT_KINDS = ("core", "urban", "suburban", "rural", "mountain")
 """Kinds of district (区县), from dense city core to mountain county."""
@@ -20,12 +33,19 @@ LEVELS = ("street", "district", "city")
 DistrictKind = Literal["core", "urban", "suburban", "rural", "mountain"]
 Level = Literal["street", "district", "city"]
 Share = Annotated[float, Field(ge=0, le=1)]
-HourlyProfile = Annotated[list[Annotated[float, Field(ge=0)]], Field(min_length=24, max_length=24)]
+HourlyProfile = Annotated[list[Annotated[float, Field(ge=0, le=1e6)]], Field(min_length=24, max_length=24)]
 """24 relative weights, one per hour of the day from 00:00."""
+WholeDays = Annotated[int, Field(ge=1, le=MAX_DAYS)]
+"""A run's measurement window: whole days (a part day would count a whole day's incidents)."""
+WholeDaysOrZero = Annotated[int, Field(ge=0, le=MAX_DAYS)]
+"""A warm-up or follow-up: whole days, possibly none."""
+Seed = Annotated[int, Field(ge=0, le=MAX_SEED)]
+"""A run seed: a whole number from 0 to 2**32 - 1."""
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # finite numbers only: nan or inf in a scenario is always a mistake
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class PerKind(_Model):
@@ -40,3 +60,10 @@ class PerKind(_Model):
     def of(self, kind: str) -> float:
         """The value for one district kind."""
         return float(getattr(self, kind))
+
+
+@cache
+def per_kind(most: float) -> type[PerKind]:
+    """A :class:`PerKind` whose every number is at most ``most``."""
+    bounded = {kind: (float, Field(ge=0, le=most)) for kind in DISTRICT_KINDS}
+    return create_model(f"PerKindAtMost{most:g}", __base__=PerKind, __doc__=PerKind.__doc__, **bounded)

@@ -8,7 +8,22 @@ from pydantic import Field, model_validator
 
 from citysim.distributions import Deterministic, Distribution, Exponential
 from citysim.errors import FieldError
-from citysim.schema.common import Level, PerKind, Share, _Model
+from citysim.limits import (
+    MAX_AREA_KM2,
+    MAX_DAYS,
+    MAX_DISTRICTS,
+    MAX_INCIDENTS_PER_DAY,
+    MAX_MIN_ON_DUTY,
+    MAX_MINUTES,
+    MAX_MULTIPLIER,
+    MAX_NAMED,
+    MAX_PRICE_CNY,
+    MAX_RATE_PER_1000_DAY,
+    MAX_SPEED_KMH,
+    MAX_STAFF_PER_1M,
+    MAX_STAFF_PER_100K,
+)
+from citysim.schema.common import Level, Share, _Model, per_kind
 
 __all__ = [
     "Behaviour",
@@ -26,11 +41,18 @@ __all__ = [
     "StreetCentre",
 ]
 
+StaffPer100k = per_kind(MAX_STAFF_PER_100K)
+AreaKm2 = per_kind(MAX_AREA_KM2)
+SpeedKmh = per_kind(MAX_SPEED_KMH)
+Multipliers = per_kind(MAX_MULTIPLIER)
+StaffPer1m = Annotated[float, Field(ge=0, le=MAX_STAFF_PER_1M)]
+Multiplier = Annotated[float, Field(ge=0, le=MAX_MULTIPLIER)]
+
 
 class Department(_Model):
     """A line department (条): own hotline (under per-department intake), district desks and field teams."""
 
-    desk_staff_per_100k: PerKind = Field(
+    desk_staff_per_100k: StaffPer100k = Field(
         description="clerks at a district desk (verifying alerts, reviewing misrouted cases, hand-offs) by day, per "
         "100,000 district residents; under dispatch_level = escalation the district's dispatchers join them"
     )
@@ -41,16 +63,19 @@ class Department(_Model):
         default=0.2, description="share of the day's desk and hotline staff on duty at night when desk_hours='day'"
     )
     min_on_duty: int = Field(
-        default=1, ge=0, description="fewest staff on duty at a desk or hotline in any hour it is staffed at all"
+        default=1,
+        ge=0,
+        le=MAX_MIN_ON_DUTY,
+        description="fewest staff on duty at a desk or hotline in any hour it is staffed at all",
     )
-    teams_per_100k: PerKind = Field(description="field teams on duty per 100,000 district residents")
-    station_area_km2: PerKind = Field(description="area one team station serves, km² (sets travel distance)")
-    speed_kmh: PerKind = Field(description="team travel speed, km/h, by district kind")
+    teams_per_100k: StaffPer100k = Field(description="field teams on duty per 100,000 district residents")
+    station_area_km2: AreaKm2 = Field(description="area one team station serves, km² (sets travel distance)")
+    speed_kmh: SpeedKmh = Field(description="team travel speed, km/h, by district kind")
     setup: Distribution = Field(default=Deterministic(value=5.0), description="turn-out time before travel, minutes")
     premature_closure: Share = Field(default=0.05, description="chance a case is closed without the need being met")
     routing_accuracy: Share = Field(default=0.8, description="chance a desk re-routes a misrouted case correctly")
     poll_interval_min: float = Field(
-        default=60.0, gt=0, description="how often a silo desk polls its sensor alerts, minutes"
+        default=60.0, gt=0, le=MAX_MINUTES, description="how often a silo desk polls its sensor alerts, minutes"
     )
     intake_time: Distribution = Field(
         default=Exponential(mean=6.0), description="taking a call on the hotline, minutes"
@@ -65,6 +90,7 @@ class Department(_Model):
     )
     handoff_to: dict[str, Share] = Field(
         default_factory=dict,
+        max_length=MAX_NAMED,
         description="after a visit, chance the case is handed on to each other department (Markov routing; "
         "the rest of the chance: no hand-off)",
     )
@@ -80,21 +106,21 @@ class Department(_Model):
 class CityCentre(_Model):
     """The city operations centre: unified hotline (12345), supervision, call-backs."""
 
-    intake_staff_per_1m: float = Field(
-        ge=0,
+    intake_staff_per_1m: StaffPer1m = Field(
         description="call-takers on duty per million residents, averaged over the day: one pool on the unified "
         "hotline (on duty by the hour as calls come), or the departments' own hotlines (per_department intake, "
         "shared by their expected calls, at their desk_hours)",
     )
-    dispatch_staff_per_1m: float = Field(
-        ge=0, description="staff forwarding work orders down the chain, on duty per million residents"
+    dispatch_staff_per_1m: StaffPer1m = Field(
+        description="staff forwarding work orders down the chain, on duty per million residents"
     )
-    callback_staff_per_1m: float = Field(
-        ge=0,
+    callback_staff_per_1m: StaffPer1m = Field(
         description="call-back staff on duty per million residents (closure_supervision = callback; otherwise "
         "they take calls with the call-takers)",
     )
-    min_on_duty: int = Field(default=1, ge=0, description="fewest staff on duty at a city-centre desk in any hour")
+    min_on_duty: int = Field(
+        default=1, ge=0, le=MAX_MIN_ON_DUTY, description="fewest staff on duty at a city-centre desk in any hour"
+    )
     classification_accuracy: Share = Field(description="chance an operator without platform aids routes correctly")
     aided_classification_accuracy: Share = Field(
         description="chance an operator using the platform's aids routes correctly"
@@ -107,22 +133,27 @@ class CityCentre(_Model):
 class DistrictCentre(_Model):
     """A district operations centre (one per district)."""
 
-    staff_per_100k: PerKind = Field(
+    staff_per_100k: StaffPer100k = Field(
         description="the district's dispatchers on duty per 100,000 district residents, averaged over the day: in "
         "the district centre under dispatch_level = lowest_capable, at the departments' desks under escalation"
     )
-    min_on_duty: int = Field(default=1, ge=0, description="fewest dispatchers on duty in a district centre")
+    min_on_duty: int = Field(
+        default=1, ge=0, le=MAX_MIN_ON_DUTY, description="fewest dispatchers on duty in a district centre"
+    )
     dispatch_time: Distribution = Field(default=Exponential(mean=8.0), description="minutes per work order")
 
 
 class StreetCentre(_Model):
     """A street/town operations centre (one per street)."""
 
-    staff: PerKind = Field(description="staff on duty by day in one street centre, by district kind")
+    staff: StaffPer100k = Field(description="staff on duty by day in one street centre, by district kind")
     hours: Literal["24h", "day"] = Field(default="day", description="when the street centre is staffed in full")
     night_staff_share: Share = Field(default=0.25, description="share of staff on duty at night when hours='day'")
     min_on_duty: int = Field(
-        default=1, ge=0, description="fewest staff on duty in any hour the street centre is staffed at all"
+        default=1,
+        ge=0,
+        le=MAX_MIN_ON_DUTY,
+        description="fewest staff on duty in any hour the street centre is staffed at all",
     )
     classification_accuracy: Share = Field(description="chance street staff route a case correctly")
     intake_time: Distribution = Field(default=Exponential(mean=8.0), description="registering a case, minutes")
@@ -140,9 +171,16 @@ class Centres(_Model):
 class IncidentType(_Model):
     """A kind of need or hazard, its rate, who handles it and who can find it."""
 
-    rate_per_1000_day: float = Field(ge=0, description="occurrences per 1000 residents per day (before multipliers)")
-    rate_by_kind: PerKind | None = Field(default=None, description="multiplier by district kind (default 1)")
-    rate_by_cohort: dict[str, float] = Field(default_factory=dict, description="multiplier by cohort (default 1)")
+    rate_per_1000_day: float = Field(
+        ge=0,
+        le=MAX_RATE_PER_1000_DAY,
+        description="occurrences per 1000 residents per day (before multipliers); with every multiplier, a "
+        f"city may expect at most {MAX_INCIDENTS_PER_DAY:,} incidents on its busiest day (`citysim check` counts)",
+    )
+    rate_by_kind: Multipliers | None = Field(default=None, description="multiplier by district kind (default 1)")
+    rate_by_cohort: dict[str, Multiplier] = Field(
+        default_factory=dict, max_length=MAX_NAMED, description="multiplier by cohort (default 1)"
+    )
     hourly_profile: str | None = Field(
         default=None,
         description="when in the day it occurs: a name in the scenario's hourly_profiles (default: evenly over 24 h)",
@@ -167,7 +205,9 @@ class IncidentType(_Model):
     grid_capable: bool = Field(
         default=False, description="a grid worker can handle it when the centre tasks grid workers"
     )
-    sensors: list[str] = Field(default_factory=list, description="sensor types that can detect it")
+    sensors: list[str] = Field(
+        default_factory=list, max_length=MAX_NAMED, description="sensor types that can detect it"
+    )
     patrol_spot_probability: Share = Field(
         default=0.0, description="chance a patrolling grid worker notices it per pass"
     )
@@ -176,10 +216,10 @@ class IncidentType(_Model):
     report_delay: Distribution = Field(default=Exponential(mean=120.0), description="occurrence to report, minutes")
     intake_time: Distribution | None = Field(default=None, description="overrides the intake unit's time, minutes")
     handling: dict[str, Distribution] = Field(
-        default_factory=dict, description="on-site handling per department, minutes"
+        default_factory=dict, max_length=MAX_NAMED, description="on-site handling per department, minutes"
     )
     target_min: float = Field(
-        default=7 * 24 * 60, gt=0, description="resolution target, minutes (for shares meeting target)"
+        default=7 * 24 * 60, gt=0, le=MAX_MINUTES, description="resolution target, minutes (for shares meeting target)"
     )
 
     @model_validator(mode="after")
@@ -194,11 +234,12 @@ class Behaviour(_Model):
 
     trust_learning_rate: Share = Field(default=0.05, description="how far a day's experiences move a cohort's trust")
     trust_half_weight: float = Field(
-        default=50.0, gt=0, description="experiences that give half the learning rate its full weight"
+        default=50.0, gt=0, le=1e9, description="experiences that give half the learning rate its full weight"
     )
     warmup_trust_speedup: float = Field(
         default=10.0,
         ge=1,
+        le=1000,
         description="during the warm-up (not measured) trust learns this many times faster, at most half the way "
         "a day, so that a week's warm-up reaches the trust the regime settles at (the same settled state, "
         "sooner); 1: no speed-up",
@@ -242,17 +283,21 @@ class Behaviour(_Model):
 class Calibration(_Model):
     """Sourced figures printed beside the simulated ones (not used by the model)."""
 
-    items_per_resident_year: float | None = Field(default=None, description="hotline items per resident per year")
+    items_per_resident_year: float | None = Field(default=None, ge=0, description="hotline items per resident per year")
     phone_share: Share | None = Field(default=None, description="share of items by phone")
     online_share: Share | None = Field(default=None, description="share of items online (web + app)")
     dispatched_share: Share | None = Field(default=None, description="share of items dispatched to departments")
-    source: str = Field(default="", description="where the figures come from (rows of city_facts.csv)")
+    source: str = Field(
+        default="", description="where the figures come from (rows of scenarios/sources/city_facts.csv)"
+    )
 
 
 class _ShockBase(_Model):
-    start_day: float = Field(ge=0, description="start, days since the start of the measurement window")
-    end_day: float = Field(gt=0, description="end, days since the start of the measurement window")
-    districts: list[str] = Field(default_factory=list, description="district names or kinds affected; empty: all")
+    start_day: float = Field(ge=0, le=MAX_DAYS, description="start, days since the start of the measurement window")
+    end_day: float = Field(gt=0, le=MAX_DAYS, description="end, days since the start of the measurement window")
+    districts: list[str] = Field(
+        default_factory=list, max_length=MAX_DISTRICTS, description="district names or kinds affected; empty: all"
+    )
 
     @model_validator(mode="after")
     def _ordered(self) -> _ShockBase:
@@ -269,15 +314,17 @@ class OccurrenceShock(_ShockBase):
     """A storm or a large public event: more occurrences of some incident types."""
 
     kind: Literal["storm", "public_event"]
-    incident_types: list[str] = Field(min_length=1, description="incident types affected")
-    multiplier: float = Field(gt=0, description="occurrence rate multiplier while it lasts")
+    incident_types: list[str] = Field(min_length=1, max_length=MAX_NAMED, description="incident types affected")
+    multiplier: float = Field(gt=0, le=MAX_MULTIPLIER, description="occurrence rate multiplier while it lasts")
 
 
 class SensorOutage(_ShockBase):
     """A sensor network outage: the named sensor types stop detecting."""
 
     kind: Literal["sensor_outage"]
-    sensor_types: list[str] = Field(default_factory=list, description="sensor types down; empty: all")
+    sensor_types: list[str] = Field(
+        default_factory=list, max_length=MAX_NAMED, description="sensor types down; empty: all"
+    )
 
 
 class StaffAbsence(_ShockBase):
@@ -287,6 +334,7 @@ class StaffAbsence(_ShockBase):
     share: Share = Field(description="share of staff absent")
     units: list[str] = Field(
         default_factory=list,
+        max_length=MAX_NAMED,
         description="departments and/or city_centre, district_centres, street_centres, grid_workers; empty: all",
     )
 
@@ -297,24 +345,26 @@ Shock = Annotated[OccurrenceShock | SensorOutage | StaffAbsence, Field(discrimin
 class Costs(_Model):
     """Prices, to put a cost beside each regime's gains (all stated assumptions: no source gives them)."""
 
-    staff_cny_per_year: dict[str, float] = Field(
+    staff_cny_per_year: dict[str, Annotated[float, Field(ge=0, le=MAX_PRICE_CNY)]] = Field(
         default_factory=dict,
         description="yearly cost of one full-time staff member (for field_teams: one team), by staffing function: "
         "call_centre, city_dispatch, district_offices, street_centres, field_teams, grid_workers",
     )
     staff_hours_per_year: float = Field(
-        default=2000.0, gt=0, description="hours one full-time staff member works in a year"
+        default=2000.0, gt=0, le=8760, description="hours one full-time staff member works in a year"
     )
     sensor_cny_per_year: float = Field(
-        default=0.0, ge=0, description="yearly cost of one sensor (device, connectivity, upkeep)"
+        default=0.0, ge=0, le=MAX_PRICE_CNY, description="yearly cost of one sensor (device, connectivity, upkeep)"
     )
     unified_intake_platform_cny_per_1m: float = Field(
         default=0.0,
         ge=0,
+        le=MAX_PRICE_CNY,
         description="yearly cost of the unified hotline platform per million residents (intake = unified)",
     )
     sensor_fusion_platform_cny_per_1m: float = Field(
         default=0.0,
         ge=0,
+        le=MAX_PRICE_CNY,
         description="yearly cost of the platform fusing sensor alerts per million residents (sensor_fusion = fused)",
     )
