@@ -279,6 +279,15 @@ class CityModel(mesa.Model):
         self.day += 1
         self._flush(final=self.env.now >= self.horizon)
 
+    def live_rows(self) -> list[tuple[dict, dict]]:
+        """Rows of the incidents and stages tables, as they stand now, of the incidents not yet written out.
+
+        Each compiled day still open gives its rows as :meth:`_write` would, with the clock as the
+        horizon (what has not happened yet is blank); incidents of today that have not yet occurred
+        are among them (``occurred_at`` after :attr:`now`). A live view reads these beside what was written.
+        """
+        return [incident_and_stage_rows(cd, self.now, self._names)[:2] for cd in self.active]
+
     def run(self, days: float | None = None, progress=None) -> None:
         """Run to the horizon (or ``days`` more days), then close the log."""
         last_day = int(np.ceil(self.horizon / DAY_MIN))
