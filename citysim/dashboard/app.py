@@ -172,7 +172,7 @@ def CityPanel(classroom: Classroom, k: int, panel: dict, on_panel, view: dict, o
     look = looks[k]
     side = SIDES[k]
     choices = regime_choices(classroom.scenario)
-    with solara.Card(title=f"{side}: {city.regime.name}"):
+    with solara.Card(title=f"{side}: {city.regime.name}", classes=[f"citysim-panel-{side}"]):
         solara.Select(
             "regime",
             values=choices,
@@ -196,8 +196,7 @@ def CityPanel(classroom: Classroom, k: int, panel: dict, on_panel, view: dict, o
         followed = classroom.followed_id()
         solara.HTML(unsafe_innerHTML=story_html(look.stories.get(followed), look.now_min, side))
         solara.HTML(unsafe_innerHTML=charts_html(looks, k, city.model.city.cohort_names))
-        with solara.Details(summary="levers of this regime"):
-            solara.HTML(unsafe_innerHTML=levers_html(city.regime, side))
+        solara.HTML(unsafe_innerHTML=levers_html(city.regime, side))
         LeverEditor(classroom, k, panel, on_panel)
 
 

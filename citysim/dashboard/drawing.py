@@ -116,13 +116,15 @@ def city_map(
                 )
                 if draw_cells and sensors and sensor_cells[item] > 0:
                     parts.append(
-                        f'<circle data-sensor="{item}" cx="{cx + _SQ / 2}" cy="{cy + _SQ / 2}" r="1.8" fill="#06c"/>'
+                        f'<circle data-sensor="{item}" cx="{cx + _SQ / 2}" cy="{cy + _SQ / 2}" r="1.8" fill="#06c"'
+                        ' pointer-events="none"/>'
                     )
                 if draw_cells and workers and item in worker_at:
                     busy = worker_backlog is not None and worker_backlog[worker_at[item]] > 0
                     parts.append(
                         f'<circle data-worker="{worker_at[item]}" cx="{cx + _SQ / 2}" cy="{cy + _SQ / 2}" r="4"'
-                        f' fill="{"#333" if busy else "none"}" fill-opacity="0.5" stroke="#333" stroke-width="1"/>'
+                        f' fill="{"#333" if busy else "none"}" fill-opacity="0.5" stroke="#333" stroke-width="1"'
+                        ' pointer-events="none"/>'
                     )
             parts.append("</g>")
         parts.append("</g>")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 
@@ -17,8 +18,12 @@ LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 def require_viz() -> None:
     """Raise a user error unless the ``viz`` extra (Solara, Mesa's visualization) is installed."""
+    os.environ.setdefault("SOLARA_TELEMETRY_MIXPANEL_ENABLE", "False")  # read once Solara loads: nothing leaves
     try:
-        import mesa.visualization  # noqa: F401  (needs networkx, altair, solara)
+        with warnings.catch_warnings():
+            # Solara's check of the hooks of Mesa's SolaraViz (a component this page does not use)
+            warnings.filterwarnings("ignore", message=".*ComponentsView", category=UserWarning)
+            import mesa.visualization  # noqa: F401  (needs networkx, altair, solara)
         import solara  # noqa: F401
         import uvicorn  # noqa: F401
     except ImportError:
@@ -57,7 +62,7 @@ def serve(scenario: Path, host: str, port: int, seed: int | None, announce: Call
         seed: the seed to start with (None: the scenario's).
         announce: prints the address once the server listens.
     """
-    os.environ.setdefault("SOLARA_TELEMETRY_MIXPANEL_ENABLE", "False")  # nothing leaves this machine
+    sock = bind(host, port)
     require_viz()
     from citysim.dashboard.app import SCENARIO_ENV, SEED_ENV
 
@@ -65,7 +70,6 @@ def serve(scenario: Path, host: str, port: int, seed: int | None, announce: Call
     if seed is not None:
         os.environ[SEED_ENV] = str(seed)
     os.environ["SOLARA_APP"] = "citysim.dashboard.app"
-    sock = bind(host, port)
     import uvicorn
 
     actual = sock.getsockname()[1]
