@@ -164,40 +164,92 @@ def LeverEditor(classroom: Classroom, k: int, panel: dict, on_panel: Callable[[d
 
 
 @solara.component
-def CityPanel(classroom: Classroom, k: int, panel: dict, on_panel, view: dict, on_pick):
-    """One city: its regime and levers, counters, map, incident of the moment and charts."""
-    update_counter.get()  # repaint after every step
-    city = classroom.cities[k]
-    looks = classroom.looks()
+def CityLive(classroom: Classroom, k: int, view: dict, on_pick):
+    """What moves in one city: counters, map, the incident of the moment, charts (repainted each step)."""
+    update_counter.get()
+    city, looks, side = classroom.cities[k], classroom.looks(), SIDES[k]
     look = looks[k]
-    side = SIDES[k]
-    choices = regime_choices(classroom.scenario)
+    solara.HTML(unsafe_innerHTML=counters_html(look, side))
+    attr = MAP_MODES[view["map"]]
+    top = max(max(float(getattr(x, attr).max(initial=0)) for x in looks), 1.0)
+    svg = city_map(
+        city.model.city,
+        getattr(look, attr),
+        top,
+        sensors=view["sensors"],
+        workers=view["workers"],
+        worker_backlog=worker_backlog(city.model) if view["workers"] else None,
+        selected_street=view["street"],
+        label=view["map"],
+    )
+    Clickable(html=f'<div data-map="{side}">{svg}</div>', event_pick=on_pick)
+    followed = classroom.followed_id()
+    solara.HTML(unsafe_innerHTML=story_html(look.stories.get(followed), look.now_min, side))
+    solara.HTML(unsafe_innerHTML=charts_html(looks, k, city.model.city.cohort_names))
+
+
+@solara.component
+def CityPanel(classroom: Classroom, k: int, panel: dict, on_panel, view: dict, on_pick):
+    """One city: its regime and levers (changed by the user), and what moves in it."""
+    city, side = classroom.cities[k], SIDES[k]
     with solara.Card(title=f"{side}: {city.regime.name}", classes=[f"citysim-panel-{side}"]):
         solara.Select(
             "regime",
-            values=choices,
+            values=regime_choices(classroom.scenario),
             value=panel["preset"],
             on_value=lambda name: on_panel({"preset": name, "levers": {}}),
         )
-        solara.HTML(unsafe_innerHTML=counters_html(look, side))
-        attr = MAP_MODES[view["map"]]
-        top = max(max(float(getattr(x, attr).max(initial=0)) for x in looks), 1.0)
-        svg = city_map(
-            city.model.city,
-            getattr(look, attr),
-            top,
-            sensors=view["sensors"],
-            workers=view["workers"],
-            worker_backlog=worker_backlog(city.model) if view["workers"] else None,
-            selected_street=view["street"],
-            label=view["map"],
-        )
-        Clickable(html=f'<div data-map="{side}">{svg}</div>', event_pick=on_pick)
-        followed = classroom.followed_id()
-        solara.HTML(unsafe_innerHTML=story_html(look.stories.get(followed), look.now_min, side))
-        solara.HTML(unsafe_innerHTML=charts_html(looks, k, city.model.city.cohort_names))
+        CityLive(classroom, k, view, on_pick)
         solara.HTML(unsafe_innerHTML=levers_html(city.regime, side))
         LeverEditor(classroom, k, panel, on_panel)
+
+
+@solara.component
+def RunClock(classroom: Classroom):
+    """The simulated time."""
+    update_counter.get()
+    solara.HTML(
+        unsafe_innerHTML=f'<b data-clock="{classroom.hours}">{clock(classroom.now_min)}</b>'
+        f" · {classroom.hours} h since the start (one step = one hour)"
+    )
+
+
+@solara.component
+def FollowList(classroom: Classroom, on_pick):
+    """The latest notable incidents; a click follows one (pins it), a second click lets go."""
+    update_counter.get()
+    stories = classroom.looks()[0].stories
+    items = "".join(
+        f'<li data-pick="incident:{i}" style="cursor:pointer">{"📌 " if i == classroom.pinned else ""}'
+        f"{i}: {stories[i].type} at {clock(stories[i].occurred_at)}</li>"
+        for i in classroom.recent_notable()
+        if i in stories
+    )
+    Clickable(html=f'<ul class="citysim-levers" data-list="recent">{items}</ul>', event_pick=on_pick)
+
+
+@solara.component
+def SideBySide(classroom: Classroom):
+    """Both cities' metrics next to each other, and the first incidents in each."""
+    update_counter.get()
+    looks = classroom.looks()
+    solara.HTML(unsafe_innerHTML=comparison_html(classroom, looks))
+    with solara.Columns([1, 1]):
+        for k in range(2):
+            solara.HTML(unsafe_innerHTML=first_incidents_html(classroom, looks[k], SIDES[k]))
+
+
+@solara.component
+def Inspector(classroom: Classroom, street: int | None):
+    """The agents of a clicked street (its centre, its grid workers) and every department, in both cities."""
+    update_counter.get()
+    with solara.Columns([1, 1]):
+        for k, city in enumerate(classroom.cities):
+            html = ""
+            if street is not None:
+                html += table(["who", "on duty", "waiting"], street_rows(city.model, street), name=f"street-{k}")
+            html += table(["department", "teams out", "waiting"], department_rows(city.model), name=f"dep-{k}")
+            solara.HTML(unsafe_innerHTML=html)
 
 
 @solara.component
@@ -217,7 +269,6 @@ def Page():
     params = solara.use_reactive(params_for(panels.value, seed))
     speed = solara.use_reactive(300)
     view = solara.use_reactive({"map": "open cases", "sensors": False, "workers": False, "street": None})
-    update_counter.get()  # repaint after every step
     classroom: Classroom = model.value
 
     def rebuild(panel_list, seed_value):
@@ -245,10 +296,7 @@ def Page():
         solara.AppBarTitle(f"citysim · {scenario.name}: {scenario.description}")
     with solara.Sidebar():
         with solara.Card("Run"):
-            solara.HTML(
-                unsafe_innerHTML=f'<b data-clock="{classroom.hours}">{clock(classroom.now_min)}</b>'
-                f" · {classroom.hours} h since the start (one step = one hour)"
-            )
+            RunClock(classroom)
             ModelController(
                 model,
                 model_parameters=params,
@@ -276,33 +324,15 @@ def Page():
                 on_value=lambda b: view.set({**view.value, "workers": b}),
             )
         with solara.Card("Follow an incident"):
-            recent = classroom.recent_notable()
-            looks = classroom.looks()
-            items = "".join(
-                f'<li data-pick="incident:{i}" style="cursor:pointer">{"📌 " if i == classroom.pinned else ""}'
-                f"{i}: {looks[0].stories[i].type} at {clock(looks[0].stories[i].occurred_at)}</li>"
-                for i in recent
-                if i in looks[0].stories
-            )
-            Clickable(html=f'<ul class="citysim-levers" data-list="recent">{items}</ul>', event_pick=pick)
+            FollowList(classroom, pick)
     with solara.Columns([1, 1]):
         for k in range(2):
             CityPanel(classroom, k, panels.value[k], lambda p, k=k: set_panel(k, p), view.value, pick)
     with solara.Card("Side by side: the same incidents, two cities"):
-        looks = classroom.looks()
-        solara.HTML(unsafe_innerHTML=comparison_html(classroom, looks))
-        with solara.Columns([1, 1]):
-            for k in range(2):
-                solara.HTML(unsafe_innerHTML=first_incidents_html(classroom, looks[k], SIDES[k]))
+        SideBySide(classroom)
     street = view.value["street"]
     with solara.Card(f"Street {street}: its centre and grid workers" if street is not None else "Departments"):
-        with solara.Columns([1, 1]):
-            for k, city in enumerate(classroom.cities):
-                html = ""
-                if street is not None:
-                    html += table(["who", "on duty", "waiting"], street_rows(city.model, street), name=f"street-{k}")
-                html += table(["department", "teams out", "waiting"], department_rows(city.model), name=f"dep-{k}")
-                solara.HTML(unsafe_innerHTML=html)
+        Inspector(classroom, street)
 
 
 page = Page

@@ -21,7 +21,16 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-__all__ = ["CHROMIUM", "CHROMIUM_ARGS", "block_remote", "launch_chromium", "running_server", "step_and_wait"]
+__all__ = [
+    "CHROMIUM",
+    "CHROMIUM_ARGS",
+    "Server",
+    "block_remote",
+    "clock_hours",
+    "launch_chromium",
+    "running_server",
+    "step_and_wait",
+]
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = (
@@ -35,8 +44,14 @@ CHROMIUM_ARGS = (
 )
 
 
+class Server(str):
+    """A running server's address (a string), with its process id as ``pid``."""
+
+    pid: int
+
+
 @contextmanager
-def running_server(scenario: str | Path, seed: int | None = None, timeout_s: float = 60.0) -> Iterator[str]:
+def running_server(scenario: str | Path, seed: int | None = None, timeout_s: float = 60.0) -> Iterator[Server]:
     """A dashboard server for ``scenario`` on a free local port; yields its address, stops it after."""
     cmd = [sys.executable, "-m", "citysim", "dashboard", str(scenario), "--port", "0"]
     if seed is not None:
@@ -73,7 +88,9 @@ def running_server(scenario: str | Path, seed: int | None = None, timeout_s: flo
                 if time.monotonic() > deadline:
                     raise RuntimeError("the dashboard never answered:\n" + "".join(log)) from None
                 time.sleep(0.1)
-        yield url
+        server = Server(url)
+        server.pid = proc.pid
+        yield server
     finally:
         proc.terminate()
         try:
