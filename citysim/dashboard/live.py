@@ -20,6 +20,7 @@ from citysim.model import CityModel
 from citysim.processes.occurrence import DAY_MIN
 from citysim.regimes import Regime
 from citysim.scenario import Scenario
+from citysim.window import Window
 
 __all__ = ["HORIZON_DAYS", "LiveCity", "Look", "warmup_days"]
 
@@ -32,7 +33,7 @@ NOTABLE_SEVERITY = 3
 
 def warmup_days(scenario: Scenario) -> int:
     """Days simulated before the dashboard starts: the scenario's warm-up (the one place it is read)."""
-    return int(getattr(scenario, "warmup_days", 0))
+    return scenario.warmup_days
 
 
 @dataclass
@@ -84,9 +85,9 @@ class LiveCity:
         self.start_min = warmup_days(scenario) * DAY_MIN
         n_cohorts, n_hours = len(scenario.cohorts), HORIZON_DAYS * 24
         self.tally = Tally(self.start_min, np.iinfo(np.int64).max, n_hours, n_cohorts, 0)
-        self.model = CityModel(
-            scenario, regime, seed=seed, horizon_days=warmup_days(scenario) + HORIZON_DAYS, sink=self.tally
-        )
+        # the window is everything after the warm-up, up to a year (no follow-up: nothing is censored early)
+        window = Window(days=HORIZON_DAYS, warmup_days=warmup_days(scenario))
+        self.model = CityModel(scenario, regime, seed=seed, window=window, sink=self.tally)
         self.model.run_to(self.start_min)
         # count from the first incident after the warm-up on
         self.first_id = self.model.next_id

@@ -26,11 +26,11 @@ def small():
 @pytest.mark.parametrize("regime", ["fragmented", "integrated"])
 def test_hourly_tallies_equal_the_tables_of_a_run_to_that_hour(small, regime):
     city = LiveCity(small, small.regime_named(regime), seed=3)
-    for _ in range(84):
+    for _ in range(96):
         city.step()
     look = city.look()
-    result = citysim.simulate(small, regime=regime, seed=3, days=3.5)
-    inc = result.incidents[result.incidents.occurred_at <= 84 * 60]
+    result = citysim.simulate(small, regime=regime, seed=3, days=4, warmup_days=small.warmup_days, follow_up_days=0)
+    inc = result.incidents
     assert look.counter("incidents") == len(inc)
     assert look.counter("detected") == inc.detected_at.notna().sum()
     assert look.counter("resolved") == inc.resolved_at.notna().sum()
