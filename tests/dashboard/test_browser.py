@@ -98,3 +98,14 @@ def test_the_map_shows_sensors_and_a_street_centre_on_click(page):
     street.wait_for(timeout=10000)
     assert "street centre" in street.inner_text()
     assert "gas" in page.locator('[data-table="dep-0"]').inner_text()
+
+
+def test_a_lever_switch_rebuilds_that_city_with_the_lever_changed(page):
+    levers = page.locator('.citysim-levers[data-side="right"]')
+    assert levers.locator('[data-lever="offline_channels"]').get_attribute("data-value") == "True"
+    page.locator(".citysim-panel-right").get_by_text("change levers").click()
+    page.locator(".citysim-panel-right").get_by_role("switch", name="offline_channels").uncheck(force=True)
+    page.locator('.citysim-levers[data-side="right"] [data-lever="offline_channels"][data-value="False"]').wait_for(
+        timeout=20000
+    )
+    assert levers.get_attribute("data-regime") == "integrated+offline_channels=False"
