@@ -72,6 +72,8 @@ def main() -> None:
         page.get_by_role("button", name="▶").click()
         while clock_hours(page) < MONTH_H:
             page.wait_for_timeout(1000)
+            if time.perf_counter() - started > 600:
+                raise RuntimeError("a month took over 10 minutes:\n" + "".join(server.log[-40:]))
         page.get_by_role("button", name="❚❚").click()
         page.wait_for_function("() => !document.querySelector('button[disabled]')")
         page.wait_for_timeout(1000)

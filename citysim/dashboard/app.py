@@ -304,7 +304,7 @@ def Page():
                 render_interval=solara.use_reactive(1),
                 use_threads=solara.use_reactive(False),
             )
-            solara.SliderInt("speed: ms between steps", value=speed, min=20, max=2000, step=20)
+            solara.SliderInt("speed: ms between steps", value=speed, min=100, max=2000, step=50)
             solara.InputInt("seed", value=params.value["seed"], on_value=lambda s: rebuild(panels.value, int(s)))
         with solara.Card("Map"):
             solara.Select(

@@ -21,6 +21,8 @@ __all__ = ["MAX_CELLS_DRAWN", "city_map", "line_chart", "table"]
 
 MAX_CELLS_DRAWN = 2500
 """Above this many cells the map draws streets, not cells."""
+MAX_POINTS = 125
+"""At most this many points per line (a chart is 250 pixels wide): a month's chart costs what a day's does."""
 
 KIND_TINT = {"core": "#e8e4f3", "urban": "#e6eef6", "suburban": "#eef5e6", "rural": "#f6f1e0", "mountain": "#e3efe6"}
 LINE_COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf", "#7f7f7f")
@@ -143,7 +145,7 @@ def city_map(
 
 def _points(values: np.ndarray, x0: float, y0: float, w: float, h: float, low: float, high: float) -> str:
     n = len(values)
-    stride = max(1, math.ceil(n / 300))
+    stride = max(1, math.ceil(n / MAX_POINTS))
     idx = np.arange(0, n, stride)
     if idx[-1] != n - 1:
         idx = np.append(idx, n - 1)

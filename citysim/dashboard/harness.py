@@ -45,9 +45,10 @@ CHROMIUM_ARGS = (
 
 
 class Server(str):
-    """A running server's address (a string), with its process id as ``pid``."""
+    """A running server's address (a string), with its process id as ``pid`` and its output so far as ``log``."""
 
     pid: int
+    log: list[str]
 
 
 @contextmanager
@@ -89,7 +90,7 @@ def running_server(scenario: str | Path, seed: int | None = None, timeout_s: flo
                     raise RuntimeError("the dashboard never answered:\n" + "".join(log)) from None
                 time.sleep(0.1)
         server = Server(url)
-        server.pid = proc.pid
+        server.pid, server.log = proc.pid, log
         yield server
     finally:
         proc.terminate()
