@@ -127,7 +127,7 @@ def clock_hours(page) -> int:
     return int(page.locator("[data-clock]").get_attribute("data-clock"))
 
 
-def step_and_wait(page, timeout_ms: float = 15000) -> float:
+def step_and_wait(page, timeout_ms: float = 60000) -> float:
     """Click Step and wait for the page to show the next hour; returns the seconds from click to repaint."""
     before = clock_hours(page)
     button = page.get_by_role("button", name="Step")

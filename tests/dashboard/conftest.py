@@ -58,6 +58,6 @@ def page(browser, server):
     tab.on("response", lambda r: tab.failed.append(r.url) if r.status >= 400 else None)
     tab.blocked = block_remote(tab, server)
     tab.goto(server)
-    tab.get_by_role("button", name="Step").wait_for(timeout=30000)
+    tab.get_by_role("button", name="Step").wait_for(timeout=90000)
     yield tab
     tab.close()
