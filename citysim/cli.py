@@ -1,4 +1,4 @@
-"""The ``citysim`` command: run, check, regimes, scenarios.
+"""The ``citysim`` command: run, check, regimes, scenarios, validate, dashboard.
 
 Each command parses its options, calls the library and prints; no model logic
 lives here. A user error (a bad scenario file, an unknown regime or lever)
@@ -259,3 +259,27 @@ def validate(quick, out, workers) -> None:
     click.echo(f"took {report['wall_s']:.0f} s; wrote {', '.join(str(p) for p in paths)}")
     if not report["passed"]:
         sys.exit(1)
+
+
+@main.command()
+@click.argument("scenario", required=False, default="small")
+@click.option("--port", type=int, default=8765, show_default=True, help="Port to listen on (0: any free port).")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--seed", type=int, default=None, help="Seed to start with [default: the scenario's].")
+def dashboard(scenario, port, host, seed) -> None:
+    """Serve the live classroom dashboard for SCENARIO [default: small] and print its address.
+
+    Two cities under two regimes on the same incidents, stepped an hour at a
+    time after the scenario's warm-up, in a browser on this machine.
+    """
+    from citysim.dashboard.server import LOCAL_HOSTS, require_viz, serve
+    from citysim.scenario import load_scenario
+
+    path = resolve_scenario_path(scenario)
+    load_scenario(path)
+    require_viz()
+    if host not in LOCAL_HOSTS:
+        click.echo(
+            f"warning: listening on {host}: anyone who can reach this machine on that network can drive it", err=True
+        )
+    serve(path, host, port, seed, announce=lambda line: click.echo(line))

@@ -265,6 +265,15 @@ class CityModel(mesa.Model):
             ended += int(np.count_nonzero((fin >= start) & (fin < end)))
         return {"incidents": self._occurred_today, "detected": detected, "ended": ended}
 
+    def live_rows(self) -> list[tuple[dict, dict]]:
+        """Rows of the incidents and stages tables, as they stand now, of the incidents not yet written out.
+
+        Each compiled day still open gives its rows as :meth:`_write` would, with the clock as the
+        horizon (what has not happened yet is blank); incidents of today that have not yet occurred
+        are among them (``occurred_at`` after :attr:`now`). A live view reads these beside what was written.
+        """
+        return [incident_and_stage_rows(cd, self.now, self._names)[:2] for cd in self.active]
+
     def _close_duty(self, end: float) -> np.ndarray:
         """Server-minutes each unit was on duty since the day began (overtime included)."""
         self._duty_so_far += self._servers * (end - self._servers_since)
