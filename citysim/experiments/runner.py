@@ -23,7 +23,7 @@ from typing import Any
 from citysim.experiments.headline import cost_of, headline_of, inclusion_of, survival_of
 from citysim.experiments.pool import WorkerPool, default_workers
 
-__all__ = ["RunSpec", "Task", "run_many", "run_task"]
+__all__ = ["RunSpec", "Task", "run_many", "run_task", "task_record"]
 
 
 def _measurement(warmup_days: float | None, follow_up_days: float | None) -> dict[str, float]:
@@ -146,12 +146,8 @@ def _scenario(data: dict[str, Any]):
     return _SCENARIOS[key]
 
 
-def run_task(task: Task) -> dict[str, Any]:
-    """Run one task and return its record; an exception in the run is recorded, not raised."""
-    from citysim.regimes import Regime
-    from citysim.simulation import simulate
-
-    started = time.perf_counter()
+def task_record(task: Task, error: str | None = None) -> dict[str, Any]:
+    """What a run's record says about its task (and, given ``error``, a failed run's record)."""
     record: dict[str, Any] = {
         "index": task.index,
         "point": task.point,
@@ -162,6 +158,18 @@ def run_task(task: Task) -> dict[str, Any]:
         "params": dict(task.params),
         "identity": task.identity(),
     }
+    if error is not None:
+        record.update(status="failed", error=error, wall_s=0.0)
+    return record
+
+
+def run_task(task: Task) -> dict[str, Any]:
+    """Run one task and return its record; an exception in the run is recorded, not raised."""
+    from citysim.regimes import Regime
+    from citysim.simulation import simulate
+
+    started = time.perf_counter()
+    record = task_record(task)
     try:
         scenario = _scenario(task.scenario)
         regime = Regime.model_validate(task.regime)
