@@ -25,7 +25,15 @@ import pandas as pd
 
 from citysim.errors import CitysimError
 
-__all__ = ["load_manifest", "open_folder", "read_records", "runs_table", "write_record", "write_table"]
+__all__ = [
+    "annotate_manifest",
+    "load_manifest",
+    "open_folder",
+    "read_records",
+    "runs_table",
+    "write_record",
+    "write_table",
+]
 
 FORMAT = "citysim-runs/1"
 MANIFEST = "manifest.json"
@@ -123,6 +131,13 @@ def open_folder(out: Path, plan, experiment_sha: str | None = None) -> dict[str,
     manifest["runs"] = plan.n_runs
     _atomic_write(out / MANIFEST, json.dumps(manifest, indent=1, default=str))
     return manifest
+
+
+def annotate_manifest(out: Path, key: str, note: dict[str, Any]) -> None:
+    """Add what a command made of the runs (a comparison's replications, an analysis) to the manifest."""
+    manifest = load_manifest(Path(out))
+    manifest[key] = note
+    _atomic_write(Path(out) / MANIFEST, json.dumps(manifest, indent=1, default=str))
 
 
 def write_record(out: Path, record: dict[str, Any]) -> None:
