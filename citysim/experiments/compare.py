@@ -35,20 +35,23 @@ from citysim.experiments.store import annotate_manifest, read_records, runs_tabl
 from citysim.experiments.sweep import SweepSummary, run_sweep
 from citysim.rng import Streams
 
-__all__ = ["CompareResult", "compare_lines", "compare_table", "needed_replications", "run_compare", "values_by_regime"]
+__all__ = ["CompareResult", "compare_lines", "compare_table", "needed_replications", "run_compare", "values_by"]
 
 PILOT = 5
 
 
-def values_by_regime(records: dict[int, dict], plan: Plan, metric: str, replications: int | None = None) -> np.ndarray:
-    """A metric's values as (regime, replication); NaN for a failed run or a value not estimable."""
+def values_by(
+    records: dict[int, dict], plan: Plan, metric: str, by: str = "regime", replications: int | None = None
+) -> np.ndarray:
+    """A metric's values as (regime or design point, replication); NaN for a failed run or a value not estimable."""
     reps = plan.replications if replications is None else replications
-    out = np.full((len(plan.regimes), reps), np.nan)
+    rows = len(plan.regimes) if by == "regime" else len(plan.points)
+    out = np.full((rows, reps), np.nan)
     for index, rec in records.items():
-        replication, regime, _ = plan.locate(index)
+        replication, regime, point = plan.locate(index)
         if replication < reps and rec["status"] == "ok":
             value = (rec.get("headline") or {}).get(metric)
-            out[regime, replication] = math.nan if value is None else value
+            out[regime if by == "regime" else point, replication] = math.nan if value is None else value
     return out
 
 
@@ -83,7 +86,7 @@ def compare_table(records: dict[int, dict], plan: Plan, metrics: list[str] | Non
     rows = []
     for m, metric in enumerate(metrics or plan.metrics):
         kind = kinds.get(metric, "share")
-        values = values_by_regime(records, plan, metric)
+        values = values_by(records, plan, metric)
         for r, regime in enumerate(plan.regimes):
             rng = Streams(plan.seed).generator("bootstrap", m, r)
             mean = bootstrap_mean(values[r], rng) if kind == "ratio" else mean_interval(values[r])
@@ -121,7 +124,7 @@ def needed_replications(records: dict[int, dict], plan: Plan, width: float, pilo
     rows = []
     for metric in plan.metrics:
         kind = kinds.get(metric, "share")
-        values = values_by_regime(records, plan, metric, pilot)
+        values = values_by(records, plan, metric, replications=pilot)
         needs = []
         for r in range(len(plan.regimes)):
             x = values[r][np.isfinite(values[r])]

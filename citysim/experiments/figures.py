@@ -130,7 +130,7 @@ def waterfall_figure(metric: str, start: float, end: float, parts: pd.DataFrame,
     names = [labels[0], *parts.group, labels[1]]
     a.barh(0, start, color="#7f7f7f")
     for k, row in enumerate(parts.itertuples(), start=1):
-        colour = "#1b7837" if row.shapley >= 0 else "#b2182b"
+        colour = "#e08214" if row.shapley >= 0 else "#2166ac"
         a.barh(k, row.shapley, left=level, color=colour)
         if math.isfinite(row.ci_low):
             a.errorbar(
@@ -145,7 +145,7 @@ def waterfall_figure(metric: str, start: float, end: float, parts: pd.DataFrame,
     a.barh(len(names) - 1, end, color="#7f7f7f")
     a.set_yticks(range(len(names)), names)
     a.invert_yaxis()
-    a.set_title(f"{metric}: {labels[0]} -> {labels[1]}, Shapley value of each lever group")
+    a.set_title(f"{metric}: {labels[0]} -> {labels[1]}, Shapley value of each lever group (orange: up, blue: down)")
     a.grid(alpha=0.3, axis="x")
     return fig
 
