@@ -251,3 +251,13 @@ def validate(quick, out, workers) -> None:
     click.echo(f"took {report['wall_s']:.0f} s; wrote {', '.join(str(p) for p in paths)}")
     if not report["passed"]:
         sys.exit(1)
+
+
+def _register_commands() -> None:
+    """Commands kept in their own modules (citysim/commands/)."""
+    from citysim.commands import experiments
+
+    experiments.register(main)
+
+
+_register_commands()

@@ -32,7 +32,7 @@ from citysim.experiments.pool import WorkerPool, default_workers
 from citysim.experiments.runner import Task, run_task, task_record
 from citysim.experiments.store import open_folder, read_records, runs_table, write_record, write_table
 
-__all__ = ["SweepSummary", "load_runs", "run_sweep"]
+__all__ = ["SweepSummary", "check_scheduler", "load_runs", "run_sweep", "sweep_summary_lines"]
 
 _ADDRESS = re.compile(r"^(tcp|tls|ucx|inproc)://[^\s/]+$")
 
@@ -175,3 +175,25 @@ def load_runs(out: str | Path):
 
     manifest = load_manifest(Path(out))
     return manifest, read_records(Path(out))
+
+
+def sweep_summary_lines(out: str | Path, plan: Plan) -> list[str]:
+    """Each metric of interest's mean by regime over the finished runs (and annual cost, where priced)."""
+    import pandas as pd
+
+    table = pd.read_parquet(Path(out) / "runs.parquet")
+    ok = table[table.status == "ok"] if len(table) else table
+    if ok.empty:
+        return ["no finished runs"]
+    priced = "annual_cost" in ok and ok["annual_cost"].notna().any()
+    columns = [m for m in plan.metrics if m in ok] + (["annual_cost"] if priced else [])
+    means = ok.groupby("regime", sort=False)[columns].mean()
+    lines = ["mean over design points and replications, by regime:"]
+    with pd.option_context("display.width", 160, "display.max_columns", 20):
+        lines += means.T.to_string(float_format=lambda x: f"{x:.4g}").splitlines()
+    if priced and len(means) > 1:
+        base = means.iloc[0]
+        extra = means.iloc[1:].apply(lambda row: (row["annual_cost"] - base["annual_cost"]) / (row - base), axis=1)
+        lines.append(f"annual cost per unit of change in each metric, against {means.index[0]} (CNY):")
+        lines += extra.drop(columns="annual_cost").T.to_string(float_format=lambda x: f"{x:,.0f}").splitlines()
+    return lines
