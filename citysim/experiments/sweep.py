@@ -91,7 +91,7 @@ def _dask(tasks: list[Task], address: str) -> Iterator[tuple[Task, Any]]:
         for rank, task in enumerate(tasks):  # Dask runs higher priorities first: longest first
             future = client.submit(run_task, task, key=f"citysim-run-{task.identity()}", priority=len(tasks) - rank)
             futures[future] = task
-        for future in as_completed(list(futures)):
+        for future in as_completed(list(futures), loop=client.loop):
             task = futures[future]
             if future.status == "error":
                 yield task, future.exception()
