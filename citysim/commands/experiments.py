@@ -21,9 +21,14 @@ __all__ = ["register"]
 _PRESETS = "fragmented,integrated,tech_only,institution_only"
 
 
-def _workers(workers: int | None) -> int | None:
+def _workers(workers: int | None, scheduler: str | None = None) -> int | None:
+    """Check --workers (and --scheduler's form) before anything runs."""
     if workers is not None and workers < 1:
         raise CitysimError(f"--workers: {workers} is not allowed; give 1 or more worker processes")
+    if scheduler:
+        from citysim.experiments.sweep import check_scheduler
+
+        check_scheduler(scheduler)
     return workers
 
 
@@ -85,6 +90,7 @@ def compare(
     """
     from citysim.experiments.compare import compare_lines, run_compare
 
+    workers = _workers(workers, scheduler)
     names = [r.strip() for r in regimes.split(",") if r.strip()]
     if len(names) < 2:
         raise CitysimError(f"--regimes: {regimes!r}: give two or more regimes, e.g. {_PRESETS}")
@@ -115,7 +121,7 @@ def compare(
             seed,
             ci_width,
             max_replications,
-            _workers(workers),
+            workers,
             scheduler,
             progress=not quiet,
             figures=not no_figures,
@@ -153,6 +159,7 @@ def sweep(experiment, out, workers, scheduler, retry_failed, quiet) -> None:
     from citysim.experiments.spec import load_experiment
     from citysim.experiments.sweep import run_sweep, sweep_summary_lines
 
+    workers = _workers(workers, scheduler)
     exp, digest = load_experiment(experiment)
     plan = plan_from_experiment(exp, Path(experiment))
     folder = Path(out) if out else Path("out") / exp.name
@@ -162,7 +169,7 @@ def sweep(experiment, out, workers, scheduler, retry_failed, quiet) -> None:
         err=True,
     )
     summary = _interruptible(
-        folder, lambda: run_sweep(plan, folder, _workers(workers), scheduler, retry_failed, digest, progress=not quiet)
+        folder, lambda: run_sweep(plan, folder, workers, scheduler, retry_failed, digest, progress=not quiet)
     )
     for line in sweep_summary_lines(folder, plan):
         click.echo(line)
@@ -228,6 +235,7 @@ def attribute(
     from citysim.experiments.attribute import attribution_lines, attribution_plan, estimate_seconds, run_attribute
     from citysim.experiments.pool import default_workers
 
+    workers = _workers(workers, scheduler)
     if replications < 1:
         raise CitysimError(f"--replications: {replications} must be at least 1")
     if permutations < 0:
@@ -235,7 +243,7 @@ def attribute(
     plan = attribution_plan(scenario, start, end, replications, days, seed, by, permutations)
     folder = Path(out) if out else Path("out") / f"attribute-{start}-{end}"
     players = plan.extra["players"]
-    eta = estimate_seconds(plan, _workers(workers) or default_workers())
+    eta = estimate_seconds(plan, workers or default_workers())
     click.echo(
         f"{len(players)} {'lever groups' if by == 'group' else 'levers'} differ "
         f"({', '.join(p['name'] for p in players)}): {len(plan.points)} coalitions x {replications} "
