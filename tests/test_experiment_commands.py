@@ -95,23 +95,15 @@ def test_bad_options_are_one_error_line(tmp_path):
         assert (result.exit_code, result.output) == (2, message)
 
 
+def compare(out: Path, replications: str, *more: str):
+    """citysim compare of two regimes on a day of the small town."""
+    args = ["compare", SMALL, "--regimes", "fragmented,integrated", "--replications", replications, "--days", "1"]
+    return invoke(*args, "--out", str(out), "--quiet", *more)
+
+
 def test_compare_writes_cis_paired_on_common_seeds(tmp_path):
     out = tmp_path / "cmp"
-    result = invoke(
-        "compare",
-        SMALL,
-        "--regimes",
-        "fragmented,integrated",
-        "--replications",
-        "3",
-        "--days",
-        "1",
-        "--out",
-        str(out),
-        "--quiet",
-        "--workers",
-        "2",
-    )
+    result = compare(out, "3", "--workers", "2")
     assert result.exit_code == 0, result.output
     assert "resolution_median_h (time_h)" in result.output and "diff" in result.output
     runs = pd.read_parquet(out / "runs.parquet")
@@ -123,44 +115,13 @@ def test_compare_writes_cis_paired_on_common_seeds(tmp_path):
     assert table[table.metric == "resolution_median_h"].n.eq(3).all()
     figures = {p.name for p in (out / "figures").glob("*.png")}
     assert {"survival.png", "inclusion.png", "ci_resolution_median_h.png"} <= figures
-    again = invoke(
-        "compare",
-        SMALL,
-        "--regimes",
-        "fragmented,integrated",
-        "--replications",
-        "3",
-        "--days",
-        "1",
-        "--out",
-        str(out),
-        "--quiet",
-        "--no-figures",
-    )
-    assert again.exit_code == 0 and pd.read_parquet(out / "runs.parquet").drop(columns="wall_s").equals(
-        runs.drop(columns="wall_s")
-    )
+    again = compare(out, "3", "--no-figures")  # a resume: nothing to run, the same table
+    assert again.exit_code == 0
+    assert pd.read_parquet(out / "runs.parquet").drop(columns="wall_s").equals(runs.drop(columns="wall_s"))
 
 
 def test_compare_sizes_replications_from_a_pilot(tmp_path):
-    result = invoke(
-        "compare",
-        SMALL,
-        "--regimes",
-        "fragmented,integrated",
-        "--replications",
-        "auto",
-        "--ci-width",
-        "50",
-        "--days",
-        "1",
-        "--out",
-        str(tmp_path / "auto"),
-        "--quiet",
-        "--no-figures",
-        "--workers",
-        "2",
-    )
+    result = compare(tmp_path / "auto", "auto", "--ci-width", "50", "--no-figures", "--workers", "2")
     assert result.exit_code == 0, result.output
     assert "replications: 5 (pilot 5; sized for CI half-widths under 50.0)" in result.output
     table = pd.read_csv(tmp_path / "auto" / "comparison.csv")
