@@ -13,7 +13,8 @@ from click.testing import CliRunner
 
 from citysim.cli import main
 from citysim.experiments.compare import compare_table
-from citysim.experiments.plan import plan_for_regimes
+from citysim.experiments.plan import plan_for_regimes, plan_from_experiment
+from citysim.experiments.spec import load_experiment
 from citysim.experiments.stats import full_rounds, stein_replications
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -134,9 +135,9 @@ def test_attribute_splits_the_difference_among_the_groups_that_differ(tmp_path):
         "attribute",
         SMALL,
         "--from",
-        "fragmented",
+        "institution_only",
         "--to",
-        "tech_only",
+        "integrated",
         "--replications",
         "2",
         "--days",
@@ -149,7 +150,7 @@ def test_attribute_splits_the_difference_among_the_groups_that_differ(tmp_path):
     )
     assert result.exit_code == 0, result.output
     assert (
-        "4 lever groups differ (intake, sensors, data, access): 16 coalitions x 2 replications = 32 runs; estimated wall time"
+        "3 lever groups differ (intake, sensors, data): 8 coalitions x 2 replications = 16 runs; estimated wall time"
         in result.output
     )
     table = pd.read_csv(out / "attribution.csv")
@@ -203,3 +204,10 @@ def test_two_stage_replications_and_full_rounds():
     assert stein_replications(pilot / pilot.std(ddof=1), 0.5) == 31  # (t_{0.975,4} * 1 / 0.5)^2 = 30.8
     assert stein_replications(pilot, 100.0) == 5  # never fewer than the pilot
     assert full_rounds(7, 1, 4) == 8 and full_rounds(7, 2, 4) == 8 and full_rounds(5, 4, 2) == 5
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "experiments").glob("*.toml")), ids=lambda p: p.stem)
+def test_every_ready_experiment_is_valid(path):
+    experiment, _ = load_experiment(path)
+    plan = plan_from_experiment(experiment, path)
+    assert 0 < plan.n_runs <= 150 and len({plan.task(i).seed for i in range(plan.n_runs)}) == plan.replications

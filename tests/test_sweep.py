@@ -91,7 +91,7 @@ def test_a_dask_cluster_gives_the_same_table_as_local_workers(tmp_path):
     exp, digest = load_experiment(experiment_file(tmp_path, samples=2))
     plan = plan_from_experiment(exp, tmp_path / "tiny.toml")
     run_sweep(plan, tmp_path / "local", workers=2, experiment_sha=digest, progress=False)
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None) as cluster:
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, dashboard_address=None) as cluster:
         summary = run_sweep(
             plan, tmp_path / "dask", scheduler=cluster.scheduler_address, experiment_sha=digest, progress=False
         )

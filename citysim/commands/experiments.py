@@ -171,7 +171,14 @@ def sweep(experiment, out, workers, scheduler, retry_failed, quiet) -> None:
     summary = _interruptible(
         folder, lambda: run_sweep(plan, folder, workers, scheduler, retry_failed, digest, progress=not quiet)
     )
-    for line in sweep_summary_lines(folder, plan):
+    if len(plan.points) == 1 and len(plan.regimes) > 1:  # regimes on common random numbers: a comparison
+        from citysim.experiments.compare import compare_lines, write_comparison
+
+        lines = compare_lines(write_comparison(folder, plan))
+        click.echo(f"wrote {folder}/comparison.csv and figures/", err=True)
+    else:
+        lines = sweep_summary_lines(folder, plan)
+    for line in lines:
         click.echo(line)
     click.echo(
         f"{summary.ran} runs in {summary.wall_s:.0f} s, {summary.skipped} already done; "

@@ -35,7 +35,15 @@ from citysim.experiments.store import annotate_manifest, read_records, runs_tabl
 from citysim.experiments.sweep import SweepSummary, run_sweep
 from citysim.rng import Streams
 
-__all__ = ["CompareResult", "compare_lines", "compare_table", "needed_replications", "run_compare", "values_by"]
+__all__ = [
+    "CompareResult",
+    "compare_lines",
+    "compare_table",
+    "needed_replications",
+    "run_compare",
+    "values_by",
+    "write_comparison",
+]
 
 PILOT = 5
 
@@ -138,6 +146,24 @@ def needed_replications(records: dict[int, dict], plan: Plan, width: float, pilo
     return pd.DataFrame(rows)
 
 
+def write_comparison(out: Path, plan: Plan, ci_width: float | None = None, figures: bool = True) -> pd.DataFrame:
+    """Write a comparison's ``comparison.csv``, ``runs.parquet`` and figures from its folder's runs.
+
+    With ``ci_width``, a column ``target_half_width`` says the half-width each CI was sized for.
+    """
+    records = {i: r for i, r in read_records(out).items() if i < plan.n_runs}
+    table = compare_table(records, plan)
+    if ci_width is not None:
+        table["target_half_width"] = [_target(k, ci_width, m) for k, m in zip(table.kind, table["mean"], strict=True)]
+    table.to_csv(out / "comparison.csv", index=False)
+    write_table(out, runs_table(records, plan.scenario_name, plan.metrics))
+    if figures:
+        from citysim.experiments.figures import compare_figures
+
+        compare_figures(table, records, plan, out / "figures")
+    return table
+
+
 @dataclass
 class CompareResult:
     """A comparison: its plan, runs, table and what was run."""
@@ -184,17 +210,7 @@ def run_compare(
         plan.replications = min(n, max_replications)
         if plan.replications > PILOT:
             sweeps.append(run_sweep(plan, out, workers, scheduler, progress=progress))
-    records = read_records(out)
-    records = {i: r for i, r in records.items() if i < plan.n_runs}
-    table = compare_table(records, plan)
-    if needed is not None:
-        target = {m: _target(k, ci_width or 0.05, 1.0) for m, k in zip(needed.metric, needed.kind, strict=True)}
-        table["target_half_width"] = [
-            target[m] * (abs(mean) if k in RELATIVE_KINDS else 1.0)
-            for m, k, mean in zip(table.metric, table.kind, table["mean"], strict=True)
-        ]
-    table.to_csv(out / "comparison.csv", index=False)
-    write_table(out, runs_table(records, plan.scenario_name, plan.metrics))
+    table = write_comparison(out, plan, ci_width if replications is None else None, figures)
     annotate_manifest(
         out,
         "compare",
@@ -206,10 +222,6 @@ def run_compare(
             "capped": capped,
         },
     )
-    if figures:
-        from citysim.experiments.figures import compare_figures
-
-        compare_figures(table, records, plan, out / "figures")
     return CompareResult(plan, table, sweeps, needed, capped)
 
 

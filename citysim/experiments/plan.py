@@ -209,6 +209,7 @@ def plan_from_experiment(experiment: Experiment, path: Path) -> Plan:
         crn=experiment.common_random_numbers,
         warmup_days=experiment.warmup_days,
         follow_up_days=experiment.follow_up_days,
+        keep_curves=not experiment.parameters,  # a comparison of regimes: survival and inclusion figures
     )
     plan.check()
     return plan

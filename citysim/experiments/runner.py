@@ -140,10 +140,12 @@ def _scenario(data: dict[str, Any]):
     from citysim.scenario import scenario_from_dict
 
     key = hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
-    if key not in _SCENARIOS:
+    scenario = _SCENARIOS.get(key)
+    if scenario is None:  # keep one: a worker runs one design point's replications and regimes in a row
+        scenario = scenario_from_dict(data, "<experiment scenario>")
         _SCENARIOS.clear()
-        _SCENARIOS[key] = scenario_from_dict(data, "<experiment scenario>")
-    return _SCENARIOS[key]
+        _SCENARIOS[key] = scenario
+    return scenario
 
 
 def task_record(task: Task, error: str | None = None) -> dict[str, Any]:
