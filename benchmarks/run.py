@@ -137,7 +137,7 @@ def bench_simpy(days: int, repeats: int) -> dict:
     import simpy
     from baseline_simpy import check_same_waits, run_simpy
 
-    from citysim.engine import make_network
+    from citysim.network import make_network
 
     batches, servers, n, compile_s = compiled_days(days)
     until = days * 1440.0

@@ -39,7 +39,7 @@ import numpy as np
 import simpy
 from simpy.events import NORMAL, Event
 
-__all__ = ["Batch", "Network", "make_network"]
+__all__ = ["Batch", "Network"]
 
 NO_STEP = -1
 """``nxt`` of a job's last step, ``group`` of a step outside any parallel group."""
@@ -437,26 +437,3 @@ def _process_simpy_event(event: Event) -> None:
         exc = type(event._value)(*event._value.args)
         exc.__cause__ = event._value
         raise exc
-
-
-def make_network(env: simpy.Environment, servers: Sequence[int], engine: str | None = None):
-    """The engine to use: compiled with numba where installed, else this module's.
-
-    Args:
-        engine: ``"python"``, ``"numba"`` or ``"auto"`` (default: the ``CITYSIM_ENGINE``
-            environment variable, else ``"auto"``). Both give identical results.
-    """
-    import os
-
-    engine = engine or os.environ.get("CITYSIM_ENGINE", "auto")
-    if engine not in ("auto", "python", "numba"):
-        raise ValueError(f"engine must be 'auto', 'python' or 'numba', not {engine!r}")
-    if engine != "python":
-        try:
-            from citysim._fast import FastNetwork
-        except ImportError:
-            if engine == "numba":
-                raise
-        else:
-            return FastNetwork(env, servers)
-    return Network(env, servers)

@@ -20,7 +20,7 @@ from citysim.formatting import _by_kind, _fmt, _num, _pct
 from citysim.metrics.response import COMPONENTS
 
 if TYPE_CHECKING:
-    from citysim.simulation import Result
+    from citysim.result import RunResult as Result
 
 __all__ = [
     "FIGURES",

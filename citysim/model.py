@@ -25,8 +25,9 @@ from scipy import stats
 from citysim.agents import build_agents
 from citysim.carry import CARRY_AFTER_DAYS, MAX_CARRIES, carry_forward, select_rows
 from citysim.city import City, build_city
-from citysim.engine import make_network
-from citysim.events import LEVELS, MemorySink, false_alarm_rows, incident_and_stage_rows
+from citysim.derive import false_alarm_rows, incident_and_stage_rows
+from citysim.events import LEVELS, MemorySink
+from citysim.network import make_network
 from citysim.processes.alerts import FalseAlarmCompiler
 from citysim.processes.detection import Detector
 from citysim.processes.incident import CompiledDay, DayCompiler

@@ -23,7 +23,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from citysim.errors import ScenarioError
+from citysim.errors import ScenarioError, format_validation_error
 
 __all__ = ["LEVERS", "Regime", "RegimeOverride", "apply_overrides", "presets", "resolve_regime"]
 
@@ -100,8 +100,6 @@ def _validate(values: dict[str, Any], source: str) -> Regime:
     try:
         return Regime.model_validate(values)
     except ValidationError as exc:
-        from citysim.scenario import format_validation_error
-
         err = format_validation_error(source, exc)
         if err.field in Regime.model_fields or not err.field:
             raise err from None
@@ -130,8 +128,6 @@ def resolve_regime(name: str, custom: dict[str, RegimeOverride] | None = None, s
         try:
             return Regime.model_validate({**base.model_dump(), **spec, "name": name})
         except ValidationError as exc:
-            from citysim.scenario import format_validation_error
-
             err = format_validation_error(source, exc)
             raise ScenarioError(source, f"regimes.{name}.{err.field}", err.message) from None
     if name in known:

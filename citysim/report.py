@@ -19,12 +19,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from citysim.events import COLUMNS
-from citysim.figures import FIGURES, write_figures
 from citysim.formatting import _by_kind, _dur, _fmt, _pct
 from citysim.metrics.response import COMPONENTS
-from citysim.simulation import Result, run_record
+from citysim.result import RunResult, run_record
 
-__all__ = ["FIGURES", "TABLES", "summary_lines", "to_toml", "write_outputs"]
+__all__ = ["TABLES", "summary_lines", "to_toml", "write_outputs"]
 
 TABLES = tuple(COLUMNS)
 """Tables written as ``<name>.parquet``."""
@@ -157,7 +156,7 @@ def _calibration_block(m: Mapping) -> list[str]:
     return _table(rows, indent=0) + ([f"  source: {cal['source']}"] if cal["source"] else [])
 
 
-def summary_lines(result: Result) -> list[str]:
+def summary_lines(result: RunResult) -> list[str]:
     """A compact plain-text summary of a run, one string per line, for the terminal.
 
     Blocks: the run (scenario, regime, seed, days, incidents); response time
@@ -283,12 +282,12 @@ def _write_table(frame: pd.DataFrame, name: str, path: Path) -> None:
         frame.to_parquet(path, index=False)
 
 
-def write_outputs(result: Result, directory: Path, figures: bool = True) -> Path:
+def write_outputs(result: RunResult, directory: Path, figures: bool = True) -> Path:
     """Write everything a run produced into a folder, and return the folder.
 
     Writes ``<table>.parquet`` for each of :data:`TABLES` (keeping any already
     there: a run with ``out=`` streamed them), ``metrics.json``, ``run.toml``
-    and, if ``figures``, the PNG files of :data:`FIGURES` in ``figures/``.
+    and, if ``figures``, the PNG files of :data:`citysim.figures.FIGURES` in ``figures/``.
     """
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
@@ -299,5 +298,7 @@ def write_outputs(result: Result, directory: Path, figures: bool = True) -> Path
     (directory / "metrics.json").write_text(json.dumps(result.metrics, indent=2, allow_nan=False) + "\n", "utf-8")
     (directory / "run.toml").write_text(to_toml(run_record(result)), "utf-8")
     if figures:
+        from citysim.figures import write_figures  # matplotlib only when drawing
+
         write_figures(result, directory / "figures")
     return directory

@@ -13,7 +13,8 @@ import pandas as pd
 import pytest
 
 import citysim
-from citysim.report import FIGURES, TABLES, summary_lines, to_toml, write_outputs
+from citysim.figures import FIGURES
+from citysim.report import TABLES, summary_lines, to_toml, write_outputs
 from citysim.scenario import load_scenario
 from citysim.simulation import run_record
 

@@ -1,0 +1,258 @@
+"""The compiled engine's kernels (numba): the event heap, unit queues as linked lists, the event loop.
+
+See :mod:`citysim._fast` for the arena these functions work on.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+STRIDE = np.int64(1) << np.int64(32)
+# integer step arrays and float step arrays of the arena, by row
+UNIT, NXT, GROUP, WIDTH, JOB, PENDING, WAIT, SLOT = range(8)
+STEP_INT = np.int32  # the integer rows: indices into the arena and unit numbers (half the memory of int64)
+GROWTH = 1.5  # a full arena grows to this many times what is live
+DUR, ALIGN, QUEUED, STARTED, ENDED = range(5)
+
+
+@njit(cache=True, inline="always")
+def _less(t1, s1, t2, s2):
+    return t1 < t2 or (t1 == t2 and s1 < s2)
+
+
+@njit(cache=True, inline="always")
+def _push(ht, hs, ha, hn, t, addr):
+    i = hn[0]
+    seq = hn[1]
+    hn[0] = i + 1
+    hn[1] = seq + 1
+    while i > 0:
+        p = (i - 1) >> 1
+        if _less(ht[p], hs[p], t, seq):
+            break
+        ht[i] = ht[p]
+        hs[i] = hs[p]
+        ha[i] = ha[p]
+        i = p
+    ht[i] = t
+    hs[i] = seq
+    ha[i] = addr
+
+
+@njit(cache=True, inline="always")
+def _pop(ht, hs, ha, hn):
+    n = hn[0] - 1
+    hn[0] = n
+    t = ht[n]
+    s = hs[n]
+    a = ha[n]
+    i = 0
+    while True:
+        c = 2 * i + 1
+        if c >= n:
+            break
+        if c + 1 < n and _less(ht[c + 1], hs[c + 1], ht[c], hs[c]):
+            c += 1
+        if _less(t, s, ht[c], hs[c]):
+            break
+        ht[i] = ht[c]
+        hs[i] = hs[c]
+        ha[i] = ha[c]
+        i = c
+    if n > 0:
+        ht[i] = t
+        hs[i] = s
+        ha[i] = a
+
+
+@njit(cache=True, inline="always")
+def _arrive(x, now, IA, FA, has_align, free, q_head, q_tail, q_len, ht, hs, ha, hn):
+    FA[x, QUEUED] = now
+    u = IA[x, UNIT]
+    if u < 0:  # a pure delay
+        d = FA[x, DUR]
+        if has_align[IA[x, SLOT]]:
+            a = FA[x, ALIGN]
+            if a > 0.0:
+                d = max(math.ceil((now + d) / a) * a - now, d)
+        FA[x, STARTED] = now
+        _push(ht, hs, ha, hn, now + d, x)
+    elif free[u] > 0:
+        free[u] -= 1
+        FA[x, STARTED] = now
+        _push(ht, hs, ha, hn, now + FA[x, DUR], x)
+    else:
+        IA[x, WAIT] = -1
+        tail = q_tail[u]
+        if tail < 0:
+            q_head[u] = x
+        else:
+            IA[tail, WAIT] = x
+        q_tail[u] = x
+        q_len[u] += 1
+
+
+@njit(cache=True, inline="always")
+def _start_next(u, now, IA, FA, q_head, q_tail, q_len, ht, hs, ha, hn):
+    """A server of unit u is free: start the first job waiting there (False if none waits)."""
+    x = q_head[u]
+    if x < 0:
+        return False
+    nxt = IA[x, WAIT]
+    q_head[u] = nxt
+    if nxt < 0:
+        q_tail[u] = -1
+    q_len[u] -= 1
+    FA[x, STARTED] = now
+    _push(ht, hs, ha, hn, now + FA[x, DUR], x)
+    return True
+
+
+@njit(cache=True)
+def _run(
+    until,
+    ht,
+    hs,
+    ha,
+    hn,
+    IA,
+    FA,
+    finished,
+    has_align,
+    has_groups,
+    unfinished,
+    rel_t,
+    rel_x,
+    rel_base,
+    free,
+    q_head,
+    q_tail,
+    q_len,
+    overtime,
+    off_since,
+):
+    """Process network events before ``until``; returns how many."""
+    processed = 0
+    while hn[0] > 0:
+        now = ht[0]
+        if now >= until:
+            break
+        x = ha[0]
+        _pop(ht, hs, ha, hn)
+        processed += 1
+        if x < 0:  # releases of a batch: -(slot * STRIDE + k) - 1
+            code = -x - 1
+            b = code // STRIDE
+            k = code % STRIDE + rel_base[b]
+            end = rel_base[b + 1]
+            while True:
+                s0 = rel_x[k]
+                if has_groups[b] and IA[s0, WIDTH] > 1:
+                    w = IA[s0, WIDTH]
+                    IA[s0, PENDING] = w
+                    for m in range(s0, s0 + w):
+                        _arrive(m, now, IA, FA, has_align, free, q_head, q_tail, q_len, ht, hs, ha, hn)
+                else:
+                    _arrive(s0, now, IA, FA, has_align, free, q_head, q_tail, q_len, ht, hs, ha, hn)
+                k += 1
+                if k >= end:
+                    break
+                if rel_t[k] > now:
+                    _push(ht, hs, ha, hn, rel_t[k], -(b * STRIDE + (k - rel_base[b])) - 1)
+                    break
+            continue
+        FA[x, ENDED] = now
+        u = IA[x, UNIT]
+        if u >= 0:
+            if free[u] < 0:  # this server goes off duty, having finished its job
+                free[u] += 1
+                overtime[u] += now - off_since[u]
+            elif not _start_next(u, now, IA, FA, q_head, q_tail, q_len, ht, hs, ha, hn):
+                free[u] += 1
+        nx = IA[x, NXT]
+        b = IA[x, SLOT]
+        if has_groups[b]:
+            g = IA[x, GROUP]
+            if g >= 0:
+                IA[g, PENDING] -= 1
+                if IA[g, PENDING] > 0:
+                    continue
+            if nx >= 0 and IA[nx, WIDTH] > 1:
+                w = IA[nx, WIDTH]
+                IA[nx, PENDING] = w
+                for m in range(nx, nx + w):
+                    _arrive(m, now, IA, FA, has_align, free, q_head, q_tail, q_len, ht, hs, ha, hn)
+                continue
+        if nx >= 0:
+            _arrive(nx, now, IA, FA, has_align, free, q_head, q_tail, q_len, ht, hs, ha, hn)
+        else:
+            unfinished[b] -= 1
+            finished[IA[x, JOB]] = now
+    return processed
+
+
+@njit(cache=True)
+def _start_waiting(units, now, IA, FA, free, q_head, q_tail, q_len, ht, hs, ha, hn):
+    for u in units:
+        while free[u] > 0 and _start_next(u, now, IA, FA, q_head, q_tail, q_len, ht, hs, ha, hn):
+            free[u] -= 1
+
+
+@njit(cache=True)
+def _relink_queues(src, IA, q_head, q_tail, q_len, fwd, lo, hi):
+    """Renumber every waiting job: steps in [lo, hi) move to ``fwd[step - lo]``; queues keep their order.
+
+    Links are read from ``src`` at the old numbers and written to ``IA`` at the new ones.
+    """
+    for u in range(len(q_head)):
+        if q_len[u] == 0:
+            continue
+        x = q_head[u]
+        prev = -1
+        while x >= 0:
+            nx = src[x, WAIT]
+            y = fwd[x - lo] if lo <= x < hi else x
+            if prev < 0:
+                q_head[u] = y
+            else:
+                IA[prev, WAIT] = y
+            prev = y
+            x = nx
+        IA[prev, WAIT] = -1
+        q_tail[u] = prev
+
+
+@njit(cache=True)
+def _queued_chains(IA, q_head, q_len):
+    """Every waiting step, queue after queue in order (the units with a queue, and where each starts)."""
+    total = 0
+    for u in range(len(q_head)):
+        total += q_len[u]
+    steps = np.empty(total, dtype=np.int64)
+    k = 0
+    for u in range(len(q_head)):
+        x = q_head[u]
+        while x >= 0 and q_len[u] > 0:
+            steps[k] = x
+            k += 1
+            x = IA[x, WAIT]
+    return steps
+
+
+@njit(cache=True)
+def _relink_chains(IA, q_head, q_tail, q_len, steps):
+    """Write the links of the waiting steps (already renumbered), queue after queue."""
+    k = 0
+    for u in range(len(q_head)):
+        n = q_len[u]
+        if n == 0:
+            continue
+        q_head[u] = steps[k]
+        for i in range(n - 1):
+            IA[steps[k + i], WAIT] = steps[k + i + 1]
+        IA[steps[k + n - 1], WAIT] = -1
+        q_tail[u] = steps[k + n - 1]
+        k += n

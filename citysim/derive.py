@@ -1,0 +1,212 @@
+"""Output rows derived in bulk from a compiled day's plan and the times the engine recorded.
+
+:func:`incident_and_stage_rows` gives a day's rows of the ``incidents``, ``stages`` and
+``alerts`` tables (see :mod:`citysim.events` for their columns), :func:`false_alarm_rows`
+the false alarms' rows of ``alerts``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from citysim.events import LEVELS, OUTCOMES, STAGES, STATUSES, Codes
+from citysim.processes.detection import CHANNEL_NAMES, DETECTED_BY, SENSOR
+from citysim.processes.plan import ROLE
+from citysim.scenario import DISTRICT_KINDS
+
+__all__ = ["false_alarm_rows", "incident_and_stage_rows"]
+
+
+def _first_per(keys: np.ndarray, mask: np.ndarray, n: int) -> np.ndarray:
+    """Index of the first True step per incident (-1 if none); steps ordered by incident."""
+    out = np.full(n, -1, dtype=np.int64)
+    idx = np.flatnonzero(mask)
+    if len(idx):
+        k, first = np.unique(keys[idx], return_index=True)
+        out[k] = idx[first]
+    return out
+
+
+def _at(values: np.ndarray, index: np.ndarray) -> np.ndarray:
+    """values[index], NaN where index is -1."""
+    out = np.full(len(index), np.nan)
+    ok = index >= 0
+    out[ok] = values[index[ok]]
+    return out
+
+
+def incident_and_stage_rows(cd, horizon: float, names: dict) -> tuple[dict, dict, dict]:
+    """Rows of the incidents, stages and (true) alerts tables for one compiled day.
+
+    Args:
+        cd: a :class:`~citysim.processes.incident.CompiledDay`.
+        horizon: end of the run, minutes.
+        names: lookups: ``type``, ``cohort``, ``district``, ``unit``, ``unit_level``,
+            ``sensor``, ``district_of_cell``, ``kind_of_cell``, ``street_of_cell``, ``severity``, ``hazard``.
+    """
+    inc, det, plan = cd.incidents, cd.detection, cd.plan
+    n = len(inc)
+    batch = plan.batch
+    q, s, e = (np.array(a) for a in batch.times())
+    row = plan.job_incident[batch.job_np] if batch.n_steps else np.zeros(0, dtype=np.int64)
+    role, attempt, unit = plan.role, plan.attempt, batch.unit_np
+    travel = plan.travel
+    visited = ~np.isnan(q)
+
+    detected_at = np.where(det.detected_at <= horizon, det.detected_at, np.nan)
+    seen = ~np.isnan(detected_at)
+    intake_idx = _first_per(row, (attempt == 0) & np.isin(role, (ROLE["intake"], ROLE["verify"])), n)
+    intake_at = np.where(intake_idx >= 0, _at(s, intake_idx), detected_at)
+    intake_at = np.where(seen, intake_at, np.nan)
+    transfers = np.bincount(row[visited & (role == ROLE["transfer"])], minlength=n)
+
+    field = role == ROLE["field"]
+    first_field = _first_per(row, field, n)
+    dispatched_at = _at(q, first_field)
+    # first arrival: the earliest team on site on the first attempt with a visit (joint dispatch sends several)
+    first_attempt = np.full(n, -1, dtype=np.int64)
+    first_attempt[first_field >= 0] = attempt[first_field[first_field >= 0]]
+    fa = np.flatnonzero(field & (attempt == first_attempt[row])) if len(row) else np.zeros(0, dtype=np.int64)
+    arrived_at = np.full(n, np.inf)
+    np.minimum.at(arrived_at, row[fa], np.nan_to_num(s[fa] + travel[fa], nan=np.inf))
+    arrived_at = np.where(arrived_at <= horizon, arrived_at, np.nan)
+
+    # level: unit of the last dispatch step before the first field visit, else of the field unit
+    level_unit = np.full(n, -1, dtype=np.int64)
+    disp = np.flatnonzero((role == ROLE["dispatch"]) & (attempt == 0))
+    if len(disp):
+        before = disp < np.where(first_field[row[disp]] >= 0, first_field[row[disp]], np.iinfo(np.int64).max)
+        disp = disp[before]
+        last_disp = np.full(n, -1, dtype=np.int64)
+        np.maximum.at(last_disp, row[disp], disp)
+        level_unit = np.where(last_disp >= 0, unit[np.maximum(last_disp, 0)], -1)
+    level_unit = np.where((level_unit < 0) & (first_field >= 0), unit[np.maximum(first_field, 0)], level_unit)
+    level = np.where(level_unit >= 0, names["unit_level_code"][np.maximum(level_unit, 0)], -1)
+    level = np.where(~np.isnan(dispatched_at), level, -1)
+
+    final = cd.attempts_planned - 1
+    consult = ~cd.dispatched
+    closing = np.zeros(len(row), dtype=bool)
+    if len(row):
+        closing = (field & (attempt == final[row])) | (
+            consult[row] & np.isin(role, (ROLE["intake"], ROLE["transfer"])) & (attempt == 0)
+        )
+    resolved_at = np.full(n, -np.inf)
+    pending = np.zeros(n, dtype=np.int64)
+    np.maximum.at(resolved_at, row[closing], np.nan_to_num(e[closing], nan=-np.inf))
+    np.add.at(pending, row[closing], np.isnan(e[closing]))
+    has_closing = np.bincount(row[closing], minlength=n) > 0
+    resolved_at = np.where(has_closing & (pending == 0), resolved_at, np.nan)
+
+    # hazards: harm unless someone arrives on the final (real) attempt before time to harm
+    harm_t = inc.occurred_at + inc.time_to_harm
+    arrive_final = np.full(n, np.inf)
+    fin_field = np.flatnonzero(field & visited & ~np.isnan(s)) if len(row) else np.zeros(0, dtype=np.int64)
+    fin_field = fin_field[attempt[fin_field] == final[row[fin_field]]]
+    np.minimum.at(arrive_final, row[fin_field], s[fin_field] + travel[fin_field])
+    harmed = np.isfinite(harm_t) & (harm_t <= horizon) & ~(arrive_final <= harm_t)
+    harmed_at = np.where(harmed, harm_t, np.nan)
+
+    reopened = np.zeros(n, dtype=np.int64)
+    if visited.any():
+        np.maximum.at(reopened, row[visited], attempt[visited].astype(np.int64))
+    status = np.where(~seen, STATUSES.index("undetected"), np.where(~np.isnan(resolved_at), 0, 1))
+    ids = inc.ids
+    dist = names["district_of_cell"][inc.cell]
+    incidents = {
+        "id": ids,
+        "type": Codes(inc.type, names["type"]),
+        "district": Codes(dist, names["district"]),
+        "district_kind": Codes(names["kind_of_cell"][inc.cell], DISTRICT_KINDS),
+        "street": names["street_of_cell"][inc.cell],
+        "cell": inc.cell,
+        "cohort": Codes(inc.cohort, names["cohort"]),
+        "severity": names["severity"][inc.type],
+        "hazard": names["hazard"][inc.type],
+        "occurred_at": inc.occurred_at,
+        "detected_at": detected_at,
+        "detected_by": Codes(np.where(seen, det.detected_by, -1), DETECTED_BY),
+        "channel": Codes(np.where(seen, det.channel, -1), CHANNEL_NAMES),
+        "intake_at": intake_at,
+        "transfers": transfers,
+        "dispatched_at": dispatched_at,
+        "level": Codes(level, LEVELS),
+        "arrived_at": arrived_at,
+        "resolved_at": resolved_at,
+        "harm_due_at": np.where(np.isfinite(harm_t), harm_t, np.nan),
+        "harmed_at": harmed_at,
+        "reopened": reopened,
+        "status": Codes(status, STATUSES),
+        "closed_unmet": cd.closed_unmet & ~np.isnan(resolved_at),
+    }
+
+    # stages: one row per visited step; field visits split into travel and handling
+    v = np.flatnonzero(visited)
+    stage_code = role[v].astype(np.int32)
+    arrive_v = s[v] + travel[v]
+    arrive_v = np.where(arrive_v <= horizon, arrive_v, np.nan)
+    is_field = field[v]
+    ended = np.where(is_field, arrive_v, e[v])
+    on_site = v[is_field & ~np.isnan(arrive_v)]  # handling rows: teams that got there
+    arrive = s[on_site] + travel[on_site]
+    stages = {
+        "incident_id": np.concatenate([ids[row[v]], ids[row[on_site]]]),
+        "attempt": np.concatenate([attempt[v], attempt[on_site]]),
+        "stage": Codes(np.concatenate([stage_code, np.full(len(on_site), STAGES.index("handling"))]), STAGES),
+        "unit": Codes(np.concatenate([unit[v], unit[on_site]]), names["unit"]),
+        "queued_at": np.concatenate([q[v], arrive]),
+        "started_at": np.concatenate([s[v], arrive]),
+        "ended_at": np.concatenate([ended, e[on_site]]),
+    }
+
+    # true alerts
+    a = np.flatnonzero((det.sensor_type >= 0) & (det.sensor_raised_at <= horizon))
+    by_sensor = det.detected_by[a] == SENSOR
+    verify_idx = _first_per(row, role == ROLE["verify"], n)[a]
+    verified = np.where(verify_idx >= 0, _at(e, verify_idx), np.where(by_sensor, detected_at[a], np.nan))
+    code = OUTCOMES.index
+    outcome = np.where(
+        ~by_sensor,
+        code("duplicate"),
+        np.where(verify_idx >= 0, np.where(np.isnan(verified), code("pending"), code("verified")), code("work_order")),
+    )
+    outcome = np.where(by_sensor & np.isnan(detected_at[a]), code("pending"), outcome)
+    alerts = {
+        "alert_id": np.char.add("t", ids[a].astype(str)).astype(object),
+        "sensor_type": Codes(det.sensor_type[a], names["sensor"]),
+        "district": Codes(dist[a], names["district"]),
+        "cell": inc.cell[a],
+        "raised_at": det.sensor_raised_at[a],
+        "true_alarm": np.ones(len(a), dtype=bool),
+        "incident_id": ids[a],
+        "outcome": Codes(outcome, OUTCOMES),
+        "verified_at": np.where(by_sensor, verified, np.nan),
+    }
+    return incidents, stages, alerts
+
+
+def false_alarm_rows(fa, horizon: float, names: dict) -> dict:
+    """Rows of the alerts table for one day's false alarms."""
+    n = len(fa.raised_at)
+    keep = fa.raised_at <= horizon
+    verified = np.full(n, np.nan)
+    if fa.plan is not None:
+        batch = fa.plan.batch
+        fin = batch.finished_at()
+        verified[fa.plan.job_incident] = fin
+    code = OUTCOMES.index
+    outcome = np.where(fa.filtered, code("filtered"), np.where(np.isnan(verified), code("pending"), code("dismissed")))
+    verified = np.where(fa.filtered, fa.raised_at, verified)
+    idx = np.arange(n)[keep]
+    return {
+        "alert_id": np.array([f"f{fa.day}-{i}" for i in idx], dtype=object),
+        "sensor_type": Codes(fa.sensor_type[keep], names["sensor"]),
+        "district": Codes(names["district_of_cell"][fa.cell[keep]], names["district"]),
+        "cell": fa.cell[keep],
+        "raised_at": fa.raised_at[keep],
+        "true_alarm": np.zeros(keep.sum(), dtype=bool),
+        "incident_id": pd.array([pd.NA] * int(keep.sum()), dtype="Int64"),
+        "outcome": Codes(outcome[keep], OUTCOMES),
+        "verified_at": verified[keep],
+    }
