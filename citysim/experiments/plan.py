@@ -27,6 +27,7 @@ from citysim.experiments.headline import headline_kinds
 from citysim.experiments.runner import Task
 from citysim.experiments.spec import Experiment, Parameter
 from citysim.rng import Streams
+from citysim.shipped import resolve_scenario_path
 
 __all__ = ["Plan", "plan_for_regimes", "plan_from_experiment", "resolve_scenario", "run_seed"]
 
@@ -129,8 +130,9 @@ class Plan:
         Raises:
             ScenarioError: naming the experiment file, the parameter and what is wrong.
         """
+        from citysim.errors import format_validation_error
         from citysim.regimes import Regime
-        from citysim.scenario import format_validation_error, scenario_from_dict
+        from citysim.scenario import scenario_from_dict
 
         for regime in self.regimes:
             for point in self.points:
@@ -158,8 +160,6 @@ def resolve_scenario(text: str, relative_to: Path | None = None, source: str = "
     """A scenario file: relative to an experiment file, as given, or a shipped scenario's name."""
     if relative_to is not None and (relative_to.parent / text).is_file():
         return relative_to.parent / text
-    from citysim.cli import resolve_scenario_path
-
     try:
         return resolve_scenario_path(text)
     except CitysimError as exc:

@@ -175,7 +175,7 @@ def load_experiment(path: str | Path) -> tuple[Experiment, str]:
     try:
         experiment = Experiment.model_validate(data)
     except ValidationError as exc:
-        from citysim.scenario import format_validation_error
+        from citysim.errors import format_validation_error
 
         raise format_validation_error(str(path), exc) from None
     _check_names(experiment, str(path))
