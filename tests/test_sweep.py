@@ -191,3 +191,22 @@ def test_a_resume_with_another_experiment_or_version_is_refused(tmp_path):
     (tmp_path / "out" / "manifest.json").write_text(text)
     with pytest.raises(CitysimError, match=r"citysim_version: the runs were made by citysim 0.0.1"):
         run_sweep(plan, tmp_path / "out", experiment_sha=digest, progress=False)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_ctrl_c_keeps_the_finished_runs_and_stops_every_worker(tmp_path):
+    path = experiment_file(tmp_path, samples=6)
+    out = tmp_path / "out"
+    command = [sys.executable, "-c", "from citysim.cli import main; main()", "sweep", str(path), "--out", str(out)]
+    proc = subprocess.Popen(
+        [*command, "--workers", "2"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+    )
+    assert _wait(lambda: len(list((out / "runs").glob("*.json"))) >= 2, 60)
+    workers = _children(proc.pid)
+    os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C in a terminal does: the whole process group
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130
+    done = len(list((out / "runs").glob("*.json")))
+    assert f"interrupted: {done} finished runs kept in {out}/runs; the same command resumes" in err
+    assert workers and all(_wait(lambda w=w: _gone(w)) for w in workers)
+    assert len(pd.read_parquet(out / "runs.parquet")) == done

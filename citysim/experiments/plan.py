@@ -130,9 +130,17 @@ class Plan:
         Raises:
             ScenarioError: naming the experiment file, the parameter and what is wrong.
         """
+        import inspect
+
         from citysim.errors import format_validation_error
         from citysim.regimes import Regime
         from citysim.scenario import scenario_from_dict
+        from citysim.simulation import simulate
+
+        window = {"warmup_days": self.warmup_days, "follow_up_days": self.follow_up_days}
+        for name, value in window.items():
+            if value is not None and name not in inspect.signature(simulate).parameters:
+                raise ScenarioError(self.source, name, "this version of citysim has no measurement window yet")
 
         for regime in self.regimes:
             for point in self.points:

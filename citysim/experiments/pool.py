@@ -140,8 +140,8 @@ class WorkerPool:
     def run(self, items: Iterable[Any]) -> Iterator[tuple[int, Any]]:
         """Yield ``(position, result)`` for every item, as each finishes.
 
-        An item that raised yields a :class:`WorkerDied`-free ``RuntimeError`` carrying the
-        worker's traceback text; an item whose worker died yields a :class:`WorkerDied`.
+        An item whose function raised yields a ``RuntimeError`` carrying the worker's traceback
+        text; an item whose worker died yields a :class:`WorkerDied`.
         """
         if self._tasks is None:
             raise RuntimeError("use WorkerPool as a context manager")

@@ -112,7 +112,6 @@ def run_sweep(
     retry_failed: bool = False,
     experiment_sha: str | None = None,
     progress: bool = True,
-    indices: list[int] | None = None,
 ) -> SweepSummary:
     """Run every run of ``plan`` not yet in ``out`` (see the module docstring).
 
@@ -124,7 +123,6 @@ def run_sweep(
         retry_failed: run failed runs again.
         experiment_sha: digest of the experiment file (a resume with another is refused).
         progress: show a progress bar (runs done, failures, time left) on stderr.
-        indices: run only these run indices (default: all).
 
     Raises:
         CitysimError: a folder of another experiment or version, a bad address or worker count.
@@ -139,9 +137,8 @@ def run_sweep(
     out = Path(out)
     open_folder(out, plan, experiment_sha)
     records = read_records(out)
-    wanted = range(plan.n_runs) if indices is None else indices
-    todo = [i for i in wanted if i not in records or (retry_failed and records[i]["status"] != "ok")]
-    summary = SweepSummary(runs=plan.n_runs, skipped=len(wanted) - len(todo))
+    todo = [i for i in range(plan.n_runs) if i not in records or (retry_failed and records[i]["status"] != "ok")]
+    summary = SweepSummary(runs=plan.n_runs, skipped=plan.n_runs - len(todo))
     tasks = sorted((plan.task(i) for i in todo), key=lambda t: (-t.weight, t.index))
     started = time.perf_counter()
     failures = sum(1 for i, r in records.items() if r["status"] != "ok" and i not in todo)
