@@ -43,19 +43,30 @@ def main() -> None:
     "--regime", "regime_name", default=None, help="Regime preset or scenario regime [default: the scenario's]."
 )
 @click.option("--seed", type=int, default=None, help="Run seed [default: the scenario's].")
-@click.option("--days", type=float, default=None, help="Simulated days [default: the scenario's].")
+@click.option("--days", type=int, default=None, help="Measurement window, whole days [default: the scenario's].")
+@click.option(
+    "--warmup-days", type=int, default=None, help="Simulated before the window, not counted [default: the scenario's]."
+)
+@click.option(
+    "--follow-up-days",
+    type=int,
+    default=None,
+    help="Simulated after the window so its incidents can end [default: the scenario's].",
+)
 @click.option("--set", "assignments", multiple=True, metavar="LEVER=VALUE", help="Override a lever (repeatable).")
 @click.option(
     "--out", type=click.Path(file_okay=False), default=None, help="Output folder [default: out/SCENARIO-REGIME-seedN]."
 )
 @click.option("--no-figures", is_flag=True, help="Skip the figures.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
-def run(scenario, regime_name, seed, days, assignments, out, no_figures, quiet) -> None:
+def run(scenario, regime_name, seed, days, warmup_days, follow_up_days, assignments, out, no_figures, quiet) -> None:
     """Simulate SCENARIO (a TOML file or a shipped name) and write its outputs.
 
-    Writes incidents, stages, alerts, units and cells tables (Parquet),
-    metrics.json, figures and run.toml (which reproduces the run:
-    ``citysim run OUT/run.toml``).
+    A run is a warm-up (not counted), a measurement window of --days and a
+    follow-up in which the window's incidents go on (still open then: censored).
+    Writes incidents, stages, alerts, units and cells tables (Parquet; the
+    window's incidents), metrics.json, figures and run.toml (which reproduces
+    the run: ``citysim run OUT/run.toml``).
     """
     from tqdm import tqdm
 
@@ -64,7 +75,7 @@ def run(scenario, regime_name, seed, days, assignments, out, no_figures, quiet) 
     from citysim.regimes import Regime, apply_overrides
     from citysim.report import summary_lines, write_outputs
     from citysim.scenario import load_scenario, read_toml
-    from citysim.simulation import Result
+    from citysim.simulation import Result, window_of
 
     path = resolve_scenario_path(scenario)
     sc = load_scenario(path)
@@ -73,6 +84,8 @@ def run(scenario, regime_name, seed, days, assignments, out, no_figures, quiet) 
     if recorded is not None:  # a run.toml: same regime, seed and days unless asked otherwise
         seed = recorded["seed"] if seed is None else seed
         days = recorded["days"] if days is None else days
+        warmup_days = recorded.get("warmup_days", 0) if warmup_days is None else warmup_days
+        follow_up_days = recorded.get("follow_up_days", 0) if follow_up_days is None else follow_up_days
         if regime_name is None:
             from citysim.regimes import _validate
 
@@ -82,9 +95,7 @@ def run(scenario, regime_name, seed, days, assignments, out, no_figures, quiet) 
     else:
         regime = sc.regime_named(regime_name or sc.regime)
     seed = sc.seed if seed is None else seed
-    days = sc.days if days is None else days
-    if days <= 0:
-        raise CitysimError(f"--days: {days} must be positive")
+    window = window_of(sc, days, warmup_days, follow_up_days)
     regime: Regime = apply_overrides(regime, list(assignments))
     out_dir = (
         Path(out)
@@ -97,8 +108,8 @@ def run(scenario, regime_name, seed, days, assignments, out, no_figures, quiet) 
 
     sink = ParquetSink(out_dir)
     started = time.perf_counter()
-    model = CityModel(sc, regime, seed=seed, horizon_days=days, sink=sink)
-    total_days = int(-(-days // 1))
+    model = CityModel(sc, regime, seed=seed, window=window, sink=sink)
+    total_days = window.total_days
     bar = tqdm(total=total_days, unit="day", desc=f"{sc.name} / {regime.name}", disable=quiet, file=sys.stderr)
     interrupted = False
     try:
@@ -107,20 +118,25 @@ def run(scenario, regime_name, seed, days, assignments, out, no_figures, quiet) 
             bar.update(1)
             elapsed = time.perf_counter() - started
             bar.set_postfix(
+                period=window.period_of_day(model.day - 1),
                 incidents=f"{model.counts['incidents']:,}",
                 per_s=f"{model.counts['incidents'] / max(elapsed, 1e-9):,.0f}",
             )
     except KeyboardInterrupt:
         interrupted = True
-        model.horizon = model.env.now
-        days = model.horizon / 1440.0
-        click.echo(f"\ninterrupted: writing what was simulated ({days:g} days)", err=True)
+        click.echo(f"\ninterrupted after {model.day} simulated days", err=True)
     finally:
         bar.close()
+    if interrupted:
+        model.cut()
+        if model.window is None:
+            click.echo("interrupted during the warm-up: nothing was measured, no outputs written", err=True)
+            sys.exit(130)
+        window = model.window
     model.finish()
     wall = time.perf_counter() - started
     tables, every, counts = sink.sampled_frames()
-    result = Result(sc, regime, seed, days, tables, sample_every=every, exact_counts=counts)
+    result = Result(sc, regime, seed, window, tables, sample_every=every, exact_counts=counts)
     if every > 1:
         click.echo(f"(metrics and figures from every {every}th incident, by id; the Parquet files hold all)", err=True)
     write_outputs(result, out_dir, figures=not no_figures)

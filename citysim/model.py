@@ -22,6 +22,7 @@ import numpy as np
 import simpy
 from scipy import stats
 
+from citysim.accounting import BUSY_ROLES, day_use
 from citysim.agents import build_agents
 from citysim.carry import CARRY_AFTER_DAYS, MAX_CARRIES, carry_forward, select_rows
 from citysim.city import City, build_city
@@ -32,15 +33,20 @@ from citysim.processes.alerts import FalseAlarmCompiler
 from citysim.processes.detection import Detector
 from citysim.processes.incident import CompiledDay, DayCompiler
 from citysim.processes.occurrence import DAY_MIN, OccurrenceSampler
-from citysim.processes.plan import ROLE
 from citysim.regimes import Regime
 from citysim.rng import Streams
 from citysim.scenario import DISTRICT_KINDS, Scenario, SensorOutage, StaffAbsence
 from citysim.units import UNIT_KINDS, UNIT_LEVEL, build_units
+from citysim.window import Window
 
 __all__ = ["CityModel"]
 
-_BUSY_ROLES = ("intake", "verify", "transfer", "dispatch", "field", "callback")
+
+def _whole(days: float) -> int:
+    """A number of days that must be whole (plans are compiled a day at a time)."""
+    if float(days) != int(days):
+        raise ValueError(f"days must be a whole number, not {days}")
+    return int(days)
 
 
 class CityModel(mesa.Model):
@@ -50,8 +56,11 @@ class CityModel(mesa.Model):
         scenario: the validated scenario.
         regime: the lever values.
         seed: the run's seed (all randomness derives from it).
-        horizon_days: the run's length; incidents still open then are written as in progress.
+        window: warm-up, measurement window and follow-up (see :mod:`citysim.window`); only
+            incidents occurring in the window are written out, and units' time is accounted over it.
         sink: where output tables go (default: kept in memory).
+        carry: carry old days' unfinished incidents forward (bounded memory; same results).
+        horizon_days: shorthand for ``window=Window(days=horizon_days)`` (no warm-up, no follow-up).
     """
 
     def __init__(
@@ -59,41 +68,48 @@ class CityModel(mesa.Model):
         scenario: Scenario,
         regime: Regime,
         seed: int = 1,
-        horizon_days: float = 7.0,
+        window: Window | None = None,
         sink=None,
         carry: bool = True,
+        horizon_days: int | None = None,
     ) -> None:
         self.streams = Streams(seed)
         super().__init__(rng=self.streams.generator("mesa"))
         self.scenario = scenario
         self.regime = regime
         self.seed = seed
-        self.horizon = float(horizon_days) * DAY_MIN
+        if window is None:
+            window = Window(days=7 if horizon_days is None else _whole(horizon_days))
+        self.window = window
+        self.horizon = window.horizon_min
         self.sink = sink if sink is not None else MemorySink()
-        self.carry = carry  # carry old days' unfinished incidents forward (bounded memory; same results)
+        self.carry = carry
         self.city: City = build_city(scenario, self.streams)
         self.units = build_units(scenario, self.city)
         self.env = simpy.Environment()
         self.network = make_network(self.env, self._servers_at(0.0))
-        self.sampler = OccurrenceSampler(scenario, self.city, self.streams)
-        self.detector = Detector(scenario, self.city, regime, self.streams)
+        self.sampler = OccurrenceSampler(scenario, self.city, self.streams, shock_offset_min=window.start_min)
+        self.detector = Detector(scenario, self.city, regime, self.streams, shock_offset_min=window.start_min)
         self.compiler = DayCompiler(scenario, self.city, self.units, regime, self.streams)
         self.alarm_compiler = FalseAlarmCompiler(scenario, self.city, self.units, regime, self.streams)
         self.day = 0
         self.next_id = 0
         self.trust = np.array([[c.trust] * self.city.n_districts for c in scenario.cohorts.values()], dtype=float)
         n_units = len(self.units)
-        self.busy = {r: np.zeros(n_units) for r in _BUSY_ROLES}
-        self.on_duty = np.zeros(n_units)
+        self.busy = {r: np.zeros(n_units) for r in BUSY_ROLES}  # over the window
+        self.on_duty = np.zeros(n_units)  # server-minutes on duty over the window, overtime included
+        self._duty_so_far = np.zeros(n_units)  # since the run began, overtime excluded
+        self._duty_at_day_start = np.zeros(n_units)
+        self._overtime_at_day_start = np.zeros(n_units)
         self._servers = np.array(self.network.servers, dtype=float)
         self._servers_since = 0.0
-        self.grid_task_today = np.zeros(len(self.units.grid))  # per grid worker, minutes so far
-        self.grid_task_yesterday = np.zeros(len(self.units.grid))
+        self.grid_task_yesterday = np.zeros(len(self.units.grid))  # per grid worker, minutes of tasks
         self.patrol_cycle_sum = np.zeros(self.city.n_cells)
         self.patrol_days = 0
         self.active: list[CompiledDay] = []
         self.active_alarms: list = []
-        self.counts = {"incidents": 0, "false_alarms": 0}
+        self.counts = {"incidents": 0, "false_alarms": 0, "measured": 0}
+        self._window_ids = [-1, -1]  # first id of the window's incidents, first id after (-1: not yet known)
         self._day_started: int | None = None
         self._names = self._lookups()
         build_agents(self)
@@ -126,7 +142,10 @@ class CityModel(mesa.Model):
         servers = self.units.servers_at(minute)
         day = int(minute // DAY_MIN)
         for i, sh in enumerate(self.scenario.shocks):
-            if not isinstance(sh, StaffAbsence) or not (sh.start_day * DAY_MIN <= minute < sh.end_day * DAY_MIN):
+            if not isinstance(sh, StaffAbsence):
+                continue
+            lo, hi = sh.minutes(self.window.start_min)
+            if not lo <= minute < hi:
                 continue
             hit = self._units_matching(sh.units) & self._units_in(sh.districts)
             u = self.streams.generator("absence", i, day).random(len(servers))
@@ -173,13 +192,14 @@ class CityModel(mesa.Model):
         for sh in self.scenario.shocks:
             if isinstance(sh, SensorOutage) and (not sh.sensor_types or name in sh.sensor_types):
                 in_place = self._district_mask(sh.districts)[self.city.cell_district[cells]]
-                during = (times >= sh.start_day * DAY_MIN) & (times < sh.end_day * DAY_MIN)
+                lo, hi = sh.minutes(self.window.start_min)
+                during = (times >= lo) & (times < hi)
                 working = np.where(in_place & during, 0.0, working)
         return working
 
     def _capacity_tick(self, _event=None) -> None:
         now = self.env.now
-        self.on_duty += self._servers * (now - self._servers_since)
+        self._duty_so_far += self._servers * (now - self._servers_since)
         self._servers_since = now
         target = self._servers_at(now)
         self.network.set_all_servers(target)
@@ -189,10 +209,11 @@ class CityModel(mesa.Model):
         minutes = set((day * DAY_MIN + self.units.shift_change_minutes()).tolist())
         for sh in self.scenario.shocks:
             if isinstance(sh, StaffAbsence):
-                for t in (sh.start_day * DAY_MIN, sh.end_day * DAY_MIN):
+                lo, hi = sh.minutes(self.window.start_min)
+                for t in (lo, hi):
                     if day * DAY_MIN <= t < (day + 1) * DAY_MIN:
                         minutes.add(t)
-                if sh.start_day * DAY_MIN < day * DAY_MIN < sh.end_day * DAY_MIN:
+                if lo < day * DAY_MIN < hi:
                     minutes.add(day * DAY_MIN)  # who is off sick is drawn afresh each day
         for t in sorted(minutes):
             if t > self.env.now and t < self.horizon:
@@ -253,11 +274,18 @@ class CityModel(mesa.Model):
         """Sample, detect and compile the day's incidents and false alarms and hand them to the engine."""
         day = self.day
         self._day_started = day
+        period = self.window.period_of_day(day)
+        if period == "window" and self._window_ids[0] < 0:
+            self._window_ids[0] = self.next_id
+        if period == "follow_up" and self._window_ids[1] < 0:
+            self._window_ids[1] = self.next_id
         inc = self.sampler.sample(day, self.next_id)
         self.next_id += len(inc)
         patrol_cycle, proactive_cycle = self._patrol_cycles()
-        self.patrol_cycle_sum += np.where(np.isfinite(patrol_cycle), patrol_cycle, 0)
-        self.patrol_days += 1
+        if period == "window":
+            self.patrol_cycle_sum += np.where(np.isfinite(patrol_cycle), patrol_cycle, 0)
+            self.patrol_days += 1
+            self.counts["measured"] += len(inc)
         det = self.detector.detect(inc, self.trust, patrol_cycle, proactive_cycle)
         cd = self.compiler.compile(inc, det, self.trust)
         self.network.add(cd.plan.batch)
@@ -271,14 +299,50 @@ class CityModel(mesa.Model):
         self._schedule_capacity_changes(day)
 
     def _end_day(self) -> None:
-        """Account the day's busy time, move trust, and write out what has ended."""
+        """Account the day's use of every unit, move trust, and write out what has ended."""
         day = self.day
         start, end = day * DAY_MIN, min((day + 1) * DAY_MIN, self.horizon)
-        self._account(start, end)
+        use = day_use(self._plans(), len(self.units), start, end)
+        self.grid_task_yesterday = use.busy["field"][self.units.grid]
+        on_duty = self._close_duty(end)
+        if self.window.period_of_day(day) == "window":
+            for r in BUSY_ROLES:
+                self.busy[r] += use.busy[r]
+            self.on_duty += on_duty
         self._update_trust(start, end)
         self._day_started = None
         self.day += 1
         self._flush(final=self.env.now >= self.horizon)
+
+    def _close_duty(self, end: float) -> np.ndarray:
+        """Server-minutes each unit was on duty since the day began (overtime included)."""
+        self._duty_so_far += self._servers * (end - self._servers_since)
+        self._servers_since = end
+        overtime = np.array(self.network.overtime, dtype=float)
+        day = self._duty_so_far - self._duty_at_day_start + overtime - self._overtime_at_day_start
+        self._duty_at_day_start = self._duty_so_far.copy()
+        self._overtime_at_day_start = overtime
+        return day
+
+    def cut(self) -> None:
+        """End the run where the clock stands (between days): the window shrinks to what was simulated.
+
+        Interrupted in the window, the window ends here and its open cases are censored now; in the
+        follow-up, the follow-up ends here; in the warm-up, nothing was measured (``window`` becomes None).
+        """
+        if self._day_started is not None:
+            raise RuntimeError("a run can only be cut between days")
+        w, day = self.window, self.day
+        if day <= w.warmup_days:
+            self.window = None
+            return
+        done = day - w.warmup_days
+        if done < w.days:
+            self.window = Window(days=done, warmup_days=w.warmup_days)
+        else:
+            self.window = Window(days=w.days, warmup_days=w.warmup_days, follow_up_days=done - w.days)
+        self.horizon = self.window.horizon_min
+        self.finish()
 
     def run(self, days: float | None = None, progress=None) -> None:
         """Run to the horizon (or ``days`` more days), then close the log."""
@@ -298,26 +362,6 @@ class CityModel(mesa.Model):
         for fa in self.active_alarms:
             if fa.plan is not None:
                 yield fa.plan
-
-    def _account(self, start: float, end: float) -> None:
-        """Busy time of every unit within [start, end), from the steps' records."""
-        for plan in self._plans():
-            b = plan.batch
-            _, s, _ = b.times()
-            unit = b.unit_np
-            sel = (unit >= 0) & (s < end) & (s + b.dur_np > start)
-            if not sel.any():
-                continue
-            idx = np.flatnonzero(sel)
-            overlap = np.minimum(s[idx] + b.dur_np[idx], end) - np.maximum(s[idx], start)
-            roles = plan.role[idx]
-            for r in _BUSY_ROLES:
-                m = roles == ROLE[r]
-                if m.any():
-                    np.add.at(self.busy[r], unit[idx[m]], overlap[m])
-        grid_units = self.units.grid
-        self.grid_task_yesterday = self.busy["field"][grid_units] - self.grid_task_today
-        self.grid_task_today = self.busy["field"][grid_units].copy()
 
     def _update_trust(self, start: float, end: float) -> None:
         """Move each cohort's trust, district by district, with the day's closed cases."""
@@ -384,21 +428,35 @@ class CityModel(mesa.Model):
             if final or fa.plan is None or fa.plan.batch.done:
                 if fa.plan is not None:
                     self.network.forget(fa.plan.batch)
-                self.sink.write("alerts", false_alarm_rows(fa, self.horizon, self._names))
+                if self.window.period_of_day(fa.day) == "window":
+                    self.sink.write("alerts", false_alarm_rows(fa, self.horizon, self._names))
             else:
                 keep_fa.append(fa)
         self.active_alarms = keep_fa
 
+    def _measured(self, ids: np.ndarray) -> np.ndarray:
+        """Which incident ids occurred in the measurement window."""
+        lo, hi = self._window_ids
+        ids = np.asarray(ids, dtype=np.int64)
+        return (lo >= 0) & (ids >= lo) & ((hi < 0) | (ids < hi))
+
     def _write(self, cd: CompiledDay, leave_out: np.ndarray | None = None) -> None:
-        """Write a day's incidents, stages and true alerts (leaving out the ids in ``leave_out``)."""
+        """Write a day's incidents, stages and true alerts: those of the window, less the ids in ``leave_out``."""
+        ids = cd.incidents.ids
+        if not len(ids) or not self._measured(ids).any():
+            return  # nothing of the window (a warm-up or follow-up day)
         rows = incident_and_stage_rows(cd, self.horizon, self._names)
-        if leave_out is not None and len(leave_out):
-            low = int(min(leave_out.min(), rows[0]["id"].min()))
-            out = np.zeros(int(max(leave_out.max(), rows[0]["id"].max())) - low + 1, dtype=bool)
-            out[leave_out - low] = True
+        whole = self._measured(ids).all()
+        if not whole or (leave_out is not None and len(leave_out)):
+            out = ~self._measured(ids)
+            if leave_out is not None and len(leave_out):
+                out |= np.isin(ids, leave_out)
+            low = int(ids.min())
+            drop = np.zeros(int(ids.max()) - low + 1, dtype=bool)
+            drop[ids[out] - low] = True
 
             def kept(ids: np.ndarray) -> np.ndarray:
-                return ~out[np.asarray(ids, dtype=np.int64) - low]
+                return ~drop[np.asarray(ids, dtype=np.int64) - low]
 
             rows = (
                 select_rows(rows[0], kept(rows[0]["id"])),
@@ -432,9 +490,6 @@ class CityModel(mesa.Model):
             return
         self._finished = True
         self._flush(final=True)
-        self.on_duty += self._servers * (self.horizon - self._servers_since)
-        self.on_duty += np.array(self.network.overtime)  # staff finishing a job after their shift
-        self._servers_since = self.horizon
         self.sink.write("units", self.units_table())
         self.sink.write("cells", self.cells_table())
         self.sink.close()
@@ -446,7 +501,7 @@ class CityModel(mesa.Model):
         busy_total = sum(self.busy.values())
         kind = np.array(UNIT_KINDS, dtype=object)[u.kind]
         grid = kind == "grid"
-        days = self.horizon / DAY_MIN
+        days = self.window.days
         gw = self.scenario.grid_workers
         workers = np.where(grid, u.day_servers, 0).astype(float)
         shift_min = gw.shift_hours * 60.0 * days * workers
@@ -467,7 +522,7 @@ class CityModel(mesa.Model):
             "servers_day": u.day_servers,
             "servers_night": u.night_servers,
             "on_duty_min": self.on_duty,
-            **{f"busy_{r}_min": self.busy[r] for r in _BUSY_ROLES},
+            **{f"busy_{r}_min": self.busy[r] for r in BUSY_ROLES},
             "busy_min": busy_total,
             "utilisation": util,
             "paperwork_min": np.where(grid, paperwork, np.nan),

@@ -47,21 +47,34 @@ def _table(rows: list[list[str]], numeric: bool = True, indent: int = 2) -> list
 # ------------------------------------------------------------------ summary
 
 
+def _hours(h: float | None) -> str:
+    return _dur(None if h is None else 60.0 * h)
+
+
 def _response_block(m: Mapping) -> list[str]:
-    rows = [["Response time (from occurrence)", "n", "mean", "median", "p90", "p95"]]
-    for measure, s in m["response"]["overall"].items():
+    hl = m["headline"]
+    rows = [["Response (every incident of the window)", "median", "p90", "mean*", "<=24 h", "<=72 h", "<=target"]]
+    for label, prefix, target in (
+        ("  from the report (detected incidents)", "report_", "-"),
+        ("  from occurrence", "", _pct(hl["resolved_within_target"])),
+    ):
         rows.append(
             [
-                f"  {measure}",
-                f"{s['count']:,}",
-                *(_dur(s[k]) for k in ("mean", "median", "p90", "p95")),
+                label,
+                _hours(hl[f"{prefix}resolution_median_h"]),
+                _hours(hl[f"{prefix}resolution_p90_h"]),
+                _hours(hl[f"{prefix}resolution_rmean_h"]),
+                _pct(hl[f"{prefix}resolved_within_24h"]),
+                _pct(hl[f"{prefix}resolved_within_72h"]),
+                target,
             ]
         )
     lines = _table(rows, indent=0)
+    lines.append(
+        f"  * mean with each case counted at most a week; cases still open at the end "
+        f"({_pct(hl['open_at_end'])}) are censored (Kaplan-Meier), '-' where not estimable"
+    )
     targets = []
-    resolution = m["targets"]["resolution"]
-    if resolution is not None:
-        targets.append(["resolved within its type's target", _pct(resolution["overall"])])
     for name, chain in m["targets"]["chains"].items():
         if chain is not None:
             steps = "  ".join(f"{k} {_pct(v)}" for k, v in chain["steps"].items())
@@ -73,20 +86,21 @@ def _decomposition_block(m: Mapping) -> list[str]:
     d = m["decomposition"]["overall"]
     parts = [[c, _dur(d[c])] for c in COMPONENTS if (d[c] or 0) > 0]
     return [
-        f"Where the time goes (mean per resolved, dispatched incident, n={d['n']:,})",
+        f"Where the time goes (resolved, dispatched incidents only: mean of n={d['n']:,})",
         *_table([*parts, ["total, occurrence to resolution", _dur(d["total"])]]),
     ]
 
 
 def _coverage_block(m: Mapping) -> list[str]:
-    cov = m["coverage"]
+    cov, hl = m["coverage"], m["headline"]
     hz, reach = cov["hazards"]["overall"], cov["population"]["overall"]
     return [
         "Coverage",
         *_table(
             [
-                ["incidents detected by the horizon", _pct(cov["detected"]["overall"])],
-                [f"hazards detected before harm (n={hz['hazards']:,})", _pct(hz["early_warning"])],
+                ["incidents detected within a week", _pct(hl["detected_share"])],
+                ["time to detection, median", _hours(hl["detection_median_h"])],
+                [f"hazards detected before harm (n={hz['hazards']:,})", _pct(hl["hazards_warned_share"])],
                 ["hazards that did not turn into harm", _pct(hz["averted"])],
                 ["residents in a cell with a sensor", _pct(reach["sensor"])],
                 ["residents in a cell patrolled daily", _pct(reach["daily_patrol"])],
@@ -97,7 +111,9 @@ def _coverage_block(m: Mapping) -> list[str]:
 
 def _inclusion_block(m: Mapping) -> list[str]:
     inc = m["inclusion"]
-    rows = [["Inclusion (share of needs met)", "worst", "best", "worst/best"]]
+    rows = [
+        [f"Inclusion (needs met within a week: {_pct(m['headline']['needs_met_share'])})", "worst", "best", "ratio"]
+    ]
     for what in ("cohort", "district_kind"):
         r = inc["ratio"][what]
         if r["worst"] is not None:
@@ -114,7 +130,7 @@ def _inclusion_block(m: Mapping) -> list[str]:
     never = "  ".join(f"{k} {_pct(v['never_reported'])}" for k, v in by_kind.items())
     extra = [
         ["needs met by district kind", kinds],
-        ["never reported by district kind", never],
+        ["not reported within a week, by district kind", never],
         ["Gini of unmet need across cells", _fmt(inc["gini_unmet_need"])],
     ]
     return _table(rows, indent=0) + _table(extra, numeric=False)
@@ -164,12 +180,11 @@ def summary_lines(result: RunResult) -> list[str]:
     simulated hotline beside the sourced figures.
     """
     m = result.metrics
-    status = m["counts"]["by_status"]
+    w = result.window
     header = (
-        f"citysim | scenario {result.scenario.name} | regime {result.regime.name} | "
-        f"seed {result.seed} | {result.days:g} day{'s' if result.days != 1 else ''} | "
-        f"{m['counts']['incidents']:,} incidents "
-        f"({status.get('resolved', 0):,} resolved, {status.get('undetected', 0):,} never detected)"
+        f"citysim | scenario {result.scenario.name} | regime {result.regime.name} | seed {result.seed} | "
+        f"warm-up {w.warmup_days} d, window {w.days} d, follow-up {w.follow_up_days} d | "
+        f"{m['counts']['incidents']:,} incidents in the window ({_fmt(m['headline']['incidents_per_day'])} a day)"
     )
     blocks = (
         _response_block,

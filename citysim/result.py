@@ -9,6 +9,7 @@ import pandas as pd
 
 from citysim.regimes import Regime
 from citysim.scenario import Scenario
+from citysim.window import Window
 
 __all__ = ["RunResult", "run_record"]
 
@@ -21,7 +22,8 @@ class RunResult:
         scenario: the scenario as run.
         regime: the lever values as run.
         seed: the run's seed.
-        days: simulated days.
+        window: warm-up, measurement window and follow-up (whole days); the tables hold the
+            incidents that occurred in the window.
         tables: ``incidents``, ``stages``, ``alerts``, ``units`` and ``cells`` DataFrames.
         sample_every: the tables hold every k-th incident only (long runs streamed to Parquet:
             the files hold everything; see :func:`citysim.events.load_tables`).
@@ -30,11 +32,16 @@ class RunResult:
     scenario: Scenario
     regime: Regime
     seed: int
-    days: float
+    window: Window
     tables: dict[str, pd.DataFrame]
     sample_every: int = 1
     exact_counts: dict | None = field(default=None, repr=False)
     _metrics: dict | None = field(default=None, repr=False)
+
+    @property
+    def days(self) -> int:
+        """Days of the measurement window."""
+        return self.window.days
 
     @property
     def incidents(self) -> pd.DataFrame:
@@ -64,7 +71,7 @@ class RunResult:
             from citysim.metrics import compute_metrics
 
             self._metrics = compute_metrics(
-                self.tables, self.days * 1440.0, self.scenario, self.sample_every, self.exact_counts
+                self.tables, self.window, self.scenario, self.sample_every, self.exact_counts
             )
         return self._metrics
 
@@ -74,7 +81,12 @@ def run_record(result: RunResult) -> dict:
     from citysim import __version__
 
     return {
-        "citysim_run": {"version": __version__, "seed": result.seed, "days": result.days, "regime": result.regime.name},
+        "citysim_run": {
+            "version": __version__,
+            "seed": result.seed,
+            **result.window.as_dict(),
+            "regime": result.regime.name,
+        },
         "regime": json.loads(result.regime.model_dump_json()),
         "scenario": json.loads(result.scenario.model_dump_json(exclude_none=True)),
     }

@@ -63,7 +63,20 @@ class Scenario(_Model):
     name: str = Field(description="scenario name")
     description: str = Field(default="")
     seed: int = Field(default=1, ge=0, description="default run seed")
-    days: float = Field(default=7, gt=0, description="default simulated days")
+    days: int = Field(default=7, ge=1, description="default measurement window, whole days")
+    warmup_days: int = Field(
+        default=0,
+        ge=0,
+        description="default warm-up before the window, whole days (simulated, not counted); rule for the "
+        "shipped files: until the daily detected share and mean queue lengths are within 2% of their "
+        "settled values, and at least 7 days for a city",
+    )
+    follow_up_days: int = Field(
+        default=0,
+        ge=0,
+        description="default follow-up after the window, whole days: the window's incidents go on to their "
+        "end (still open then: censored); incidents occurring in it are not counted",
+    )
     regime: str = Field(default="integrated", description="default regime")
     city: City
     cohorts: dict[str, Cohort] = Field(min_length=1)

@@ -28,17 +28,18 @@ def small_dict() -> dict:
 
 
 def town(data: dict, population_scale: float = 1.0, **city) -> citysim.scenario.Scenario:
-    """The small town with its districts' populations scaled (and other city fields set)."""
+    """The small town with its districts' populations and streets scaled (and other city fields set)."""
     d = copy.deepcopy(data)
     for district in d["city"]["districts"]:
         district["population"] = int(district["population"] * population_scale)
+        district["streets"] = max(1, round(district["streets"] * population_scale))
     d["city"].update(city)
     return scenario_from_dict(d, "small.toml (scaled)")
 
 
 @pytest.fixture(scope="session")
 def busy_town(small_dict) -> citysim.scenario.Scenario:
-    """The small town at eight times the population: enough incidents for paired comparisons."""
+    """The small town at eight times the population and streets: enough incidents for paired comparisons."""
     return town(small_dict, 8.0)
 
 

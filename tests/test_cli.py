@@ -31,7 +31,7 @@ def test_run_writes_every_output_and_a_summary(tmp_path):
         "inclusion.png",
         "resolution_time.png",
     ]
-    assert "Response time" in result.output and "Calibration" in result.output
+    assert "Response (every incident of the window)" in result.output and "Calibration" in result.output
     incidents = pd.read_parquet(out / "incidents.parquet")
     assert set(incidents.status) <= {"resolved", "in_progress", "undetected"}
 

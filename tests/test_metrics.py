@@ -135,12 +135,16 @@ def test_response_by_cohort_counts_only_incidents_that_got_there():
 
 
 def test_resolution_target_shares_per_type_and_overall():
-    r = resolution_target_shares(incidents(), {"fire": 90.0, "gas_leak": 10.0, "complaint": 30.0, "flood": 60.0})
-    assert r.loc["fire", ["resolved", "met", "share"]].tolist() == [2, 1, 0.5]
+    targets = {"fire": 90.0, "gas_leak": 10.0, "complaint": 30.0, "flood": 60.0}
+    r = resolution_target_shares(incidents(), targets, horizon_min=200.0)
+    assert r.loc["fire", ["incidents", "share"]].tolist() == [2, 0.5]
     assert r.loc["gas_leak", "share"] == 0.0
-    assert r.loc["complaint", "share"] == 1.0  # the one in progress is not counted
-    assert r.loc["flood", "resolved"] == 0 and math.isnan(r.loc["flood", "share"])
-    assert r.loc["all", ["resolved", "met"]].tolist() == [4, 2]
+    # the one in progress was followed 200 min, past the 30-min target: it counts, as not met
+    assert r.loc["complaint", "share"] == 0.5
+    assert r.loc["flood", "incidents"] == 0 and math.isnan(r.loc["flood", "share"])
+    assert r.loc["all", "incidents"] == 5 and r.loc["all", "share"] == pytest.approx(2 / 5)
+    # followed only 20 min: whether the open complaint meets its 30-min target is not known
+    assert math.isnan(resolution_target_shares(incidents(), targets, horizon_min=20.0).loc["complaint", "share"])
 
 
 def test_fire_chain_and_methane_alert():
@@ -331,19 +335,19 @@ def test_gini_refuses_negative_values():
         gini([1, -1])
 
 
+WEEK_PLUS = 8 * 1440.0  # a horizon that follows every incident of the hand-written town more than a week
+
+
 def test_needs_met_by_cohort():
-    r = needs_met(incidents(), "cohort")
-    # young: 0 met (60 min), 1 closed unmet, 2 met (18 min); elderly: 3 in progress, 4 met (20 min)
+    r = needs_met(incidents(), "cohort", WEEK_PLUS)
+    # young: 0 met (60 min), 1 closed unmet (resolved at 100 min: never met), 2 met (18 min);
+    # elderly: 3 in progress (followed 8 days, not met within a week), 4 met (20 min)
     assert r.loc["young"].to_dict() == pytest.approx(
-        {
-            "incidents": 3,
-            "share_met": 2 / 3,
-            "median_resolve_min": 39.0,
-            "mean_resolve_min": 39.0,
-            "never_reported": 0.0,
-        }
+        {"incidents": 3, "share_met": 2 / 3, "median_resolve_min": 60.0, "never_reported": 0.0}
     )
     assert r.loc["elderly", "share_met"] == 0.5
+    # followed less than a week, the share met within a week is not known
+    assert needs_met(incidents(), "cohort", 200.0)["share_met"].isna().all()
 
 
 def test_worst_best_ratio():
@@ -358,13 +362,13 @@ def test_worst_best_ratio():
 
 
 def test_unmet_need_by_cell_and_its_gini():
-    per = unmet_need_by_cell(incidents(), cells())
+    per = unmet_need_by_cell(incidents(), cells(), WEEK_PLUS)
     # unmet: incident 1 (cell 0, closed unmet), incident 3 (cell 1, in progress)
     assert per["unmet"].tolist() == [1, 1, 0, 0]
     assert per.loc[0, "unmet_per_resident"] == pytest.approx(0.01)
     # 100 residents at 0.01, 300 at 1/300, 100 at 0 (the empty cell is left out)
     expected = gini([0.01, 1 / 300, 0.0], [100, 300, 100])
-    assert unmet_need_gini(incidents(), cells()) == pytest.approx(expected)
+    assert unmet_need_gini(incidents(), cells(), WEEK_PLUS) == pytest.approx(expected)
     assert expected == pytest.approx(0.4)
 
 
@@ -509,8 +513,11 @@ def _shares(m: dict) -> list[float]:
 
 
 def test_real_run_metrics_round_trip_through_json(run):
-    m = compute_metrics(run.tables, run.days * 1440, run.scenario)
+    m = compute_metrics(run.tables, run.window, run.scenario)
     assert set(m) == {
+        "window",
+        "headline",
+        "survival",
         "response",
         "decomposition",
         "targets",
@@ -528,7 +535,7 @@ def test_real_run_metrics_round_trip_through_json(run):
 
 
 def test_real_run_without_a_scenario_has_no_targets_or_sourced_figures(run):
-    m = compute_metrics(run.tables, run.days * 1440)
+    m = compute_metrics(run.tables, run.window)
     assert m["targets"]["resolution"] is None
     assert m["calibration"]["items_per_resident_year"]["sourced"] is None
     assert m["calibration"]["source"] == ""

@@ -29,7 +29,7 @@ def _without_none(x):
 
 @pytest.fixture(scope="module")
 def run() -> citysim.Result:
-    return citysim.simulate("scenarios/small.toml", regime="fragmented", days=3)
+    return citysim.simulate("scenarios/small.toml", regime="fragmented", days=3, follow_up_days=7)
 
 
 @pytest.fixture(scope="module")
@@ -135,10 +135,12 @@ def test_report_draws_without_a_display(tmp_path):
 def test_summary_names_the_run_and_every_block(run):
     lines = summary_lines(run)
     text = "\n".join(lines)
-    assert lines[0].startswith("citysim | scenario small | regime fragmented | seed 1 | 3 days")
+    assert lines[0].startswith(
+        "citysim | scenario small | regime fragmented | seed 1 | warm-up 0 d, window 3 d, follow-up 7 d"
+    )
     assert f"{len(run.incidents):,} incidents" in lines[0]
     for heading in (
-        "Response time",
+        "Response (every incident of the window)",
         "Where the time goes",
         "Coverage",
         "Inclusion",
@@ -153,16 +155,12 @@ def test_summary_names_the_run_and_every_block(run):
 
 def test_summary_response_table_is_aligned_and_labels_units(run):
     lines = summary_lines(run)
-    start = next(i for i, line in enumerate(lines) if line.startswith("Response time"))
-    table = lines[start : start + 5]
-    assert [line.split()[0] for line in table[1:]] == [
-        "detect",
-        "dispatch",
-        "arrival",
-        "resolution",
-    ]
+    start = next(i for i, line in enumerate(lines) if line.startswith("Response (every incident"))
+    table = lines[start : start + 3]
+    assert [line.split()[:2] for line in table[1:]] == [["from", "the"], ["from", "occurrence"]]
     assert len({len(line) for line in table}) == 1  # right-aligned columns end together
     assert all(any(unit in line for unit in (" min", " h", " d")) for line in table[1:])
+    assert "censored (Kaplan-Meier)" in lines[start + 3]
 
 
 def test_long_runs_are_summarised_from_a_sample_by_id(tmp_path):
@@ -178,8 +176,8 @@ def test_long_runs_are_summarised_from_a_sample_by_id(tmp_path):
     assert counts["incidents"] == len(pd.read_parquet(tmp_path / "incidents.parquet"))
     assert counts["stage_rows"] == len(pd.read_parquet(tmp_path / "stages.parquet"))
     assert full.sample_every == 1
-    sampled = compute_metrics(tables, 10 * 1440.0, full.scenario, sample_every=k, exact_counts=counts)
-    exact = compute_metrics(full.tables, 10 * 1440.0, full.scenario)
+    sampled = compute_metrics(tables, full.window, full.scenario, sample_every=k, exact_counts=counts)
+    exact = compute_metrics(full.tables, full.window, full.scenario)
     assert sampled["sample"] == {"every": k, "incidents": len(tables["incidents"])}
     assert sampled["counts"]["incidents"] == exact["counts"]["incidents"]
     items = [m["calibration"]["items_per_resident_year"]["simulated"] for m in (sampled, exact)]

@@ -6,7 +6,8 @@ Series or DataFrames; nothing here runs the model, prints or draws.
 :func:`compute_metrics` gathers them into one JSON-ready dict, the
 ``metrics.json`` of a run::
 
-    m = compute_metrics(result.tables, horizon_min=7 * 1440, scenario=result.scenario)
+    m = compute_metrics(result.tables, result.window, scenario=result.scenario)
+    m["headline"]["resolution_median_h"]          # hours, from occurrence, open cases censored
     m["response"]["overall"]["resolution"]["p90"]   # minutes
     m["inclusion"]["ratio"]["cohort"]               # worst / best share of needs met
 
@@ -22,7 +23,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from citysim.metrics import calibration, coverage, harm, inclusion, response
+from citysim.metrics import calibration, coverage, harm, inclusion, response, survival
 from citysim.metrics.calibration import calibration_table, channel_shares, items_per_resident_year
 from citysim.metrics.coverage import (
     detected_by_shares,
@@ -40,9 +41,11 @@ from citysim.metrics.harm import (
     transfers_per_case,
     utilisation_by,
 )
+from citysim.metrics.headline import HEADLINE_KINDS, headline, survival_curves
 from citysim.metrics.inclusion import (
     gini,
     needs_met,
+    share_met_by,
     unmet_need_by_cell,
     unmet_need_gini,
     worst_best,
@@ -56,8 +59,14 @@ from citysim.metrics.response import (
     response_times,
     stage_minutes,
 )
+from citysim.window import Window
 
 __all__ = [
+    "HEADLINE_KINDS",
+    "headline",
+    "share_met_by",
+    "survival",
+    "survival_curves",
     "calibration",
     "calibration_table",
     "chain_targets",
@@ -159,7 +168,7 @@ def table_counts(tables: Mapping[str, pd.DataFrame]) -> dict:
 
 def compute_metrics(
     tables: Mapping[str, pd.DataFrame],
-    horizon_min: float,
+    window: Window,
     scenario: object | None = None,
     sample_every: int = 1,
     exact_counts: dict | None = None,
@@ -168,8 +177,8 @@ def compute_metrics(
 
     Args:
         tables: the run's ``incidents``, ``stages``, ``alerts``, ``units`` and
-            ``cells`` tables.
-        horizon_min: length of the run, minutes.
+            ``cells`` tables (the incidents of the measurement window).
+        window: the run's warm-up, measurement window and follow-up.
         sample_every: the tables hold every ``sample_every``-th incident only (by id, so
             independent of what happened to it; a long run's tables do not fit in memory):
             rates per resident are computed against the same share of the residents.
@@ -179,26 +188,33 @@ def compute_metrics(
             sourced figures.
 
     Returns:
-        Keys ``response``, ``decomposition``, ``targets``, ``coverage``,
-        ``inclusion``, ``harm``, ``cost``, ``calibration`` and ``counts``.
+        Keys ``window``, ``headline`` (see :mod:`citysim.metrics.headline`: the figures
+        other commands read), ``survival``, ``response``, ``decomposition``, ``targets``,
+        ``coverage``, ``inclusion``, ``harm``, ``cost``, ``calibration`` and ``counts``.
     """
     inc, stages, units, cells = (tables[k] for k in ("incidents", "stages", "units", "cells"))
     population = float(cells["population"].sum()) / sample_every  # residents the sampled incidents come from
+    horizon_min, length_min = window.horizon_min, window.length_min
 
     per_incident = stage_minutes(inc, stages)
+    target_min = {t: it.target_min for t, it in scenario.incident_types.items()} if scenario is not None else {}
     targets = None
     if scenario is not None:
-        shares = resolution_target_shares(inc, {t: it.target_min for t, it in scenario.incident_types.items()})
+        shares = resolution_target_shares(inc, target_min, horizon_min)
         targets = {"overall": shares.loc["all", "share"], "by_type": shares.drop(index="all")}
 
-    met_cohort, met_kind = needs_met(inc, "cohort"), needs_met(inc, "district_kind")
-    harmed = harm_by_type(inc, population, horizon_min)
+    met_cohort = needs_met(inc, "cohort", horizon_min)
+    met_kind = needs_met(inc, "district_kind", horizon_min)
+    harmed = harm_by_type(inc, population, length_min)
     staff = units[units["kind"].isin(_STAFF_KINDS).to_numpy(dtype=bool, na_value=False)]
     by_kind_dept: dict = {}
     for (kind, dept), u in utilisation_by(staff, ["kind", "department"]).items():
         by_kind_dept.setdefault(kind, {})[dept] = u
 
     metrics = {
+        "window": window.as_dict(),
+        "headline": headline(inc, cells, horizon_min, window.days, target_min),
+        "survival": survival_curves(inc, horizon_min),
         "response": {
             "overall": response_times(inc),
             **{f"by_{by}": _nested(response_by(inc, by)) for by in ("type", "district_kind", "cohort")},
@@ -230,7 +246,7 @@ def compute_metrics(
                 "cohort": worst_best(met_cohort["share_met"]),
                 "district_kind": worst_best(met_kind["share_met"]),
             },
-            "gini_unmet_need": unmet_need_gini(inc, cells),
+            "gini_unmet_need": unmet_need_gini(inc, cells, horizon_min),
         },
         "harm": {
             "harmed": harmed.loc["all", "harmed"],
@@ -249,7 +265,7 @@ def compute_metrics(
             "street_centres": street_centre_overload(units),
         },
         "calibration": calibration_table(
-            inc, population, horizon_min, None if scenario is None else scenario.calibration
+            inc, population, length_min, None if scenario is None else scenario.calibration
         ),
         "counts": exact_counts if exact_counts is not None else table_counts(tables),
         "sample": {"every": sample_every, "incidents": len(inc)},

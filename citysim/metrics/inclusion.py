@@ -1,10 +1,15 @@
 """Inclusion: who the city serves well and who it leaves behind.
 
 Per cohort (elderly, disabled, rural ...) and per district kind (core ..
-mountain): the share of needs met, how long meeting them takes, the share
-never reported; the ratio of the worst-served group's share met to the
-best-served group's; and how unevenly unmet need is spread over the city's
-grid cells (a population-weighted Gini coefficient).
+mountain): the share of needs met within a week of occurring, how long meeting
+them takes, the share not reported within a week; the ratio of the worst-served
+group's share met to the best-served group's; and how unevenly unmet need is
+spread over the city's grid cells (a population-weighted Gini coefficient).
+
+Every share is over all the group's incidents, from a Kaplan-Meier curve (a case
+still open at the end of the run is censored, see :mod:`citysim.metrics.survival`),
+so it does not move with the run's length; a need closed without being met never
+counts as met.
 """
 
 from __future__ import annotations
@@ -12,49 +17,48 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["gini", "met_mask", "needs_met", "unmet_need_by_cell", "unmet_need_gini", "worst_best"]
+from citysim.metrics.survival import WEEK_MIN, Survival, clock_survival, met_durations, met_survival
+
+__all__ = ["gini", "needs_met", "share_met_by", "unmet_need_by_cell", "unmet_need_gini", "worst_best"]
 
 
-def met_mask(incidents: pd.DataFrame) -> np.ndarray:
-    """Whether each incident's need was met: resolved by the horizon and not closed prematurely."""
-    resolved = (incidents["status"] == "resolved").to_numpy(dtype=bool, na_value=False)
-    return resolved & ~incidents["closed_unmet"].to_numpy(dtype=bool, na_value=False)
-
-
-def needs_met(incidents: pd.DataFrame, by: str) -> pd.DataFrame:
+def needs_met(incidents: pd.DataFrame, by: str, horizon_min: float) -> pd.DataFrame:
     """How well each group of residents is served.
 
     Args:
         incidents: the incidents table.
         by: ``"cohort"`` or ``"district_kind"`` (any incidents column).
+        horizon_min: the end of the run (open cases are censored there).
 
     Returns:
-        Index the groups, columns ``incidents``; ``share_met`` (met / all the
-        group's incidents); ``median_resolve_min`` and ``mean_resolve_min``
-        (occurrence to resolution, over the needs met); ``never_reported``
-        (share still undetected at the horizon).
+        Index the groups, columns ``incidents``; ``share_met`` (share of the
+        group's incidents whose need was met within a week of occurring);
+        ``median_resolve_min`` (median minutes from occurrence to resolution, NaN
+        where not estimable); ``never_reported`` (share not detected within a week).
     """
-    met = met_mask(incidents)
-    took = incidents["resolved_at"].to_numpy(dtype=float, na_value=np.nan)
-    took = took - incidents["occurred_at"].to_numpy(dtype=float, na_value=np.nan)
-    frame = pd.DataFrame(
-        {
-            "met": met,
-            "took": np.where(met, took, np.nan),
-            "never": (incidents["status"] == "undetected").to_numpy(dtype=bool, na_value=False),
+    keys = incidents[by].to_numpy(dtype=object)
+    rows = {}
+    for group in sorted({k for k in keys if k is not None and k == k}):
+        g = incidents[keys == group]
+        rows[group] = {
+            "incidents": len(g),
+            "share_met": met_survival(g, horizon_min).share_within(WEEK_MIN),
+            "median_resolve_min": clock_survival(g, "occurred_at", "resolved_at", horizon_min).quantile(0.5),
+            "never_reported": 1.0 - clock_survival(g, "occurred_at", "detected_at", horizon_min).share_within(WEEK_MIN),
         }
-    )
-    g = frame.groupby(incidents[by].to_numpy(dtype=object))
-    out = pd.DataFrame(
-        {
-            "incidents": g.size(),
-            "share_met": g["met"].mean().astype(float),
-            "median_resolve_min": g["took"].median(),
-            "mean_resolve_min": g["took"].mean(),
-            "never_reported": g["never"].mean().astype(float),
-        }
-    )
+    columns = ["incidents", "share_met", "median_resolve_min", "never_reported"]
+    out = pd.DataFrame.from_dict(rows, orient="index", columns=columns)
+    out["incidents"] = out["incidents"].astype(int)
     return out.rename_axis(by)
+
+
+def share_met_by(incidents: pd.DataFrame, by: str, horizon_min: float, within: float = WEEK_MIN) -> pd.Series:
+    """Per group (e.g. cohort), the share of needs met within ``within`` minutes of occurring (Kaplan-Meier)."""
+    keys = incidents[by].to_numpy(dtype=object)
+    out = {}
+    for group in sorted({k for k in keys if k is not None and k == k}):
+        out[group] = met_survival(incidents[keys == group], horizon_min).share_within(within)
+    return pd.Series(out, dtype=float).rename_axis(by)
 
 
 def worst_best(shares: pd.Series) -> dict:
@@ -127,30 +131,53 @@ def gini(values: np.ndarray | pd.Series, weights: np.ndarray | pd.Series | None 
     return float(1.0 - area.sum())
 
 
-def unmet_need_by_cell(incidents: pd.DataFrame, cells: pd.DataFrame) -> pd.DataFrame:
-    """Needs not met in each grid cell by the horizon, per resident.
+def unmet_need_by_cell(
+    incidents: pd.DataFrame, cells: pd.DataFrame, horizon_min: float, overall: Survival | None = None
+) -> pd.DataFrame:
+    """Needs not met within a week of occurring, per grid cell and per resident.
+
+    A case still open that was followed less than a week counts with its chance of not
+    being met by then, from the city-wide curve ``overall`` (exact once every case is
+    followed a week, as with a week's follow-up).
 
     Args:
         incidents: the incidents table.
         cells: the cells table (every cell of the city, with its population).
+        horizon_min: the end of the run.
+        overall: :func:`~citysim.metrics.survival.met_survival` of all the incidents, if computed.
 
     Returns:
-        Index the cell, columns ``population``, ``unmet`` (incidents not met:
-        undetected, in progress or closed prematurely) and ``unmet_per_resident``
-        (NaN in a cell without residents).
+        Index the cell, columns ``population``, ``unmet`` (expected needs not met within a
+        week) and ``unmet_per_resident`` (NaN in a cell without residents); NaN throughout
+        when no case could be followed a week.
     """
-    unmet = pd.Series(~met_mask(incidents)).groupby(incidents["cell"].to_numpy()).sum()
+    overall = met_survival(incidents, horizon_min) if overall is None else overall
+    duration, met, _ = met_durations(incidents, horizon_min)
     out = cells.set_index("cell")[["population"]].astype(float)
-    out["unmet"] = unmet.reindex(out.index, fill_value=0).astype(int)
+    s_week = overall.at(WEEK_MIN)
+    if np.isnan(s_week):
+        out["unmet"] = np.nan
+    else:
+        unmet = np.where(met, (duration > WEEK_MIN).astype(float), 1.0)
+        open_short = ~met & np.isfinite(duration) & (duration < WEEK_MIN)
+        if open_short.any():
+            s_then = overall.at(duration[open_short])
+            unmet[open_short] = np.where(s_then > 0, s_week / np.where(s_then > 0, s_then, 1.0), 1.0)
+        per_cell = pd.Series(unmet).groupby(incidents["cell"].to_numpy()).sum()
+        out["unmet"] = per_cell.reindex(out.index, fill_value=0.0)
     out["unmet_per_resident"] = out["unmet"] / out["population"].where(out["population"] > 0)
     return out
 
 
-def unmet_need_gini(incidents: pd.DataFrame, cells: pd.DataFrame) -> float:
-    """How unevenly unmet need is spread over the city's cells (population-weighted Gini).
+def unmet_need_gini(
+    incidents: pd.DataFrame, cells: pd.DataFrame, horizon_min: float, overall: Survival | None = None
+) -> float:
+    """How unevenly needs not met within a week are spread over the city's cells (population-weighted Gini).
 
     0: every resident lives where unmet need per resident is the same; near 1:
-    all unmet need is concentrated where few people live.
+    all unmet need is concentrated where few people live. NaN when no case was followed a week.
     """
-    per = unmet_need_by_cell(incidents, cells)
+    per = unmet_need_by_cell(incidents, cells, horizon_min, overall)
+    if per["unmet"].isna().all():
+        return np.nan
     return gini(per["unmet_per_resident"].fillna(0.0), per["population"])

@@ -15,6 +15,8 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from citysim.metrics.survival import clock_survival
+
 __all__ = [
     "CHAIN_TARGETS",
     "COMPONENTS",
@@ -159,27 +161,39 @@ def response_by(incidents: pd.DataFrame, by: str) -> pd.DataFrame:
     return out
 
 
-def resolution_target_shares(incidents: pd.DataFrame, target_min: Mapping[str, float]) -> pd.DataFrame:
-    """Share of resolved incidents resolved within their type's target.
+def resolution_target_shares(
+    incidents: pd.DataFrame, target_min: Mapping[str, float], horizon_min: float
+) -> pd.DataFrame:
+    """Share of incidents resolved within their type's target, of all the type's incidents.
+
+    Each type's share comes from its Kaplan-Meier curve (cases still open at the
+    horizon are censored, not dropped; see :mod:`citysim.metrics.survival`): NaN where
+    no case of the type was followed as long as its target.
 
     Args:
         incidents: the incidents table.
         target_min: incident type -> resolution target in minutes (the scenario's
             ``incident_types[t].target_min``); other types are left out.
+        horizon_min: the end of the run.
 
     Returns:
         Index the incident type plus ``all`` (every type against its own
-        target), columns ``target_min``, ``resolved``, ``met`` and ``share``
-        (NaN where none was resolved).
+        target, weighted by incidents), columns ``target_min``, ``incidents`` and ``share``.
     """
-    target = incidents["type"].map(dict(target_min)).to_numpy(dtype=float, na_value=np.nan)
-    took = _minutes(incidents, "resolved_at") - _minutes(incidents, "occurred_at")
-    counted = ~np.isnan(took) & ~np.isnan(target)
-    frame = pd.DataFrame({"type": incidents["type"].to_numpy(dtype=object), "met": took <= target})[counted]
-    g = frame.groupby("type")["met"].agg(["size", "sum"]).reindex(list(target_min), fill_value=0)
-    g.loc["all"] = [len(frame), int(frame["met"].sum())]
-    out = pd.DataFrame({"target_min": [*target_min.values(), np.nan], "resolved": g["size"], "met": g["sum"]})
-    out["share"] = out["met"] / out["resolved"].where(out["resolved"] > 0)
+    types = incidents["type"].to_numpy(dtype=object)
+    rows = {}
+    for name, target in target_min.items():
+        sel = types == name
+        share = clock_survival(incidents[sel], "occurred_at", "resolved_at", horizon_min).share_within(target)
+        rows[name] = {"target_min": float(target), "incidents": int(sel.sum()), "share": share if sel.any() else np.nan}
+    out = pd.DataFrame.from_dict(rows, orient="index", columns=["target_min", "incidents", "share"])
+    counted = out["incidents"] > 0
+    weight = out.loc[counted, "incidents"]
+    share_all = float((out.loc[counted, "share"] * weight).sum() / weight.sum()) if weight.sum() else np.nan
+    if counted.any() and out.loc[counted, "share"].isna().any():
+        share_all = np.nan
+    out.loc["all"] = [np.nan, int(weight.sum()), share_all]
+    out["incidents"] = out["incidents"].astype(int)
     return out.rename_axis("type")
 
 

@@ -72,7 +72,9 @@ class Detection:
 class Detector:
     """Computes detection for each day's incidents under a regime."""
 
-    def __init__(self, scenario: Scenario, city: City, regime: Regime, streams: Streams) -> None:
+    def __init__(
+        self, scenario: Scenario, city: City, regime: Regime, streams: Streams, shock_offset_min: float = 0.0
+    ) -> None:
         self.s = scenario
         self.city = city
         self.regime = regime
@@ -103,7 +105,7 @@ class Detector:
         self.channel_cum = np.cumsum(pref * ability, axis=1)  # [cohort, channel]
         self.outages = [
             (
-                sh,
+                sh.minutes(shock_offset_min),
                 np.isin(np.arange(city.n_districts), self._districts(sh.districts)),
                 [self.sensor_names.index(n) for n in (sh.sensor_types or self.sensor_names)],
             )
@@ -157,11 +159,9 @@ class Detector:
             if not sees.any():
                 continue
             working = self.city.sensor_count[cell, j] * (1 - st.out_of_service_share)
-            for shock, in_district, types_down in self.outages:
+            for (lo, hi), in_district, types_down in self.outages:
                 if j in types_down:
-                    down = (
-                        in_district[district] & (occurred >= shock.start_day * 1440) & (occurred < shock.end_day * 1440)
-                    )
+                    down = in_district[district] & (occurred >= lo) & (occurred < hi)
                     working = np.where(down, 0.0, working)
             p = np.where(sees, 1 - (1 - st.detection_probability) ** working, 0.0)
             better = p > best_p

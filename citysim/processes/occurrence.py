@@ -66,7 +66,7 @@ class OccurrenceSampler:
         streams: the run's random streams.
     """
 
-    def __init__(self, scenario: Scenario, city: City, streams: Streams) -> None:
+    def __init__(self, scenario: Scenario, city: City, streams: Streams, shock_offset_min: float = 0.0) -> None:
         self.scenario = scenario
         self.city = city
         self.streams = streams
@@ -85,7 +85,7 @@ class OccurrenceSampler:
             self.weights.append((w * t.rate_per_1000_day / 1000.0 * scale).ravel())
         self.cum = [np.cumsum(w) for w in self.weights]
         self.shocks = [
-            (i, s, _place_mask(s.districts, city))
+            (i, s, s.minutes(shock_offset_min), _place_mask(s.districts, city))
             for i, s in enumerate(scenario.shocks)
             if isinstance(s, OccurrenceShock)
         ]
@@ -116,8 +116,8 @@ class OccurrenceSampler:
         for t, cum in enumerate(self.cum):
             if len(cum) and cum[-1] > 0:
                 parts.append(self._draw(rng, t, cum, cum[-1], t0, t1))
-        for i, shock, mask in self.shocks:
-            lo, hi = max(t0, shock.start_day * DAY_MIN), min(t1, shock.end_day * DAY_MIN)
+        for i, shock, (s_lo, s_hi), mask in self.shocks:
+            lo, hi = max(t0, s_lo), min(t1, s_hi)
             if hi <= lo:
                 continue
             srng = self.streams.generator("shock", i, day)

@@ -219,8 +219,8 @@ class Calibration(_Model):
 
 
 class _ShockBase(_Model):
-    start_day: float = Field(ge=0, description="start, days since the run's start")
-    end_day: float = Field(gt=0, description="end, days since the run's start")
+    start_day: float = Field(ge=0, description="start, days since the start of the measurement window")
+    end_day: float = Field(gt=0, description="end, days since the start of the measurement window")
     districts: list[str] = Field(default_factory=list, description="district names or kinds affected; empty: all")
 
     @model_validator(mode="after")
@@ -228,6 +228,10 @@ class _ShockBase(_Model):
         if self.end_day <= self.start_day:
             raise ValueError("end_day must be after start_day")
         return self
+
+    def minutes(self, offset_min: float) -> tuple[float, float]:
+        """Start and end in simulated minutes, the window starting at ``offset_min``."""
+        return offset_min + self.start_day * 1440.0, offset_min + self.end_day * 1440.0
 
 
 class OccurrenceShock(_ShockBase):

@@ -1,0 +1,84 @@
+"""What each staffed unit did in a day: busy time by activity, work offered, waits.
+
+At the end of each simulated day the model asks :func:`day_use` about every plan
+still held (a day's incidents, its false alarms, carried-forward stragglers): each
+step's service that overlaps the day counts as busy time of its unit, each step that
+joined a unit's queue during the day counts as work offered to it (its whole
+service time), and each service that began during the day gives a wait (began minus
+queued). These feed the units table, the daily time series and the stability check.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+
+from citysim.processes.plan import ROLE
+
+__all__ = ["BUSY_ROLES", "DayUse", "day_use"]
+
+BUSY_ROLES = ("intake", "verify", "transfer", "dispatch", "field", "callback")
+"""Activities whose service time is counted as busy time (the units table's ``busy_<role>_min``)."""
+
+
+@dataclass
+class DayUse:
+    """One day's use of every unit (arrays indexed by unit)."""
+
+    busy: dict[str, np.ndarray]  # role -> server-minutes busy within the day
+    offered: np.ndarray  # service minutes of the steps that joined the unit's queue during the day
+    wait_sum: np.ndarray  # minutes waited by the services that began during the day
+    wait_count: np.ndarray  # services that began during the day
+    wait_unit: np.ndarray  # per such service: its unit
+    wait_min: np.ndarray  # per such service: minutes it waited
+
+    @property
+    def busy_total(self) -> np.ndarray:
+        """Server-minutes busy within the day, all activities."""
+        return sum(self.busy.values())
+
+
+def day_use(plans: Iterable, n_units: int, start: float, end: float) -> DayUse:
+    """Busy time, work offered and waits of every unit within ``[start, end)``.
+
+    Args:
+        plans: the compiled plans still held by the model.
+        n_units: number of units.
+        start, end: the day, minutes.
+    """
+    busy = {r: np.zeros(n_units) for r in BUSY_ROLES}
+    offered = np.zeros(n_units)
+    units, waits = [], []
+    for plan in plans:
+        b = plan.batch
+        q, s, _ = b.times()
+        unit = b.unit_np
+        served = unit >= 0
+        sel = served & (s < end) & (s + b.dur_np > start)
+        if sel.any():
+            idx = np.flatnonzero(sel)
+            overlap = np.minimum(s[idx] + b.dur_np[idx], end) - np.maximum(s[idx], start)
+            roles = plan.role[idx]
+            for r in BUSY_ROLES:
+                m = roles == ROLE[r]
+                if m.any():
+                    np.add.at(busy[r], unit[idx[m]], overlap[m])
+        came = served & (q >= start) & (q < end)
+        if came.any():
+            np.add.at(offered, unit[came], b.dur_np[came])
+        began = served & (s >= start) & (s < end)
+        if began.any():
+            units.append(unit[began])
+            waits.append(s[began] - q[began])
+    wait_unit = np.concatenate(units) if units else np.zeros(0, dtype=np.int64)
+    wait_min = np.concatenate(waits) if waits else np.zeros(0)
+    return DayUse(
+        busy=busy,
+        offered=offered,
+        wait_sum=np.bincount(wait_unit, weights=wait_min, minlength=n_units),
+        wait_count=np.bincount(wait_unit, minlength=n_units).astype(float),
+        wait_unit=wait_unit,
+        wait_min=wait_min,
+    )
