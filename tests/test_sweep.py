@@ -30,7 +30,7 @@ regimes = ["fragmented", "integrated"]
 replications = 2
 days = 1
 seed = 11
-metrics = ["resolution_median_h", "needs_met_share"]
+metrics = ["report_resolution_median_h", "open_at_end"]
 
 [design]
 kind = "lhs"

@@ -32,6 +32,14 @@ def _workers(workers: int | None, scheduler: str | None = None) -> int | None:
     return workers
 
 
+def _window(days: int | None, warmup_days: int | None, follow_up_days: int | None) -> None:
+    if days is not None and days < 1:
+        raise CitysimError(f"--days: {days} must be 1 or more whole days")
+    for name, value in (("--warmup-days", warmup_days), ("--follow-up-days", follow_up_days)):
+        if value is not None and value < 0:
+            raise CitysimError(f"{name}: {value} must be 0 or more whole days")
+
+
 def _interruptible(out: Path, call: Callable):
     """Run ``call``; on Ctrl-C say what was kept and how to resume, exit 130."""
     try:
@@ -69,7 +77,9 @@ def _failures(summary) -> None:
 @click.option("--replications", default="10", show_default=True, help="Replications, or 'auto' (with --ci-width).")
 @click.option("--ci-width", type=float, default=None, help="With --replications auto: CI half-width wanted.")
 @click.option("--max-replications", type=int, default=200, show_default=True, help="Cap for --replications auto.")
-@click.option("--days", type=float, default=None, help="Simulated days [default: the scenario's].")
+@click.option("--days", type=int, default=None, help="Measurement window, whole days [default: the scenario's].")
+@click.option("--warmup-days", type=int, default=None, help="Simulated before the window [default: the scenario's].")
+@click.option("--follow-up-days", type=int, default=None, help="Simulated after the window [default: the scenario's].")
 @click.option("--seed", type=int, default=None, help="Experiment seed [default: the scenario's].")
 @click.option("--out", type=click.Path(file_okay=False), default=None, help="Folder [default: out/compare-SCENARIO].")
 @click.option("--workers", type=int, default=None, help="Local worker processes [default: all CPUs].")
@@ -77,7 +87,20 @@ def _failures(summary) -> None:
 @click.option("--no-figures", is_flag=True, help="Skip the figures.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def compare(
-    scenario, regimes, replications, ci_width, max_replications, days, seed, out, workers, scheduler, no_figures, quiet
+    scenario,
+    regimes,
+    replications,
+    ci_width,
+    max_replications,
+    days,
+    warmup_days,
+    follow_up_days,
+    seed,
+    out,
+    workers,
+    scheduler,
+    no_figures,
+    quiet,
 ) -> None:
     """Compare regimes on SCENARIO with 95% CIs, on common random numbers.
 
@@ -107,8 +130,7 @@ def compare(
             raise CitysimError(f"--replications: {reps} is too few for a confidence interval; give 2 or more")
         if ci_width is not None:
             raise CitysimError("--ci-width: only with --replications auto")
-    if days is not None and days <= 0:
-        raise CitysimError(f"--days: {days} must be positive")
+    _window(days, warmup_days, follow_up_days)
     folder = Path(out) if out else Path("out") / f"compare-{Path(scenario).stem}"
     result = _interruptible(
         folder,
@@ -125,6 +147,8 @@ def compare(
             scheduler,
             progress=not quiet,
             figures=not no_figures,
+            warmup_days=warmup_days,
+            follow_up_days=follow_up_days,
         ),
     )
     for line in compare_lines(result.table):
@@ -215,7 +239,9 @@ def analyze(folder, no_figures) -> None:
 @click.option("--from", "start", default="fragmented", show_default=True, help="Regime to start from.")
 @click.option("--to", "end", default="integrated", show_default=True, help="Regime to arrive at.")
 @click.option("--replications", type=int, default=5, show_default=True, help="Replications of every coalition.")
-@click.option("--days", type=float, default=None, help="Simulated days [default: the scenario's].")
+@click.option("--days", type=int, default=None, help="Measurement window, whole days [default: the scenario's].")
+@click.option("--warmup-days", type=int, default=None, help="Simulated before the window [default: the scenario's].")
+@click.option("--follow-up-days", type=int, default=None, help="Simulated after the window [default: the scenario's].")
 @click.option("--seed", type=int, default=None, help="Experiment seed [default: the scenario's].")
 @click.option(
     "--by",
@@ -231,7 +257,21 @@ def analyze(folder, no_figures) -> None:
 @click.option("--no-figures", is_flag=True, help="Skip the figures.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def attribute(
-    scenario, start, end, replications, days, seed, by, permutations, out, workers, scheduler, no_figures, quiet
+    scenario,
+    start,
+    end,
+    replications,
+    days,
+    warmup_days,
+    follow_up_days,
+    seed,
+    by,
+    permutations,
+    out,
+    workers,
+    scheduler,
+    no_figures,
+    quiet,
 ) -> None:
     """Split the difference between two regimes into the Shapley values of lever groups.
 
@@ -247,7 +287,9 @@ def attribute(
         raise CitysimError(f"--replications: {replications} must be at least 1")
     if permutations < 0:
         raise CitysimError(f"--permutations: {permutations} must be 0 (every coalition) or more")
-    plan = attribution_plan(scenario, start, end, replications, days, seed, by, permutations)
+    _window(days, warmup_days, follow_up_days)
+    window = {"warmup_days": warmup_days, "follow_up_days": follow_up_days}
+    plan = attribution_plan(scenario, start, end, replications, days, seed, by, permutations, **window)
     folder = Path(out) if out else Path("out") / f"attribute-{start}-{end}"
     players = plan.extra["players"]
     eta = estimate_seconds(plan, workers or default_workers())

@@ -85,13 +85,15 @@ def attribution_plan(
     start: str,
     end: str,
     replications: int,
-    days: float | None = None,
+    days: int | None = None,
     seed: int | None = None,
     by: str = "group",
     permutations: int = 0,
+    warmup_days: int | None = None,
+    follow_up_days: int | None = None,
 ) -> Plan:
     """The runs of an attribution: one design point per coalition of players, each on the same seeds."""
-    plan = plan_for_regimes(scenario, [start, end], replications, days, seed, kind="attribute")
+    plan = plan_for_regimes(scenario, [start, end], replications, days, seed, warmup_days, follow_up_days, "attribute")
     first, last = plan.regimes
     players = _players(first, last, by)
     if not players:
@@ -134,7 +136,7 @@ def estimate_seconds(plan: Plan, workers: int) -> float:
 
     sc = scenario_from_dict(plan.scenario, plan.source)
     per_day = OccurrenceSampler(sc, build_city(sc, Streams(sc.seed)), Streams(sc.seed)).expected_per_day()
-    per_run = SECONDS_PER_RUN + SECONDS_PER_INCIDENT * per_day * plan.days
+    per_run = SECONDS_PER_RUN + SECONDS_PER_INCIDENT * per_day * plan.simulated_days()
     return plan.n_runs * per_run / max(workers, 1)
 
 

@@ -180,7 +180,7 @@ def run_compare(
     regimes: list[str],
     replications: int | None,
     out: str | Path,
-    days: float | None = None,
+    days: int | None = None,
     seed: int | None = None,
     ci_width: float | None = None,
     max_replications: int = 200,
@@ -188,6 +188,8 @@ def run_compare(
     scheduler: str | None = None,
     progress: bool = True,
     figures: bool = True,
+    warmup_days: int | None = None,
+    follow_up_days: int | None = None,
 ) -> CompareResult:
     """Compare regimes on common random numbers and write ``runs.parquet``, ``comparison.csv``, figures.
 
@@ -198,7 +200,7 @@ def run_compare(
     from citysim.experiments.pool import default_workers
 
     out = Path(out)
-    plan = plan_for_regimes(scenario, regimes, replications or PILOT, days, seed)
+    plan = plan_for_regimes(scenario, regimes, replications or PILOT, days, seed, warmup_days, follow_up_days)
     sweeps = [run_sweep(plan, out, workers, scheduler, progress=progress)]
     needed, capped = None, False
     if replications is None:

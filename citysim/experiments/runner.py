@@ -26,7 +26,7 @@ from citysim.experiments.pool import WorkerPool, default_workers
 __all__ = ["RunSpec", "Task", "run_many", "run_task", "task_record"]
 
 
-def _measurement(warmup_days: float | None, follow_up_days: float | None) -> dict[str, float]:
+def _measurement(warmup_days: int | None, follow_up_days: int | None) -> dict[str, int]:
     """The measurement window's arguments of :func:`citysim.simulate`, passed only when set."""
     window = {"warmup_days": warmup_days, "follow_up_days": follow_up_days}
     return {k: v for k, v in window.items() if v is not None}
@@ -42,10 +42,10 @@ class RunSpec:
     scenario: str
     regime: str = "integrated"
     seed: int = 1
-    days: float = 7.0
+    days: int = 7
     overrides: tuple[str, ...] = field(default_factory=tuple)
-    warmup_days: float | None = None
-    follow_up_days: float | None = None
+    warmup_days: int | None = None
+    follow_up_days: int | None = None
 
 
 def _run_one(spec: RunSpec) -> dict:
@@ -120,9 +120,9 @@ class Task:
     regime: dict[str, Any]
     params: dict[str, Any]
     scenario: dict[str, Any]
-    days: float
-    warmup_days: float | None = None
-    follow_up_days: float | None = None
+    days: int
+    warmup_days: int | None = None
+    follow_up_days: int | None = None
     keep_curves: bool = False
     weight: float = 1.0
 
@@ -180,7 +180,7 @@ def run_task(task: Task) -> dict[str, Any]:
         headline, _ = headline_of(metrics)
         record.update(status="ok", error=None, headline=headline, cost=cost_of(metrics))
         if task.keep_curves:
-            curve = survival_of(metrics, result.incidents, task.days * 24.0)
+            curve = survival_of(metrics)
             record["survival"] = None if curve is None else [curve[0].tolist(), curve[1].tolist()]
             record["inclusion"] = inclusion_of(metrics)
     except Exception as exc:

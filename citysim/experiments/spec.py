@@ -135,9 +135,9 @@ class Experiment(_Model):
     regimes: list[str] | None = Field(default=None, min_length=1, description="regimes [default: the scenario's]")
     levers: dict[str, Value] = Field(default_factory=dict, description="fixed lever settings for every run")
     replications: int = Field(default=1, ge=1, description="runs of each design point under each regime")
-    days: float | None = Field(default=None, gt=0, description="simulated days [default: the scenario's]")
-    warmup_days: float | None = Field(default=None, ge=0, description="measurement warm-up [default: the scenario's]")
-    follow_up_days: float | None = Field(default=None, ge=0, description="measurement follow-up [default: scenario's]")
+    days: int | None = Field(default=None, ge=1, description="measurement window, whole days [default: scenario's]")
+    warmup_days: int | None = Field(default=None, ge=0, description="warm-up before it, days [default: scenario's]")
+    follow_up_days: int | None = Field(default=None, ge=0, description="follow-up after it, days [default: scenario's]")
     seed: int | None = Field(default=None, ge=0, description="experiment seed [default: the scenario's]")
     common_random_numbers: bool = Field(
         default=True, description="replication r of every point and regime uses the same seed"
