@@ -203,7 +203,7 @@ def test_ctrl_c_keeps_the_finished_runs_and_stops_every_worker(tmp_path):
     )
     assert _wait(lambda: len(list((out / "runs").glob("*.json"))) >= 2, 60)
     workers = _children(proc.pid)
-    os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C in a terminal does: the whole process group
+    os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C in a terminal does: the whole process group (SIGTERM: the same)
     _, err = proc.communicate(timeout=30)
     assert proc.returncode == 130
     done = len(list((out / "runs").glob("*.json")))

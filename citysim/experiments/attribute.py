@@ -32,6 +32,7 @@ from citysim.experiments.compare import values_by
 from citysim.experiments.plan import Plan, plan_for_regimes
 from citysim.experiments.shapley import coalitions_of, shapley_exact, shapley_sampled
 from citysim.experiments.spec import Parameter
+from citysim.experiments.stats import mean_interval
 from citysim.experiments.store import annotate_manifest, read_records, runs_table, write_table
 from citysim.experiments.sweep import SweepSummary, run_sweep
 from citysim.rng import Streams
@@ -171,7 +172,7 @@ def attribution_table(records: dict[int, dict], plan: Plan) -> pd.DataFrame:
         else:
             est, sem = shapley_sampled({m: by_point[column[m]] for m in masks}, np.array(extra["orders"]))
             t = float(stats.norm.ppf(0.975))
-        start, end = np.nanmean(by_point[column[0]]), np.nanmean(by_point[column[full]])
+        start, end = mean_interval(by_point[column[0]]).estimate, mean_interval(by_point[column[full]]).estimate
         total = end - start
         for k, p in enumerate(players):
             rows.append(

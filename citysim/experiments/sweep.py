@@ -19,7 +19,9 @@ workers need citysim installed but none of the user's files.
 from __future__ import annotations
 
 import re
+import signal
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -104,6 +106,17 @@ def _dask(tasks: list[Task], address: str) -> Iterator[tuple[Task, Any]]:
         client.close()
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _terminate_as_interrupt():
+    """A polite kill (SIGTERM: ``kill``, a batch system's time limit) stops a sweep as Ctrl-C does."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    return signal.signal(signal.SIGTERM, _interrupt)
+
+
 def run_sweep(
     plan: Plan,
     out: str | Path,
@@ -144,6 +157,7 @@ def run_sweep(
     failures = sum(1 for i, r in records.items() if r["status"] != "ok" and i not in todo)
     bar = tqdm(total=len(tasks), unit="run", desc=plan.name[:40], disable=not progress or not tasks, file=sys.stderr)
     results = _dask(tasks, scheduler) if scheduler else _local(tasks, workers or default_workers())
+    previous = _terminate_as_interrupt()
     try:
         for task, result in results:
             if isinstance(result, BaseException):
@@ -158,6 +172,8 @@ def run_sweep(
         summary.interrupted = True
         raise
     finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
         bar.close()
         results.close()
         summary.wall_s = time.perf_counter() - started
