@@ -206,7 +206,7 @@ def run_attribute(
     records = read_records(out)
     table = attribution_table(records, plan)
     table.to_csv(out / "attribution.csv", index=False)
-    write_table(out, runs_table(records, plan.scenario_name, plan.metrics))
+    write_table(out, runs_table(records, plan.scenario_name))
     by_side = table.groupby(["metric", "side"], sort=False)["shapley"].sum().unstack()
     annotate_manifest(out, "attribute", {"by_side": by_side.to_dict(orient="index")})
     if figures:

@@ -156,7 +156,7 @@ def write_comparison(out: Path, plan: Plan, ci_width: float | None = None, figur
     if ci_width is not None:
         table["target_half_width"] = [_target(k, ci_width, m) for k, m in zip(table.kind, table["mean"], strict=True)]
     table.to_csv(out / "comparison.csv", index=False)
-    write_table(out, runs_table(records, plan.scenario_name, plan.metrics))
+    write_table(out, runs_table(records, plan.scenario_name))
     if figures:
         from citysim.experiments.figures import compare_figures
 

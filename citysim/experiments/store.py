@@ -154,10 +154,12 @@ def read_records(out: Path) -> dict[int, dict[str, Any]]:
     return records
 
 
-def runs_table(
-    records: dict[int, dict[str, Any]], scenario_name: str, metrics: list[str] | None = None
-) -> pd.DataFrame:
-    """One row per run, by index: scenario, regime, every lever, parameters, seed, replication, metrics, cost."""
+def runs_table(records: dict[int, dict[str, Any]], scenario_name: str) -> pd.DataFrame:
+    """One row per run, by index: scenario, regime, every lever, parameters, seed, replication, every headline
+    metric, annual cost (where priced) and wall time."""
+    from citysim.experiments.headline import headline_kinds
+
+    metrics = list(headline_kinds())
     rows = []
     for index in sorted(records):
         rec = records[index]
@@ -172,7 +174,7 @@ def runs_table(
             error=rec.get("error"),
         )
         headline = rec.get("headline") or {}
-        for name in metrics or headline:
+        for name in metrics:
             row[name] = headline.get(name, math.nan)
         if rec.get("cost") is not None:
             row["annual_cost"] = rec["cost"]

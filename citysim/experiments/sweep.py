@@ -178,7 +178,7 @@ def run_sweep(
         results.close()
         summary.wall_s = time.perf_counter() - started
         summary.failed = [(i, r.get("error") or "") for i, r in sorted(records.items()) if r["status"] != "ok"]
-        write_table(out, runs_table(records, plan.scenario_name, plan.metrics))
+        write_table(out, runs_table(records, plan.scenario_name))
     return summary
 
 
