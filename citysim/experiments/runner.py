@@ -26,12 +26,6 @@ from citysim.experiments.pool import WorkerPool, default_workers
 __all__ = ["RunSpec", "Task", "run_many", "run_task", "task_record"]
 
 
-def _measurement(warmup_days: int | None, follow_up_days: int | None) -> dict[str, int]:
-    """The measurement window's arguments of :func:`citysim.simulate`, passed only when set."""
-    window = {"warmup_days": warmup_days, "follow_up_days": follow_up_days}
-    return {k: v for k, v in window.items() if v is not None}
-
-
 @dataclass(frozen=True)
 class RunSpec:
     """One run: a scenario file, a regime with lever overrides, a seed, a length and a measurement window.
@@ -57,7 +51,8 @@ def _run_one(spec: RunSpec) -> dict:
         spec.seed,
         spec.days,
         overrides=spec.overrides,
-        **_measurement(spec.warmup_days, spec.follow_up_days),
+        warmup_days=spec.warmup_days,
+        follow_up_days=spec.follow_up_days,
     )
     metrics = result.metrics
     metrics["run"] = {"scenario": spec.scenario, "regime": result.regime.name, "seed": spec.seed, "days": spec.days}
@@ -175,7 +170,8 @@ def run_task(task: Task) -> dict[str, Any]:
     try:
         scenario = _scenario(task.scenario)
         regime = Regime.model_validate(task.regime)
-        result = simulate(scenario, regime, task.seed, task.days, **_measurement(task.warmup_days, task.follow_up_days))
+        window = {"warmup_days": task.warmup_days, "follow_up_days": task.follow_up_days}  # None: the scenario's
+        result = simulate(scenario, regime, task.seed, task.days, **window)
         metrics = result.metrics
         headline, _ = headline_of(metrics)
         record.update(status="ok", error=None, headline=headline, cost=cost_of(metrics))
