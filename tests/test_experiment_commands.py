@@ -107,7 +107,7 @@ def test_compare_writes_cis_paired_on_common_seeds(tmp_path):
     out = tmp_path / "cmp"
     result = compare(out, "3", "--workers", "2")
     assert result.exit_code == 0, result.output
-    assert "resolution_median_h (time_h)" in result.output and "diff" in result.output
+    assert "resolution_median_h (time_h; n = 3)" in result.output and "diff" in result.output
     runs = pd.read_parquet(out / "runs.parquet")
     assert len(runs) == 6 and set(runs.status) == {"ok"}
     assert runs.groupby("replication").seed.nunique().eq(1).all() and runs.seed.nunique() == 3

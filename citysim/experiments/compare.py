@@ -233,18 +233,23 @@ def _fmt(x: float) -> str:
     return f"{x:.3g}" if abs(x) < 1000 else f"{x:,.0f}"
 
 
+def _pct(x: float) -> str:
+    return f"{x:+.1%}" if math.isfinite(x) else "n/a"
+
+
 def compare_lines(table: pd.DataFrame) -> list[str]:
     """The comparison as text: each metric, each regime's mean [95% CI] and difference to the first."""
     lines = []
     for metric, rows in table.groupby("metric", sort=False):
-        lines.append(f"{metric} ({rows.kind.iloc[0]})")
+        n = sorted(set(rows.n))
+        lines.append(f"{metric} ({rows.kind.iloc[0]}; n = {'-'.join(map(str, (n[0], n[-1]) if len(n) > 1 else n))})")
         for row in rows.itertuples():
             text = f"  {row.regime:<18} {_fmt(row.mean):>8} [{_fmt(row.mean_low)}, {_fmt(row.mean_high)}]"
             if math.isfinite(row.diff):
                 star = "*" if row.diff_excludes_zero else " "
                 rstar = "*" if row.rel_diff_excludes_zero else " "
                 text += f"  diff {_fmt(row.diff):>8} [{_fmt(row.diff_low)}, {_fmt(row.diff_high)}]{star}"
-                text += f"  {row.rel_diff:+.1%} [{row.rel_diff_low:+.1%}, {row.rel_diff_high:+.1%}]{rstar}"
+                text += f"  {_pct(row.rel_diff)} [{_pct(row.rel_diff_low)}, {_pct(row.rel_diff_high)}]{rstar}"
             if "annual_cost" in table and math.isfinite(row.annual_cost):
                 text += f"  cost {row.annual_cost:,.0f} CNY/yr"
                 if math.isfinite(row.cost_per_unit):
