@@ -34,8 +34,10 @@ from citysim._fast_kernels import (
     GROUP,
     GROWTH,
     JOB,
+    N_FLOAT_ROWS,
     NXT,
     PENDING,
+    PHASE,
     QUEUED,
     SLOT,
     STARTED,
@@ -77,7 +79,7 @@ class FastNetwork:
         self._hn = np.zeros(2, dtype=np.int64)  # heap size, next sequence number
         # the arena: steps and jobs of active batches
         self._I = np.zeros((1 << 16, 8), dtype=STEP_INT)
-        self._F = np.zeros((1 << 16, 5))
+        self._F = np.zeros((1 << 16, N_FLOAT_ROWS))
         self._fin = np.zeros(1 << 14)
         self._top = self._jtop = 0  # first free step / job index
         self._slots: list[Batch | None] = []
@@ -131,6 +133,7 @@ class FastNetwork:
         IA[sl, SLOT] = slot
         FA[sl, DUR] = batch.dur_np
         FA[sl, ALIGN] = batch.align_np
+        FA[sl, PHASE] = batch.phase_np
         queued, started, ended = batch.times()
         FA[sl, QUEUED], FA[sl, STARTED], FA[sl, ENDED] = queued, started, ended
         self._fin[jbase : jbase + nj] = batch.finished_at()
@@ -244,7 +247,7 @@ class FastNetwork:
             IA, FA, fin = self._I, self._F, self._fin  # compact in place: regions only move down
         else:
             cap, cap_j = int(GROWTH * (used + n)), int(GROWTH * (used_j + nj))
-            IA, FA, fin = np.empty((cap, 8), STEP_INT), np.empty((cap, 5)), np.empty(cap_j)
+            IA, FA, fin = np.empty((cap, 8), STEP_INT), np.empty((cap, N_FLOAT_ROWS)), np.empty(cap_j)
         fwd = np.full(self._top, -1, dtype=np.int64)
         top = jtop = 0
         new_base = {}

@@ -15,7 +15,8 @@ STRIDE = np.int64(1) << np.int64(32)
 UNIT, NXT, GROUP, WIDTH, JOB, PENDING, WAIT, SLOT = range(8)
 STEP_INT = np.int32  # the integer rows: indices into the arena and unit numbers (half the memory of int64)
 GROWTH = 1.5  # a full arena grows to this many times what is live
-DUR, ALIGN, QUEUED, STARTED, ENDED = range(5)
+DUR, ALIGN, QUEUED, STARTED, ENDED, PHASE = range(6)
+N_FLOAT_ROWS = 6
 
 
 @njit(cache=True, inline="always")
@@ -77,7 +78,8 @@ def _arrive(x, now, IA, FA, has_align, free, q_head, q_tail, q_len, ht, hs, ha, 
         if has_align[IA[x, SLOT]]:
             a = FA[x, ALIGN]
             if a > 0.0:
-                d = max(math.ceil((now + d) / a) * a - now, d)
+                ph = FA[x, PHASE]
+                d = max(math.ceil((now + d - ph) / a) * a + ph - now, d)
         FA[x, STARTED] = now
         _push(ht, hs, ha, hn, now + d, x)
     elif free[u] > 0:

@@ -85,6 +85,7 @@ def carry_forward(parts: list[tuple[CompiledDay, np.ndarray, int]]) -> tuple[Com
         dur=cat(lambda cd, jobs, steps, *_: cd.plan.batch.dur_np[steps]),
         nxt=np.concatenate([remapped(p, "nxt") for p in pieces]),
         align=cat(lambda cd, jobs, steps, *_: cd.plan.batch.align_np[steps]) if any_align else None,
+        phase=cat(lambda cd, jobs, steps, *_: cd.plan.batch.phase_np[steps]) if any_align else None,
         group=np.concatenate([remapped(p, "group") for p in pieces]) if any_groups else None,
         width=cat(lambda cd, jobs, steps, *_: cd.plan.batch.width_np[steps]).astype(np.int64) if any_groups else None,
         tag="carried",

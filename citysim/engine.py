@@ -14,7 +14,7 @@ SimPy event: its end. A step is one of
 
 * a **service** at a unit: join the queue, hold one server for ``dur`` minutes;
 * a **delay** (``unit == -1``): wait ``dur`` minutes, then, if ``align > 0``,
-  until the next multiple of ``align`` (a department polling its alerts every
+  until the next time ``phase + k * align`` (a department polling its alerts every
   hour, a weekly coordination meeting);
 * a **parallel group**: ``width`` consecutive steps entered at once (joint
   dispatch of several departments), continuing when all have ended.
@@ -76,7 +76,8 @@ class Batch:
         unit: unit of each step, or ``-1`` for a pure delay.
         dur: service or delay duration of each step, minutes.
         nxt: step that follows each step, ``-1`` after the job's last.
-        align: for delays, wait on until the next multiple of this (``0``: don't).
+        align: for delays, wait on until the next ``phase + k * align`` (``0``: don't).
+        phase: for aligned delays, minutes by which the unit's cycle is offset from minute 0.
         group: for members of a parallel group, the group's first step, else ``-1``.
         width: for a parallel group's first step, the number of members, else 1.
         tag: anything the owner needs to find its records again (e.g. the day).
@@ -92,6 +93,7 @@ class Batch:
         "dur_np",
         "nxt_np",
         "align_np",
+        "phase_np",
         "group_np",
         "width_np",
         "job_np",
@@ -99,6 +101,7 @@ class Batch:
         "dur",
         "nxt",
         "align",
+        "phase",
         "group",
         "width",
         "job",
@@ -127,6 +130,7 @@ class Batch:
         group: np.ndarray | None = None,
         width: np.ndarray | None = None,
         tag: object = None,
+        phase: np.ndarray | None = None,
     ) -> None:
         n_steps = len(unit)
         if not (len(dur) == len(nxt) == n_steps):
@@ -144,6 +148,9 @@ class Batch:
         self.has_align = align is not None and bool(np.any(np.asarray(align) > 0))
         self.has_groups = width is not None and bool(np.any(np.asarray(width) > 1))
         self.align_np = np.asarray(align, dtype=np.float64) if self.has_align else np.zeros(n_steps)
+        self.phase_np = (
+            np.asarray(phase, dtype=np.float64) if self.has_align and phase is not None else np.zeros(n_steps)
+        )
         self.group_np = np.asarray(group, dtype=np.int64) if self.has_groups else np.full(n_steps, NO_STEP)
         self.width_np = np.asarray(width, dtype=np.int64) if self.has_groups else np.ones(n_steps, dtype=np.int64)
         # records: numpy here; the engine that runs the batch may keep them elsewhere (see Network.add)
@@ -162,7 +169,7 @@ class Batch:
     def prepare_hot_loop(self) -> None:
         """Copies of the plan and records the pure-Python engine reads fastest (array.array, 4x smaller than lists)."""
         self.unit, self.dur, self.nxt = _ints(self.unit_np), _doubles(self.dur_np), _ints(self.nxt_np)
-        self.align, self.group = _doubles(self.align_np), _ints(self.group_np)
+        self.align, self.phase, self.group = _doubles(self.align_np), _doubles(self.phase_np), _ints(self.group_np)
         self.width, self.job = _ints(self.width_np), _ints(self.job_np)
         self.queued, self.started, self.ended = (_doubles(np.asarray(a)) for a in self.times())
         self.finished = _doubles(np.asarray(self.finished_at()))
@@ -333,7 +340,8 @@ class Network:
                 if b.has_align:
                     a = b.align[s]
                     if a > 0.0:
-                        d = max(ceil((now + d) / a) * a - now, d)
+                        ph = b.phase[s]
+                        d = max(ceil((now + d - ph) / a) * a + ph - now, d)
                 b.started[s] = now
                 push(queue_heap, (now + d, NORMAL, next(eid), b, s))
             elif free[u] > 0:

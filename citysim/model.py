@@ -29,6 +29,7 @@ from citysim.city import City, build_city
 from citysim.derive import false_alarm_rows, incident_and_stage_rows
 from citysim.events import LEVELS, MemorySink
 from citysim.network import make_network
+from citysim.phases import unit_phases
 from citysim.processes.alerts import FalseAlarmCompiler
 from citysim.processes.detection import Detector
 from citysim.processes.incident import CompiledDay, DayCompiler
@@ -88,10 +89,16 @@ class CityModel(mesa.Model):
         self.units = build_units(scenario, self.city)
         self.env = simpy.Environment()
         self.network = make_network(self.env, self._servers_at(0.0))
+        self.unit_names = self.units.names(self.city)
+        self.desk_phase = unit_phases(self.streams, [self.unit_names[u] for u in self.units.desk.ravel()]).reshape(
+            self.units.desk.shape
+        )
         self.sampler = OccurrenceSampler(scenario, self.city, self.streams, shock_offset_min=window.start_min)
-        self.detector = Detector(scenario, self.city, regime, self.streams, shock_offset_min=window.start_min)
-        self.compiler = DayCompiler(scenario, self.city, self.units, regime, self.streams)
-        self.alarm_compiler = FalseAlarmCompiler(scenario, self.city, self.units, regime, self.streams)
+        self.detector = Detector(
+            scenario, self.city, regime, self.streams, shock_offset_min=window.start_min, desk_phase=self.desk_phase
+        )
+        self.compiler = DayCompiler(scenario, self.city, self.units, regime, self.streams, self.desk_phase)
+        self.alarm_compiler = FalseAlarmCompiler(scenario, self.city, self.units, regime, self.streams, self.desk_phase)
         self.day = 0
         self.next_id = 0
         self.trust = np.array([[c.trust] * self.city.n_districts for c in scenario.cohorts.values()], dtype=float)
@@ -121,7 +128,7 @@ class CityModel(mesa.Model):
             "type": np.array(list(sc.incident_types), dtype=object),
             "cohort": np.array(city.cohort_names, dtype=object),
             "district": np.array(city.district_names, dtype=object),
-            "unit": np.array(units.names(city), dtype=object),
+            "unit": np.array(self.unit_names, dtype=object),
             "unit_level": np.array([UNIT_LEVEL[UNIT_KINDS[k]] for k in units.kind], dtype=object),
             "unit_level_code": np.array([LEVELS.index(UNIT_LEVEL[UNIT_KINDS[k]]) for k in units.kind]),
             "sensor": np.array(city.sensor_names, dtype=object),

@@ -21,11 +21,11 @@ import zlib
 
 import numpy as np
 
-__all__ = ["Streams"]
+__all__ = ["Streams", "purpose_key"]
 
 
-def _purpose_key(purpose: str) -> int:
-    """A stable integer for a purpose name (Python's ``hash`` is salted per process)."""
+def purpose_key(purpose: str) -> int:
+    """A stable integer for a name (Python's ``hash`` is salted per process)."""
     return zlib.crc32(purpose.encode("utf-8"))
 
 
@@ -50,7 +50,7 @@ class Streams:
 
     def seed_sequence(self, purpose: str, *keys: int) -> np.random.SeedSequence:
         """The SeedSequence of one stream."""
-        return np.random.SeedSequence(entropy=self.seed, spawn_key=(_purpose_key(purpose), *(int(k) for k in keys)))
+        return np.random.SeedSequence(entropy=self.seed, spawn_key=(purpose_key(purpose), *(int(k) for k in keys)))
 
     def generator(self, purpose: str, *keys: int) -> np.random.Generator:
         """A fresh Generator for ``purpose`` and ``keys`` (same inputs, same numbers)."""

@@ -7,6 +7,7 @@ import multiprocessing as mp
 import re
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -202,3 +203,47 @@ def test_stopping_the_clock_every_hour_changes_nothing(small):
         pd.testing.assert_frame_equal(whole[name], hourly[name])
     odd = tables(2.5)
     pd.testing.assert_frame_equal(whole["incidents"], odd["incidents"])
+
+
+PRESETS = ("fragmented", "integrated", "tech_only", "institution_only")
+
+
+def test_the_same_incidents_occur_and_keep_their_dice_under_every_preset(small):
+    from citysim.model import CityModel
+
+    occurred, dice, detection = {}, {}, {}
+    for name in PRESETS:
+        run = citysim.simulate(small, name, seed=6, days=2, warmup_days=1, follow_up_days=0)
+        occurred[name] = run.incidents[["id", "type", "cell", "cohort", "occurred_at"]]
+        model = CityModel(small, small.regime_named(name), seed=6, horizon_days=1)
+        model.run_to(1.0)  # the first day is sampled and compiled
+        dice[name] = dict(model.compiler.dice._cache)
+        detection[name] = model.streams.generator("detection", 0).random(5)
+    for name in PRESETS[1:]:
+        pd.testing.assert_frame_equal(occurred[name], occurred[PRESETS[0]])
+        shared = set(dice[name]) & set(dice[PRESETS[0]])
+        assert len(shared) >= 8  # intake, routing, dispatch, field ... drawn under both
+        for key in shared:
+            np.testing.assert_array_equal(dice[name][key], dice[PRESETS[0]][key])
+        np.testing.assert_array_equal(detection[name], detection[PRESETS[0]])
+
+
+def test_meetings_and_polls_keep_each_desks_own_phase_under_every_regime(small):
+    from citysim.model import CityModel
+
+    phases = [CityModel(small, small.regime_named(n), seed=2).desk_phase for n in PRESETS]
+    for p in phases[1:]:
+        np.testing.assert_array_equal(p, phases[0])  # keyed by the desk's name, not by the regime
+    assert len(np.unique(phases[0])) == phases[0].size  # no citywide minute 0
+    assert ((phases[0] >= 0) & (phases[0] < 1)).all()
+
+
+def test_multi_department_cases_resolve_within_a_week_under_weekly_meetings(busy_town):
+    run = citysim.simulate(busy_town, "fragmented", seed=3, days=7, warmup_days=0, follow_up_days=0)
+    inc = run.incidents
+    multi = inc["type"].isin([t for t, it in busy_town.incident_types.items() if len(it.departments) > 1])
+    assert multi.sum() > 100
+    assert (inc.loc[multi, "status"] == "resolved").mean() > 0.1  # none would with every meeting at the horizon
+    waits = run.stages.query("stage == 'handoff_wait'")
+    ended = waits["ended_at"].dropna() % (168 * 60)
+    assert ended.round(3).nunique() > 1  # meetings at each desk's own time of the week

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from citysim.phases import next_cycle
 from citysim.processes.dice import Dice
 from citysim.processes.dispatch import add_dispatch_and_field
 from citysim.processes.incident import DayCompiler
@@ -101,7 +102,7 @@ class FalseAlarmCompiler(DayCompiler):
                     for o in range(self.n_departments)
                 ]
             )[owner]
-            release = np.ceil(raised / poll) * poll
+            release = next_cycle(raised, poll, self.desk_phase[owner, self.district])
             b.add(
                 "verify",
                 0,

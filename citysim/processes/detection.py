@@ -5,7 +5,8 @@ earliest wins (``detected_by``), and none may exist (``undetected``):
 
 * **sensor**: a working sensor of a type that sees it, in its cell, raises an
   alert after its latency. In a *silo* the owning department sees the alert
-  only at its next poll; *fused*, the platform sees it at once.
+  only at its district desk's next poll (each desk polling at its own phase);
+  *fused*, the platform sees it at once.
 * **patrol**: the cell's grid worker passes every ``patrol cycle`` and
   notices it with ``patrol_spot_probability`` per pass. The cycle is the cell's
   sweep time over the worker's patrol hours, which are what paperwork,
@@ -30,6 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from citysim.city import City
+from citysim.phases import next_cycle
 from citysim.processes.occurrence import DayIncidents
 from citysim.regimes import Regime
 from citysim.rng import Streams
@@ -73,9 +75,16 @@ class Detector:
     """Computes detection for each day's incidents under a regime."""
 
     def __init__(
-        self, scenario: Scenario, city: City, regime: Regime, streams: Streams, shock_offset_min: float = 0.0
+        self,
+        scenario: Scenario,
+        city: City,
+        regime: Regime,
+        streams: Streams,
+        shock_offset_min: float = 0.0,
+        desk_phase: np.ndarray | None = None,
     ) -> None:
         self.s = scenario
+        self.desk_phase = np.zeros((len(city.department_names), city.n_districts)) if desk_phase is None else desk_phase
         self.city = city
         self.regime = regime
         self.streams = streams
@@ -180,7 +189,8 @@ class Detector:
                 sensor_time[sel] = raised[sel] + behaviour.platform_latency.ppf(col["sensor_latency"][sel])
             else:
                 poll = self.s.departments[st.owner].poll_interval_min
-                sensor_time[sel] = np.ceil(raised[sel] / poll) * poll
+                phase = self.desk_phase[self.city.department_names.index(st.owner), district[sel]]
+                sensor_time[sel] = next_cycle(raised[sel], poll, phase)
         sensor_type = np.where(seen, sensor_type, -1)
 
         # --- patrol: next pass, then geometric number of missed passes

@@ -15,8 +15,9 @@
 * **Coordination.** A case needing several departments: ``"joint"``
   dispatches all teams at once (a parallel group: done when all are done);
   ``"sequential"`` hands it from one department to the next at the next
-  coordination meeting (every ``coordination_meeting_interval_h``), each
-  department's desk issuing its own order.
+  coordination meeting (every ``coordination_meeting_interval_h``, at a time of
+  the receiving desk's own, see :mod:`citysim.phases`), each department's desk
+  issuing its own order.
 * **Field.** A visit holds the team or grid worker for setup, travel (the
   cell's typical travel time, jittered) and handling.
 * **Hand-offs.** After a visit, department X hands the case on to department Y
@@ -84,7 +85,9 @@ def _handoff(m, b: PlanBuilder, attempt: int, more: np.ndarray, dep: np.ndarray,
     reg = m.regime
     if reg.coordination == "joint":
         return
-    b.add("handoff_wait", attempt, more, DELAY, 0.0, align=reg.coordination_meeting_interval_h * 60.0)
+    interval = reg.coordination_meeting_interval_h * 60.0
+    phase = m.desk_phase[dep, m.district] * interval
+    b.add("handoff_wait", attempt, more, DELAY, 0.0, align=interval, phase=phase)
     b.add("dispatch", attempt, more, m.units.desk[dep, m.district], m.dept_value("dispatch_time", dep, u_dispatch))
 
 

@@ -54,10 +54,20 @@ class DayCompiler:
 
     Args:
         scenario, city, units, regime, streams: the run's parts.
+        desk_phase: each district desk's phase, a fraction of its cycles (see :mod:`citysim.phases`).
     """
 
-    def __init__(self, scenario: Scenario, city: City, units: Units, regime: Regime, streams: Streams) -> None:
+    def __init__(
+        self,
+        scenario: Scenario,
+        city: City,
+        units: Units,
+        regime: Regime,
+        streams: Streams,
+        desk_phase: np.ndarray | None = None,
+    ) -> None:
         self.scenario = scenario
+        self.desk_phase = np.zeros(units.desk.shape) if desk_phase is None else desk_phase
         self.city = city
         self.units = units
         self.regime = regime

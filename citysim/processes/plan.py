@@ -52,6 +52,7 @@ class _Slot:
     dur: np.ndarray
     travel: np.ndarray | None
     align: float
+    phase: np.ndarray | None
     group: int
 
 
@@ -94,6 +95,7 @@ class PlanBuilder:
         *,
         travel: np.ndarray | None = None,
         align: float = 0.0,
+        phase: np.ndarray | float = 0.0,
         group: int = 0,
     ) -> None:
         """Append one slot (a possible step) after the slots added so far.
@@ -105,7 +107,9 @@ class PlanBuilder:
             unit: the unit serving it (``DELAY`` for a pure delay), per incident or one for all.
             dur: minutes of service or delay, per incident or one for all.
             travel: for field steps, the part of ``dur`` spent getting there.
-            align: for delays, continue only at the next multiple of this many minutes.
+            align: for delays, continue only at the next ``phase + k * align`` minutes.
+            phase: for aligned delays, the offset of each incident's cycle (minutes; e.g. the
+                meeting time of the desk it waits for, see :mod:`citysim.phases`).
             group: a :meth:`new_group` id to join consecutive slots into a parallel group.
         """
         n = self.n
@@ -121,7 +125,10 @@ class PlanBuilder:
         if not np.all(np.isfinite(dur_r)):
             raise ValueError(f"slot {role!r}: infinite duration")
         travel_r = None if travel is None else pick(travel, np.float64)
-        self.slots.append(_Slot(ROLE[role], attempt, rows, pick(unit, np.int64), dur_r, travel_r, align, group))
+        phase_r = pick(phase, np.float64) if align > 0 else None
+        self.slots.append(
+            _Slot(ROLE[role], attempt, rows, pick(unit, np.int64), dur_r, travel_r, align, phase_r, group)
+        )
 
     def build(self, release: np.ndarray, tag: object = None) -> Plan:
         """Lay out the plans of incidents with at least one step.
@@ -152,7 +159,10 @@ class PlanBuilder:
         role = np.array([s.role for s in self.slots], dtype=np.int8)[slot_of]
         attempt = np.array([s.attempt for s in self.slots], dtype=np.int8)[slot_of]
         align_k = np.array([s.align for s in self.slots])
-        align = align_k[slot_of] if np.any(align_k > 0) else None
+        align = phase = None
+        if np.any(align_k > 0):
+            align = align_k[slot_of]
+            phase = column("phase", 0.0, np.float64)
         group_k = np.array([s.group for s in self.slots])[slot_of]
 
         rows, first, steps_per = np.unique(row_all, return_index=True, return_counts=True)
@@ -186,6 +196,7 @@ class PlanBuilder:
             dur=dur,
             nxt=nxt,
             align=align,
+            phase=phase,
             group=group,
             width=width,
             tag=tag,
