@@ -206,7 +206,7 @@ def sweep(experiment, out, workers, scheduler, retry_failed, quiet) -> None:
         click.echo(line)
     click.echo(
         f"{summary.ran} runs in {summary.wall_s:.0f} s, {summary.skipped} already done; "
-        f"wrote {folder}/runs.parquet (citysim analyze {folder} for sensitivity)"
+        f"wrote {folder}/runs.parquet" + (f" (citysim analyze {folder} for sensitivity)" if plan.parameters else "")
     )
     _failures(summary)
     if summary.failed:
