@@ -210,3 +210,20 @@ def test_ctrl_c_keeps_the_finished_runs_and_stops_every_worker(tmp_path):
     assert f"interrupted: {done} finished runs kept in {out}/runs; the same command resumes" in err
     assert workers and all(_wait(lambda w=w: _gone(w)) for w in workers)
     assert len(pd.read_parquet(out / "runs.parquet")) == done
+
+
+def _square_or_die(x: int) -> int:
+    if x == 3:
+        os._exit(7)  # a worker killed mid-item (as by the out-of-memory killer)
+    return x * x
+
+
+def test_the_pool_replaces_dead_and_grown_workers_and_loses_nothing(monkeypatch):
+    from citysim.experiments import pool
+
+    monkeypatch.setattr(pool, "GROWTH_LIMIT", 0.0)  # every worker "grew": replaced after each item
+    with pool.WorkerPool(_square_or_die, workers=2) as workers:
+        results = dict(workers.run(range(8)))
+    assert sorted(results) == list(range(8))
+    assert isinstance(results[3], pool.WorkerDied) and "exit code 7" in str(results[3])
+    assert all(results[x] == x * x for x in range(8) if x != 3)
