@@ -34,6 +34,8 @@ def sweep_once(plan, workers: int) -> dict:
         run_sweep(plan, folder, workers=workers, progress=False)
         wall = time.perf_counter() - started
         records = read_records(folder)
+    failed = {i: r["error"] for i, r in records.items() if r["status"] != "ok"}
+    assert not failed, f"failed runs: {failed}"
     busy = sum(r["wall_s"] for r in records.values())
     return {
         "workers": workers,
@@ -48,7 +50,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="the small town instead of Chengdu")
     args = ap.parse_args()
-    scenario, runs, days = ("small", 16, 7.0) if args.quick else ("chengdu", 8, 7.0)
+    scenario, runs, days = ("small", 16, 7) if args.quick else ("chengdu", 8, 7)
     plan = plan_for_regimes(str(ROOT / "scenarios" / f"{scenario}.toml"), ["fragmented", "integrated"], runs // 2, days)
     plan.keep_curves = False
     print(f"{plan.n_runs} runs of {days:g} days of {scenario} (fragmented and integrated, common random numbers)")

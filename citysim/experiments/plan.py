@@ -233,6 +233,11 @@ def plan_for_regimes(
     kind: str = "compare",
 ) -> Plan:
     """The plan of a comparison: each regime on the same seeds, one design point."""
+    for name, value in (("days", days), ("warmup_days", warmup_days), ("follow_up_days", follow_up_days)):
+        if value is not None and (value != int(value) or value < (1 if name == "days" else 0)):
+            raise CitysimError(
+                f"{name}: {value!r} is not a whole number of days ({'1' if name == 'days' else '0'} or more)"
+            )
     scenario_path = resolve_scenario(scenario)
     sc, resolved = _base(scenario_path, regimes, {}, "--regimes")
     return Plan(
@@ -245,10 +250,10 @@ def plan_for_regimes(
         parameters=[],
         points=[{}],
         replications=replications,
-        days=sc.days if days is None else days,
+        days=sc.days if days is None else int(days),
         seed=sc.seed if seed is None else seed,
         metrics=list(headline_kinds()),
-        warmup_days=warmup_days,
-        follow_up_days=follow_up_days,
+        warmup_days=None if warmup_days is None else int(warmup_days),
+        follow_up_days=None if follow_up_days is None else int(follow_up_days),
         keep_curves=True,
     )
