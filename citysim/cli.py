@@ -37,6 +37,16 @@ def main() -> None:
     """citysim: compare how a fragmented and an integrated city find and solve residents' problems."""
 
 
+def _register_commands() -> None:
+    """Commands kept in their own modules (citysim/commands/): compare, sweep, analyze, attribute."""
+    from citysim.commands import experiments
+
+    experiments.register(main)
+
+
+_register_commands()
+
+
 @main.command()
 @click.argument("scenario")
 @click.option(
@@ -232,13 +242,3 @@ def validate(quick, out, workers) -> None:
     click.echo(f"took {report['wall_s']:.0f} s; wrote {', '.join(str(p) for p in paths)}")
     if not report["passed"]:
         sys.exit(1)
-
-
-def _register_commands() -> None:
-    """Commands kept in their own modules (citysim/commands/)."""
-    from citysim.commands import experiments
-
-    experiments.register(main)
-
-
-_register_commands()
