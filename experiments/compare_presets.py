@@ -79,7 +79,7 @@ def figure(results: dict[str, citysim.Result]) -> Figure:
     width = 0.8 / len(names)
     for k, n in enumerate(names):
         met = results[n].metrics["inclusion"]["by_district_kind"]
-        vals = [(met.get(kind) or {}).get("share_met", np.nan) for kind in KINDS]
+        vals = [(met.get(kind) or {}).get("share_met") or np.nan for kind in KINDS]
         a.bar(np.arange(len(KINDS)) + k * width, vals, width, label=n, color=colours[n])
     a.set_xticks(np.arange(len(KINDS)) + width * (len(names) - 1) / 2, KINDS)
     a.set_ylabel("share of needs met")
@@ -99,7 +99,7 @@ def figure(results: dict[str, citysim.Result]) -> Figure:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("scenario")
-    ap.add_argument("--days", type=float, default=7)
+    ap.add_argument("--days", type=int, default=7)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--out", default="out/compare")
     args = ap.parse_args()
