@@ -56,6 +56,16 @@ def main() -> None:
     """citysim: compare how a fragmented and an integrated city find and solve residents' problems."""
 
 
+def _register_commands() -> None:
+    """Commands kept in their own modules (citysim/commands/): compare, sweep, analyze, attribute."""
+    from citysim.commands import experiments
+
+    experiments.register(main)
+
+
+_register_commands()
+
+
 @main.command()
 @click.argument("scenario")
 @click.option(
