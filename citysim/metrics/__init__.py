@@ -23,8 +23,9 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from citysim.metrics import calibration, coverage, harm, inclusion, response, survival
+from citysim.metrics import calibration, calls, coverage, harm, inclusion, response, survival
 from citysim.metrics.calibration import calibration_table, channel_shares, items_per_resident_year
+from citysim.metrics.calls import call_stats, calls_by
 from citysim.metrics.coverage import (
     detected_by_shares,
     detected_share,
@@ -62,6 +63,7 @@ from citysim.metrics.response import (
     stage_minutes,
 )
 from citysim.metrics.stability import unstable_units
+from citysim.metrics.survival import given_up
 from citysim.window import Window
 
 __all__ = [
@@ -73,6 +75,9 @@ __all__ = [
     "survival_curves",
     "calibration",
     "calibration_table",
+    "call_stats",
+    "calls",
+    "calls_by",
     "chain_targets",
     "channel_shares",
     "compute_metrics",
@@ -110,7 +115,7 @@ __all__ = [
     "worst_best",
 ]
 
-STATUSES = ("resolved", "in_progress", "undetected")
+STATUSES = ("resolved", "in_progress", "undetected", "gave_up")
 _STAFF_KINDS = ("desk", "team", "hotline")
 
 
@@ -198,8 +203,10 @@ def compute_metrics(
     Returns:
         Keys ``window``, ``headline`` (see :mod:`citysim.metrics.headline`: the figures
         other commands read), ``survival``, ``response``, ``decomposition``, ``targets``,
-        ``coverage``, ``inclusion``, ``harm``, ``cost``, ``calibration``, ``ledger``
-        (staffing and yearly cost) and ``counts``.
+        ``coverage`` (with ``given_up``: the share of incidents whose resident hung up and
+        did not call again), ``inclusion``, ``harm``, ``cost``, ``calls`` (connection rate,
+        hang-ups, redials and needs given up: see :mod:`citysim.metrics.calls`),
+        ``calibration``, ``ledger`` (staffing and yearly cost) and ``counts``.
     """
     inc, stages, units, cells = (tables[k] for k in ("incidents", "stages", "units", "cells"))
     population = float(cells["population"].sum()) / sample_every  # residents the sampled incidents come from
@@ -247,6 +254,7 @@ def compute_metrics(
                 "overall": _row(population_reach(cells), "all"),
                 "by_district_kind": population_reach(cells, "district_kind"),
             },
+            "given_up": float(given_up(inc).mean()) if len(inc) else None,
         },
         "inclusion": {
             "by_cohort": met_cohort,
@@ -274,8 +282,12 @@ def compute_metrics(
             "grid_time": grid_time_split(units),
             "street_centres": street_centre_overload(units),
         },
+        "calls": {
+            "overall": call_stats(inc, stages),
+            **{f"by_{by}": calls_by(inc, stages, by) for by in ("line", "cohort", "district_kind", "hour")},
+        },
         "calibration": calibration_table(
-            inc, population, length_min, None if scenario is None else scenario.calibration
+            inc, population, length_min, None if scenario is None else scenario.calibration, stages
         ),
         "ledger": ledger(units, cells, None if scenario is None else scenario.costs, regime),
         "stability": unstable_units(units),
