@@ -57,10 +57,11 @@ def main() -> None:
 
 
 def _register_commands() -> None:
-    """Commands kept in their own modules (citysim/commands/): compare, sweep, analyze, attribute."""
-    from citysim.commands import experiments
+    """Commands kept in their own modules (citysim/commands/): compare, sweep, analyze, attribute, metrics."""
+    from citysim.commands import experiments, metrics
 
     experiments.register(main)
+    main.add_command(metrics.metrics)
 
 
 _register_commands()
@@ -100,7 +101,8 @@ def run(scenario, regime_name, seed, days, warmup_days, follow_up_days, assignme
     """
     from tqdm import tqdm
 
-    from citysim.events import ParquetSink
+    from citysim.events import FolderTables, ParquetSink, TeeSink
+    from citysim.metrics.stream import MetricsStream
     from citysim.model import CityModel
     from citysim.network import engine_choice
     from citysim.regimes import Regime, apply_overrides
@@ -131,7 +133,8 @@ def run(scenario, regime_name, seed, days, warmup_days, follow_up_days, assignme
     for old in out_dir.glob("*.parquet"):
         old.unlink()
 
-    sink = ParquetSink(out_dir)
+    stream = MetricsStream.for_scenario(sc, window)
+    sink = TeeSink(ParquetSink(out_dir), stream)
     started = time.perf_counter()
     model = CityModel(sc, regime, seed=seed, window=window, sink=sink)
     total_days = window.total_days
@@ -160,10 +163,7 @@ def run(scenario, regime_name, seed, days, warmup_days, follow_up_days, assignme
         window = model.window
     model.finish()
     wall = time.perf_counter() - started
-    tables, every, counts = sink.sampled_frames()
-    result = Result(sc, regime, seed, window, tables, sample_every=every, exact_counts=counts)
-    if every > 1:
-        click.echo(f"(metrics and figures from every {every}th incident, by id; the Parquet files hold all)", err=True)
+    result = Result(sc, regime, seed, window, FolderTables(out_dir), stream=stream)
     write_outputs(result, out_dir, figures=not no_figures)
     for line in summary_lines(result):
         click.echo(line)

@@ -302,6 +302,8 @@ class CityModel(mesa.Model):
         else:
             self.window = Window(days=w.days, warmup_days=w.warmup_days, follow_up_days=done - w.days)
         self.horizon = self.window.horizon_min
+        if hasattr(self.sink, "cut"):  # a sink that counts as it goes (metrics) censors at the new horizon
+            self.sink.cut(self.window)
         self.finish()
 
     def run(self, days: float | None = None, progress=None) -> None:

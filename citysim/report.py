@@ -302,12 +302,12 @@ def write_outputs(result: RunResult, directory: Path, figures: bool = True) -> P
     """Write everything a run produced into a folder, and return the folder.
 
     Writes ``<table>.parquet`` for each of :data:`TABLES` (keeping any already
-    there: a run with ``out=`` streamed them), ``metrics.json``, ``run.toml``
+    there: a run with ``out=`` streamed them; none for a run that kept no tables), ``metrics.json``, ``run.toml``
     and, if ``figures``, the PNG files of :data:`citysim.figures.FIGURES` in ``figures/``.
     """
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    for name in TABLES:
+    for name in TABLES if result.tables is not None else ():  # a run that kept only its metrics: none
         path = directory / f"{name}.parquet"
         if not path.exists():
             _write_table(result.tables[name], name, path)

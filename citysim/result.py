@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -16,7 +17,7 @@ __all__ = ["RunResult", "run_record"]
 
 @dataclass
 class RunResult:
-    """What a run produced: its tables, metrics and the inputs that made it.
+    """What a run produced: its metrics, its tables and the inputs that made it.
 
     Attributes:
         scenario: the scenario as run.
@@ -24,18 +25,19 @@ class RunResult:
         seed: the run's seed.
         window: warm-up, measurement window and follow-up (whole days); the tables hold the
             incidents that occurred in the window.
-        tables: ``incidents``, ``stages``, ``alerts``, ``units`` and ``cells`` DataFrames.
-        sample_every: the tables hold every k-th incident only (long runs streamed to Parquet:
-            the files hold everything; see :func:`citysim.events.load_tables`).
+        tables: ``incidents``, ``stages``, ``alerts``, ``units``, ``cells`` and ``daily`` DataFrames:
+            kept in memory, or read whole from the run's Parquet files when first asked for
+            (:class:`~citysim.events.FolderTables`); None when the run kept no tables.
+        stream: the metrics accumulated as the run went (:class:`~citysim.metrics.stream.MetricsStream`);
+            without it, metrics are computed from the tables.
     """
 
     scenario: Scenario
     regime: Regime
     seed: int
     window: Window
-    tables: dict[str, pd.DataFrame]
-    sample_every: int = 1
-    exact_counts: dict | None = field(default=None, repr=False)
+    tables: Mapping[str, pd.DataFrame] | None = None
+    stream: object | None = field(default=None, repr=False)
     _metrics: dict | None = field(default=None, repr=False)
 
     @property
@@ -43,37 +45,53 @@ class RunResult:
         """Days of the measurement window."""
         return self.window.days
 
+    def _table(self, name: str) -> pd.DataFrame:
+        if self.tables is None:
+            raise ValueError(
+                "this run kept no tables (simulate(..., keep_tables=False)): its metrics are in result.metrics"
+            )
+        return self.tables[name]
+
     @property
     def incidents(self) -> pd.DataFrame:
         """One row per incident (see ``docs/output-columns.md``)."""
-        return self.tables["incidents"]
+        return self._table("incidents")
 
     @property
     def stages(self) -> pd.DataFrame:
-        return self.tables["stages"]
+        return self._table("stages")
 
     @property
     def alerts(self) -> pd.DataFrame:
-        return self.tables["alerts"]
+        return self._table("alerts")
 
     @property
     def units(self) -> pd.DataFrame:
-        return self.tables["units"]
+        return self._table("units")
 
     @property
     def cells(self) -> pd.DataFrame:
-        return self.tables["cells"]
+        return self._table("cells")
 
     @property
     def metrics(self) -> dict:
-        """Every metric of the run (response time, coverage, inclusion, harm, cost, calibration)."""
-        if self._metrics is None:
-            from citysim.metrics import compute_metrics
+        """Every metric of the run (response time, coverage, inclusion, harm, cost, calibration).
 
-            self._metrics = compute_metrics(
-                self.tables, self.window, self.scenario, self.sample_every, self.exact_counts, self.regime
-            )
+        Accumulated as the run went (binned times: see :mod:`citysim.metrics.bins`), or computed
+        from the tables when the run has no stream.
+        """
+        if self._metrics is None:
+            if self.stream is not None:
+                self._metrics = self.stream.metrics(self.scenario, self.regime)
+            else:
+                from citysim.metrics import compute_metrics
+
+                self._metrics = compute_metrics(self._all_tables(), self.window, self.scenario, regime=self.regime)
         return self._metrics
+
+    def _all_tables(self) -> Mapping[str, pd.DataFrame]:
+        self._table("incidents")
+        return self.tables
 
 
 def run_record(result: RunResult) -> dict:
