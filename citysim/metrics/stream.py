@@ -219,20 +219,26 @@ class MetricsStream:
             ]
         )
 
-    def _count(self, into: np.ndarray, minutes: np.ndarray, groups: np.ndarray, rows: np.ndarray) -> None:
-        """Add binned durations (of the incidents ``rows``) to ``into[group, bin]`` for each of their groups."""
+    def _bin(self, minutes: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """Bin of each incident's duration in ``rows`` (-1 elsewhere)."""
+        out = np.full(len(minutes), -1, dtype=np.int64)
+        if rows.any():
+            out[rows] = self.bins.index(minutes[rows])
+        return out
+
+    def _add(self, into: np.ndarray, bins: np.ndarray, groups: np.ndarray, rows: np.ndarray) -> None:
+        """Add the incidents ``rows``, binned, to ``into[group, bin]`` for each of their groups."""
         if not rows.any():
             return
-        b = self.bins.index(minutes[rows])
         g = groups[:, rows]
-        flat = (g * self.bins.n + b[None, :])[g >= 0]
+        flat = (g * self.bins.n + bins[rows][None, :])[g >= 0]
         into += np.bincount(flat, minlength=into.size).reshape(into.shape)
 
-    def _clock(self, clock: str, duration, done, groups, has, never=None) -> None:
+    def _clock(self, clock: str, bins: np.ndarray, done, groups, has, never=None) -> None:
         km = self.km[clock]
-        self._count(km["events"], duration, groups, has & done)
+        self._add(km["events"], bins, groups, has & done)
         censored = has & ~done if never is None else has & ~done & ~never
-        self._count(km["censored"], duration, groups, censored)
+        self._add(km["censored"], bins, groups, censored)
         if never is not None and never.any():
             g = groups[:, never]
             km["never"] += np.bincount(g[g >= 0], minlength=self.n_groups)
@@ -256,23 +262,30 @@ class MetricsStream:
         self._first("occurred", occurred, groups)
         self._first("detected", detected, groups)
 
-        # Kaplan-Meier clocks (as citysim.metrics.survival.clock_survival and met_survival)
-        done = ~np.isnan(resolved) & (resolved <= h)
+        # Kaplan-Meier clocks (as citysim.metrics.survival.clock_survival and met_survival); each duration is
+        # binned once: from occurrence to resolution, to detection, to the horizon (censored)
         every = np.ones(n, dtype=bool)
-        self._clock("resolution", np.where(done, resolved - occurred, h - occurred), done, groups, every)
-        seen = ~np.isnan(detected)
-        self._clock("report_resolution", np.where(done, resolved - detected, h - detected), done, groups, seen)
+        resolved_ok, seen = ~np.isnan(resolved), ~np.isnan(detected)
+        done = resolved_ok & (resolved <= h)
         found = seen & (detected <= h)
-        self._clock("detection", np.where(found, detected - occurred, h - occurred), found, groups, every)
         unmet = c.bools("closed_unmet")
-        met = ~np.isnan(resolved) & ~unmet
+        met = resolved_ok & ~unmet
+        b_res = self._bin(resolved - occurred, resolved_ok)
+        b_det = self._bin(detected - occurred, seen)
+        b_open = self._bin(h - occurred, ~done | ~found | ~met)
+        self._clock("resolution", np.where(done, b_res, b_open), done, groups, every)
+        b_report = self._bin(np.where(done, resolved, h) - detected, seen)
+        self._clock("report_resolution", b_report, done, groups, seen)
+        self._clock("detection", np.where(found, b_det, b_open), found, groups, every)
         met_minutes = np.where(met, resolved - occurred, h - occurred)
-        self._clock("needs_met", met_minutes, met, groups, every, never=unmet & ~met)
+        self._clock("needs_met", np.where(met, b_res, b_open), met, groups, every, never=unmet & ~met)
 
         # response times of the incidents that got there (as response_times, response_by)
-        for measure, end in (("detect", detected), ("dispatch", dispatched_at), ("arrival", arrived)):
-            self._response(measure, end - occurred, groups)
-        self._response("resolution", resolved - occurred, groups)
+        for measure, end in (("dispatch", dispatched_at), ("arrival", arrived)):
+            ok = ~np.isnan(end)
+            self._response(measure, end - occurred, self._bin(end - occurred, ok), ok, groups)
+        self._response("detect", detected - occurred, b_det, seen, groups)
+        self._response("resolution", resolved - occurred, b_res, resolved_ok, groups)
 
         # unmet need per cell (as unmet_need_by_cell)
         cell = c.floats("cell").astype(np.int64)
@@ -299,9 +312,8 @@ class MetricsStream:
         self._chains(c, type_code, by)
         self._decompose(c, stages, type_code, status, occurred, detected, resolved, dispatched_at)
 
-    def _response(self, measure: str, minutes: np.ndarray, groups: np.ndarray) -> None:
-        ok = ~np.isnan(minutes)
-        self._count(self.hist[measure], minutes, groups, ok)
+    def _response(self, measure: str, minutes: np.ndarray, bins: np.ndarray, ok: np.ndarray, groups) -> None:
+        self._add(self.hist[measure], bins, groups, ok)
         g = groups[:, ok]
         w = np.broadcast_to(minutes[ok], g.shape)
         self.sums[measure] += np.bincount(g[g >= 0], weights=w[g >= 0], minlength=self.n_groups)
