@@ -198,7 +198,7 @@ def summary_lines(result: RunResult) -> list[str]:
     header = (
         f"citysim | scenario {result.scenario.name} | regime {result.regime.name} | seed {result.seed} | "
         f"warm-up {w.warmup_days} d, window {w.days} d, follow-up {w.follow_up_days} d | "
-        f"{m['counts']['incidents']:,} incidents in the window ({_fmt(m['headline']['incidents_per_day'])} a day)"
+        f"{m['counts']['incidents']:,} incidents in the window ({m['headline']['incidents_per_day'] or 0:,.0f} a day)"
     )
     blocks = (
         _response_block,
