@@ -157,6 +157,15 @@ def _cost_block(m: Mapping) -> list[str]:
             f"{_pct(sc['overloaded_share'])} (busiest {_pct(sc['max_utilisation'])})",
         ],
     ]
+    ledger = m["ledger"]
+    cost = ledger["annual_cost"]
+    rows.append(
+        [
+            "staff (full-time equivalents)",
+            f"{ledger['full_time_staff']:,.0f}"
+            + ("" if cost is None else f"; yearly cost at the scenario's stated prices {cost / 1e6:,.1f} million CNY"),
+        ]
+    )
     return ["Harm and cost", *_table(rows, numeric=False)]
 
 
