@@ -163,6 +163,19 @@ def _cost_block(m: Mapping) -> list[str]:
     return ["Harm and cost", *_table(rows, numeric=False)]
 
 
+def _stability_block(m: Mapping) -> list[str]:
+    st = m["stability"]
+    if not st["count"]:
+        return ["Stability: no unit found unstable (load below 1; in windows of two weeks or more, no growing wait)"]
+    worst = ", ".join(f"{u['unit']} (load {_fmt(u['load'])})" for u in st["units"][:5])
+    grid = f"; {st['grid_workers']:,} grid workers" if st["grid_workers"] else ""
+    return [
+        f"WARNING: {st['count']:,} unstable unit{'s' if st['count'] > 1 else ''}{grid}: their queues grow, so "
+        "figures that involve them move with the run's length",
+        f"  worst: {worst}" if worst else "",
+    ]
+
+
 def _calibration_block(m: Mapping) -> list[str]:
     cal = m["calibration"]
     rows = [["Calibration", "simulated", "sourced"]]
@@ -189,7 +202,7 @@ def summary_lines(result: RunResult) -> list[str]:
     header = (
         f"citysim | scenario {result.scenario.name} | regime {result.regime.name} | seed {result.seed} | "
         f"warm-up {w.warmup_days} d, window {w.days} d, follow-up {w.follow_up_days} d | "
-        f"{m['counts']['incidents']:,} incidents in the window ({_fmt(m['headline']['incidents_per_day'])} a day)"
+        f"{m['counts']['incidents']:,} incidents in the window ({m['headline']['incidents_per_day'] or 0:,.0f} a day)"
     )
     blocks = (
         _response_block,
@@ -197,6 +210,7 @@ def summary_lines(result: RunResult) -> list[str]:
         _coverage_block,
         _inclusion_block,
         _cost_block,
+        _stability_block,
         _calibration_block,
     )
     lines = [header]
