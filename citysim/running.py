@@ -299,6 +299,8 @@ def run_to_folder(
             model, stopped = _simulate(scenario, regime, seed, window, staging.path, stop, quiet, warn)
             result = None
             if model.window is None:
+                for table in staging.path.glob("*.parquet"):  # none is begun before the window; never leave one
+                    table.unlink()
                 write_unmeasured(staging.path, scenario, regime, seed, stopped)
             else:
                 tables, every, counts = model.sink.sampled_frames()
@@ -309,10 +311,12 @@ def run_to_folder(
             stop.abandonable = False
             staging.commit()
         except Abandoned as again:
+            stop.abandonable = False
             staging.discard()
             warn(f"{again.signal.name} after {stop.received.name}: run abandoned, nothing written; {out}/ is as it was")
             return 128 + int(again.signal)
         except BaseException:
+            stop.abandonable = False
             staging.discard()
             raise
     wall = time.perf_counter() - started
