@@ -21,9 +21,12 @@ import pyarrow.parquet as pq
 from citysim.events import COLUMNS
 from citysim.formatting import _by_kind, _dur, _fmt, _pct
 from citysim.metrics.response import COMPONENTS
-from citysim.result import RunResult, run_record
+from citysim.regimes import Regime
+from citysim.result import RunResult, record_of, run_block, run_record
+from citysim.scenario import Scenario
+from citysim.window import Stop
 
-__all__ = ["TABLES", "summary_lines", "to_toml", "write_outputs"]
+__all__ = ["TABLES", "summary_lines", "to_toml", "write_outputs", "write_unmeasured"]
 
 TABLES = tuple(COLUMNS)
 """Tables written as ``<name>.parquet``."""
@@ -198,6 +201,7 @@ def _calibration_block(m: Mapping) -> list[str]:
 def summary_lines(result: RunResult) -> list[str]:
     """A compact plain-text summary of a run, one string per line, for the terminal.
 
+    A run stopped early has a first line saying where, and what its window therefore is.
     Blocks: the run (scenario, regime, seed, days, incidents); response time
     and targets; where the time goes; coverage; inclusion; harm and cost; the
     simulated hotline beside the sourced figures.
@@ -221,7 +225,7 @@ def summary_lines(result: RunResult) -> list[str]:
     lines = [header]
     for block in blocks:
         lines += ["", *block(m)]
-    return lines
+    return [result.stopped.describe(), *lines] if result.stopped is not None else lines
 
 
 # ------------------------------------------------------------------ TOML
@@ -319,6 +323,20 @@ def _write_table(frame: pd.DataFrame, name: str, path: Path) -> None:
         pq.write_table(table, path)
     else:
         frame.to_parquet(path, index=False)
+
+
+def write_unmeasured(directory: Path, scenario: Scenario, regime: Regime, seed: int, stopped: Stop) -> Path:
+    """Write what a run stopped before its window says of itself: ``run.toml`` and ``metrics.json`` (no metrics).
+
+    ``metrics.json`` holds only its ``run`` block (``complete`` false, ``window`` null); there are no tables.
+    """
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    block = {"run": run_block(scenario, regime, seed, stopped.requested, stopped)}
+    (directory / "metrics.json").write_text(json.dumps(block, indent=2, allow_nan=False) + "\n", "utf-8")
+    record = record_of(scenario, regime, seed, stopped.requested, stopped)
+    (directory / "run.toml").write_text(to_toml(record), "utf-8")
+    return directory
 
 
 def write_outputs(result: RunResult, directory: Path, figures: bool = True) -> Path:
