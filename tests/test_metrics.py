@@ -545,7 +545,9 @@ def test_real_run_metrics_round_trip_through_json(run):
         "counts",
     }
     assert json.loads(json.dumps(m, allow_nan=False)) == m
-    assert set(run.metrics) == set(m)  # streamed as the run went: tests/test_stream.py compares the figures
+    run_block = run.metrics["run"]  # a run's metrics open with what was run (not a metric of its tables)
+    assert run_block["complete"] and run_block["window"] == m["window"]
+    assert set(run.metrics) == {"run", *m}  # streamed as the run went: tests/test_stream.py compares the figures
 
 
 def test_real_run_without_a_scenario_has_no_targets_or_sourced_figures(run):

@@ -23,8 +23,9 @@ def metrics(out: Path, quiet: bool) -> None:
     """
     from citysim.errors import OptionError
     from citysim.metrics.folder import metrics_of_folder
+    from citysim.result import run_block
     from citysim.scenario import load_run
-    from citysim.window import Window
+    from citysim.window import Stop, Window
 
     run_toml = out / "run.toml"
     missing = [
@@ -37,7 +38,8 @@ def metrics(out: Path, quiet: bool) -> None:
         raise OptionError("OUT", f"{run_toml} has no [citysim_run] table (citysim run writes it)")
     window = Window(days=record.days, warmup_days=record.warmup_days, follow_up_days=record.follow_up_days)
     started = time.perf_counter()
-    m = metrics_of_folder(out, sc, regime, window)
+    stopped = Stop.of_record(record)
+    m = {"run": run_block(sc, regime, record.seed, window, stopped), **metrics_of_folder(out, sc, regime, window)}
     (out / "metrics.json").write_text(json.dumps(m, indent=2, allow_nan=False) + "\n", "utf-8")
     if not quiet:
         n = m["counts"]["incidents"]

@@ -16,11 +16,20 @@ import pyarrow.parquet as pq
 from citysim.events import COLUMNS, _table
 from citysim.metrics.stream import MetricsStream
 
-__all__ = ["metrics_of_folder"]
+__all__ = ["metrics_of_folder", "stream_of_folder"]
 
 
 def metrics_of_folder(directory: str | Path, scenario, regime, window) -> dict:
     """``metrics.json`` of a run folder, from its Parquet files read a row group at a time (bounded memory).
+
+    Raises:
+        FileNotFoundError: a table's file is missing.
+    """
+    return stream_of_folder(directory, scenario, window).metrics(scenario, regime)
+
+
+def stream_of_folder(directory: str | Path, scenario, window) -> MetricsStream:
+    """A run folder's tables counted into a new :class:`MetricsStream` for ``window``, a row group at a time.
 
     Each incident's rows were written together (the incident, then its stages): the files are read
     in step, so each group of incidents is counted with its stage rows.
@@ -68,7 +77,7 @@ def metrics_of_folder(directory: str | Path, scenario, regime, window) -> dict:
         if path.exists():
             s.write(name, pq.read_table(path))
     s.close()
-    return s.metrics(scenario, regime)
+    return s
 
 
 def _no_rows(name: str) -> dict:

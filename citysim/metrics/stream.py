@@ -188,7 +188,13 @@ class MetricsStream:
         self.closed = True
 
     def cut(self, window: Window) -> None:
-        """The run was cut short (between days): its cases still open are censored at the new horizon."""
+        """The run was cut short (between days): its cases still open are censored at the new horizon.
+
+        Rows counted before the cut that were open when written (incidents never detected are written
+        as they occur) were censored at the old horizon: a cut run's metrics are recounted from its
+        tables for the shorter window (:func:`citysim.metrics.folder.stream_of_folder`), as a run of
+        that window would count them.
+        """
         self._settle()
         self.window, self.horizon = window, window.horizon_min
 
