@@ -113,6 +113,13 @@ def test_missing_scenario_lists_the_shipped_ones():
     )
 
 
+def test_shipped_scenarios_are_found_by_name_from_any_folder(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # no ./scenarios here: found in the package, or beside it in a checkout
+    result = invoke("check", "small")
+    assert result.exit_code == 0, result.output
+    assert "valid scenario 'small'" in result.output
+
+
 def test_check_reports_the_city():
     result = invoke("check", SMALL)
     assert result.exit_code == 0
