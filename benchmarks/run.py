@@ -20,6 +20,9 @@ run that measures memory runs in a fresh interpreter.
    department's mean time per visit with confidence intervals.
 5. Memory flat in population: ten times the residents, same incidents and cells.
 6. A sweep of runs on 2 worker processes against 1.
+0. What a user meets (first): ``citysim run`` of Chongqing as a whole process, for a week, 4 and 13
+   weeks and a year (integrated, every mechanism on, outputs and metrics included): wall time, CPU
+   time, peak memory (RSS) of the process and its children, incidents per second end to end.
 """
 
 from __future__ import annotations
@@ -27,8 +30,11 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
+import re
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -88,6 +94,57 @@ def fresh_run(days: float, regime: str = "integrated", modify: str = "") -> dict
 def line(label: str, measured: str, target: str = "", ok: bool | None = None) -> None:
     verdict = "" if ok is None else ("  met" if ok else "  NOT MET")
     print(f"{label:<62}{measured:>18}{target:>14}{verdict}")
+
+
+def end_to_end(days: int, figures: bool = False) -> dict:
+    """``citysim run scenarios/chongqing.toml --days DAYS`` as a user runs it, in its own process.
+
+    Its peak memory, CPU and wall time come from the kernel's accounting of that process
+    (``os.wait4``: the process and the children it waited for); the incidents simulated are
+    read from its last line.
+    """
+    with tempfile.TemporaryDirectory() as tmp:
+        cmd = [sys.executable, "-m", "citysim", "run", str(CHONGQING), "--days", str(days), "--quiet", "--out", tmp]
+        t = time.perf_counter()
+        proc = subprocess.Popen([*cmd, *([] if figures else ["--no-figures"])], cwd=ROOT, stdout=subprocess.PIPE)
+        out = proc.stdout.read().decode()
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - t
+    if status != 0:
+        raise RuntimeError(f"citysim run --days {days} failed (status {status})")
+    n = int(re.search(r"^([\d,]+) incidents in", out, re.M).group(1).replace(",", ""))
+    return {
+        "days": days,
+        "incidents": n,
+        "wall_s": wall,
+        "cpu_s": usage.ru_utime + usage.ru_stime,
+        "peak_mib": usage.ru_maxrss / 1024,
+        "per_s": n / wall,
+    }
+
+
+def bench_end_to_end(quick: bool) -> dict:
+    """Section 0: the command as a whole, at several lengths; peak memory must not grow with the length."""
+    print("\n0. What a user meets: `citysim run scenarios/chongqing.toml --days N --quiet --no-figures`, whole process")
+    print("   (integrated, 21-day warm-up and 7-day follow-up, every mechanism on, Parquet tables and metrics.json)")
+    runs = {}
+    for weeks in (1, 4) if quick else (1, 4, 13, 52):
+        r = end_to_end(7 * weeks)
+        runs[weeks] = r
+        line(
+            f"  {weeks:>2} week{'s' if weeks > 1 else ' '}: wall / CPU / peak RSS",
+            f"{r['wall_s']:.0f} s / {r['cpu_s']:.0f} s / {r['peak_mib']:,.0f} MiB",
+        )
+        line(f"  {weeks:>2} weeks: incidents simulated, per second end to end", f"{r['incidents']:,} {r['per_s']:,.0f}")
+    last = runs[max(runs)]
+    if not quick:
+        line("  a year: wall time", f"{last['wall_s']:.0f} s", "< 120 s", last["wall_s"] < 120)
+        fast = last["per_s"] >= 250_000
+        line("  a year: incidents per second end to end", f"{last['per_s']:,.0f}", ">= 250,000", fast)
+    line("  longest run: peak RSS", f"{last['peak_mib']:,.0f} MiB", "< 2048 MiB", last["peak_mib"] < 2048)
+    flat = last["peak_mib"] / runs[4]["peak_mib"]
+    line(f"  peak RSS, {max(runs)} weeks over 4 weeks", f"{flat:.2f}x", "< 1.15x", flat < 1.15)
+    return runs
 
 
 # ------------------------------------------------------------------ baselines
@@ -242,11 +299,15 @@ def bench_sweep(runs: int, days: float, rounds: int) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser(description="citysim benchmarks")
     ap.add_argument("--quick", action="store_true", help="four weeks instead of a year; shorter comparisons")
+    ap.add_argument("--end-to-end", action="store_true", help="only section 0 (the command as a whole)")
     args = ap.parse_args()
     quick = args.quick
     long_days = 28 if quick else 364
     print(f"citysim benchmarks ({'quick' if quick else 'full'}); python {sys.version.split()[0]}")
     print(f"{'figure':<62}{'measured':>18}{'target':>14}")
+    bench_end_to_end(quick)
+    if args.end_to_end:
+        return
 
     print(f"\n1. Throughput: {long_days} days of Chongqing (32M residents), tables streamed to Parquet")
     runs = {}

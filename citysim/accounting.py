@@ -48,30 +48,35 @@ def day_use(plans: Iterable, n_units: int, start: float, end: float) -> DayUse:
         n_units: number of units.
         start, end: the day, minutes.
     """
-    busy = {r: np.zeros(n_units) for r in BUSY_ROLES}
+    n_roles = len(BUSY_ROLES)
+    role_slot = np.full(max(ROLE.values()) + 1, -1, dtype=np.int64)
+    for i, r in enumerate(BUSY_ROLES):
+        role_slot[ROLE[r]] = i
+    busy_flat = np.zeros(n_roles * n_units)
     offered = np.zeros(n_units)
     units, waits = [], []
     for plan in plans:
         b = plan.batch
         q, s, _ = b.times()
         unit = b.unit_np
-        served = unit >= 0
-        sel = served & (s < end) & (s + b.dur_np > start)
+        dur = b.dur_np
+        # one pass per plan, np.bincount rather than np.add.at (an order of magnitude faster)
+        sel = (unit >= 0) & (s < end) & (s + dur > start)
         if sel.any():
             idx = np.flatnonzero(sel)
-            overlap = np.minimum(s[idx] + b.dur_np[idx], end) - np.maximum(s[idx], start)
-            roles = plan.role[idx]
-            for r in BUSY_ROLES:
-                m = roles == ROLE[r]
-                if m.any():
-                    np.add.at(busy[r], unit[idx[m]], overlap[m])
-        came = served & (q >= start) & (q < end)
+            overlap = np.minimum(s[idx] + dur[idx], end) - np.maximum(s[idx], start)
+            slot = role_slot[plan.role[idx]]
+            ok = slot >= 0
+            key = slot[ok] * n_units + unit[idx[ok]]
+            busy_flat += np.bincount(key, weights=overlap[ok], minlength=n_roles * n_units)
+        came = (unit >= 0) & (q >= start) & (q < end)
         if came.any():
-            np.add.at(offered, unit[came], b.dur_np[came])
-        began = served & (s >= start) & (s < end)
+            offered += np.bincount(unit[came], weights=dur[came], minlength=n_units)
+        began = (unit >= 0) & (s >= start) & (s < end)
         if began.any():
             units.append(unit[began])
             waits.append(s[began] - q[began])
+    busy = {r: busy_flat[i * n_units : (i + 1) * n_units].copy() for i, r in enumerate(BUSY_ROLES)}
     wait_unit = np.concatenate(units) if units else np.zeros(0, dtype=np.int64)
     wait_min = np.concatenate(waits) if waits else np.zeros(0)
     return DayUse(

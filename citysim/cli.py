@@ -57,10 +57,11 @@ def main() -> None:
 
 
 def _register_commands() -> None:
-    """Commands kept in their own modules (citysim/commands/): compare, sweep, analyze, attribute."""
-    from citysim.commands import experiments
+    """Commands kept in their own modules (citysim/commands/): compare, sweep, analyze, attribute, metrics."""
+    from citysim.commands import experiments, metrics
 
     experiments.register(main)
+    main.add_command(metrics.metrics)
 
 
 _register_commands()
@@ -96,17 +97,16 @@ def run(scenario, regime_name, seed, days, warmup_days, follow_up_days, assignme
     follow-up in which the window's incidents go on (still open then: censored).
     Writes incidents, stages, alerts, units and cells tables (Parquet; the
     window's incidents), metrics.json, figures and run.toml (which reproduces
-    the run: ``citysim run OUT/run.toml``).
+    the run: ``citysim run OUT/run.toml``). OUT is replaced as a whole when the
+    run ends. Ctrl-C (SIGINT) or SIGTERM stop the run at the end of the
+    simulated day and write what was simulated, marked as such (a second one
+    abandons it: nothing written); exit status 130 or 143.
     """
-    from tqdm import tqdm
-
-    from citysim.events import ParquetSink
-    from citysim.model import CityModel
     from citysim.network import engine_choice
     from citysim.regimes import Regime, apply_overrides
-    from citysim.report import summary_lines, write_outputs
+    from citysim.running import run_to_folder
     from citysim.scenario import load_run
-    from citysim.simulation import Result, window_of
+    from citysim.simulation import window_of
 
     engine_choice()
     path = resolve_scenario_path(scenario)
@@ -117,6 +117,11 @@ def run(scenario, regime_name, seed, days, warmup_days, follow_up_days, assignme
         warmup_days = recorded.warmup_days if warmup_days is None else warmup_days
         follow_up_days = recorded.follow_up_days if follow_up_days is None else follow_up_days
         regime = recorded_regime if regime_name is None else sc.regime_named(regime_name)
+        if recorded.stopped is not None:
+            what = "the window it asked for" if recorded.stopped_in == "warmup" else "the window it measured"
+            click.echo(
+                f"note: {path} is of a run {recorded.stopped} in the {recorded.stopped_in}: running {what}", err=True
+            )
     else:
         regime = sc.regime_named(regime_name or sc.regime)
     seed = sc.seed if seed is None else seed
@@ -127,50 +132,19 @@ def run(scenario, regime_name, seed, days, warmup_days, follow_up_days, assignme
         if out
         else Path("out") / f"{sc.name}-{regime.name.replace('+', '_').replace('=', '-').replace(',', '_')}-seed{seed}"
     )
-    writable_folder(out_dir, "--out")
-    for old in out_dir.glob("*.parquet"):
-        old.unlink()
-
-    sink = ParquetSink(out_dir)
-    started = time.perf_counter()
-    model = CityModel(sc, regime, seed=seed, window=window, sink=sink)
-    total_days = window.total_days
-    bar = tqdm(total=total_days, unit="day", desc=f"{sc.name} / {regime.name}", disable=quiet, file=sys.stderr)
-    interrupted = False
-    try:
-        while model.day < total_days:
-            model.step()
-            bar.update(1)
-            elapsed = time.perf_counter() - started
-            bar.set_postfix(
-                period=window.period_of_day(model.day - 1),
-                incidents=f"{model.counts['incidents']:,}",
-                per_s=f"{model.counts['incidents'] / max(elapsed, 1e-9):,.0f}",
-            )
-    except KeyboardInterrupt:
-        interrupted = True
-        click.echo(f"\ninterrupted after {model.day} simulated days", err=True)
-    finally:
-        bar.close()
-    if interrupted:
-        model.cut()
-        if model.window is None:
-            click.echo("interrupted during the warm-up: nothing was measured, no outputs written", err=True)
-            sys.exit(130)
-        window = model.window
-    model.finish()
-    wall = time.perf_counter() - started
-    tables, every, counts = sink.sampled_frames()
-    result = Result(sc, regime, seed, window, tables, sample_every=every, exact_counts=counts)
-    if every > 1:
-        click.echo(f"(metrics and figures from every {every}th incident, by id; the Parquet files hold all)", err=True)
-    write_outputs(result, out_dir, figures=not no_figures)
-    for line in summary_lines(result):
-        click.echo(line)
-    n = model.counts["incidents"]
-    click.echo(f"\n{n:,} incidents in {wall:.1f} s ({n / max(wall, 1e-9):,.0f} per second); outputs in {out_dir}/")
-    if interrupted:
-        sys.exit(130)
+    status = run_to_folder(
+        sc,
+        regime,
+        seed,
+        window,
+        out_dir,
+        figures=not no_figures,
+        quiet=quiet,
+        say=click.echo,
+        warn=lambda line: click.echo(line, err=True),
+    )
+    if status:
+        sys.exit(status)
 
 
 @main.command()

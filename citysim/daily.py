@@ -24,6 +24,8 @@ the rule needs, so :func:`citysim.metrics.stability.unstable_units` re-applies i
 
 from __future__ import annotations
 
+from collections import deque
+
 import numpy as np
 
 from citysim.accounting import DayUse
@@ -31,6 +33,9 @@ from citysim.units import UNIT_KINDS
 from citysim.window import Window
 
 __all__ = ["WAIT_NOISE_MIN", "WATCHED", "DailyBook", "unstable"]
+
+_WEEK = 7
+"""Days in the first and last weeks whose waits are compared."""
 
 WAIT_NOISE_MIN = 15.0
 """A unit's mean wait must grow by more than this (minutes) to count as growing."""
@@ -67,11 +72,10 @@ class DailyBook:
         self.rows: list[dict] = []
         self.history: list[tuple[int, str, np.ndarray]] = []  # per day: (day, period, [measure, tracked unit])
         self.offered = np.zeros(n)  # over the window
-        span = 7 if window.days >= 14 else 0  # two weeks to compare, else no trend is read
-        self.first_days = range(window.warmup_days, window.warmup_days + span)
-        self.last_days = range(window.warmup_days + window.days - span, window.warmup_days + window.days)
+        self.first_days = range(window.warmup_days, window.warmup_days + _WEEK)
         self.wait_first, self.n_first = np.zeros(n), np.zeros(n)
-        self.wait_last, self.n_last = np.zeros(n), np.zeros(n)
+        # the window's last week is known only once it has ended (a stopped run ends it early): keep the latest
+        self._recent: deque[tuple[np.ndarray, np.ndarray]] = deque(maxlen=_WEEK)
 
     def add_day(self, day: int, use: DayUse, on_duty: np.ndarray, queued: np.ndarray, counts: dict[str, int]) -> None:
         """Record one simulated day."""
@@ -79,12 +83,10 @@ class DailyBook:
         busy = use.busy_total
         if period == "window":
             self.offered += use.offered
+            self._recent.append((use.wait_sum, use.wait_count))
         if day in self.first_days:
             self.wait_first += use.wait_sum
             self.n_first += use.wait_count
-        if day in self.last_days:
-            self.wait_last += use.wait_sum
-            self.n_last += use.wait_count
         base = {"day": day, "period": period}
         self.rows.append(
             {
@@ -111,13 +113,23 @@ class DailyBook:
             (day, period, np.stack([use.offered[t], on_duty[t], busy[t], mean_wait, queued[t]]).astype(np.float32))
         )
 
+    def cut(self, window: Window) -> None:
+        """The run stopped early: its window is now ``window`` (see :meth:`citysim.window.Window.cut`)."""
+        self.window = window
+
     def unit_columns(self) -> dict[str, np.ndarray]:
-        """Per unit, what the stability rule needs (for the units table)."""
+        """Per unit, what the stability rule needs (for the units table); waits in windows of two weeks or more."""
+        n = len(self.kinds)
+        wait_last, n_last = np.zeros(n), np.zeros(n)
+        for wait_sum, wait_count in self._recent:  # the window's last week, in order of days
+            wait_last += wait_sum
+            n_last += wait_count
+        trend = self.window.days >= 2 * _WEEK  # two weeks to compare, else no trend is read
         with np.errstate(invalid="ignore", divide="ignore"):
             return {
                 "offered_min": self.offered,
-                "wait_first_week_min": np.where(self.n_first > 0, self.wait_first / self.n_first, np.nan),
-                "wait_last_week_min": np.where(self.n_last > 0, self.wait_last / self.n_last, np.nan),
+                "wait_first_week_min": np.where(trend & (self.n_first > 0), self.wait_first / self.n_first, np.nan),
+                "wait_last_week_min": np.where(trend & (n_last > 0), wait_last / n_last, np.nan),
             }
 
     def rows_for(self, watched: np.ndarray) -> list[dict]:

@@ -19,11 +19,12 @@ from pydantic_core import PydanticUndefined
 from citysim.distributions import Deterministic, Exponential, Gamma, Lognormal, Uniform
 from citysim.events import COLUMNS
 from citysim.regimes import LEVERS, Regime, presets
-from citysim.scenario import PerKind, Scenario
+from citysim.scenario import PerKind, RunRecord, Scenario
 
 __all__ = ["column_dictionary", "scenario_reference", "write_docs"]
 
 _DISTS = (Exponential, Deterministic, Lognormal, Gamma, Uniform)
+_STOP_FIELDS = {name for name, f in RunRecord.model_fields.items() if f.default is None}
 
 
 def _type_name(annotation) -> str:
@@ -200,7 +201,7 @@ def column_dictionary() -> str:
     lines = [
         "# Output columns",
         "",
-        "Generated from `citysim/events.py` by `python -m citysim.docs`; do not edit.",
+        "Generated from `citysim/events.py` and `citysim/scenario.py` by `python -m citysim.docs`; do not edit.",
         "",
         "`citysim run` writes each table to `OUT/<table>.parquet`; `citysim.simulate(...)` returns them as",
         "DataFrames (`result.incidents`, `result.stages`, ...). Times are minutes since the run's start;",
@@ -212,7 +213,24 @@ def column_dictionary() -> str:
         for name, (typ, unit, meaning) in cols.items():
             lines.append(f"| `{name}` | {typ} | {unit} | {meaning} |")
         lines.append("")
-    return "\n".join(lines)
+    lines += [
+        "## run.toml: `[citysim_run]`",
+        "",
+        "`run.toml` holds the fully resolved `[scenario]` and `[regime]` and, in `[citysim_run]`, how the run",
+        "was made: `citysim run OUT/run.toml` reproduces the tables exactly. A run stopped early (SIGINT,",
+        "SIGTERM: it stops between days) records the window it measured and, in the fields marked *stopped*,",
+        "why and where it stopped and the window asked for; `metrics.json` then opens with the same in its",
+        '`run` block (`"complete": false`, `stopped`, `stopped_in`, `simulated_days`, `requested`, `window`:',
+        "null if nothing was measured), and the folder of a run stopped in the warm-up holds only `run.toml`",
+        "and `metrics.json`.",
+        "",
+        "| field | type | meaning |",
+        "|---|---|---|",
+    ]
+    for name, f in RunRecord.model_fields.items():
+        stopped = "*stopped*: " if name in _STOP_FIELDS else ""
+        lines.append(f"| `{name}` | {_type_name(f.annotation)} | {stopped}{f.description} |")
+    return "\n".join(lines) + "\n"
 
 
 def write_docs(directory: str | Path = "docs") -> list[Path]:

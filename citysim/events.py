@@ -11,13 +11,16 @@ A run produces five tables (their columns are documented in
 
 Rows are derived in bulk from a compiled day's plan and the times the engine
 recorded, once the day's incidents are all finished (or at the end of the
-run), and handed to a *sink*: kept in memory (:class:`MemorySink`) or
-streamed to Parquet in row groups (:class:`ParquetSink`), so a long run never
-holds more than a window of finished incidents.
+run), and handed to a *sink*: kept in memory (:class:`MemorySink`),
+streamed to Parquet in row groups (:class:`ParquetSink`) or counted into the
+run's metrics as they come (:class:`citysim.metrics.stream.MetricsStream`;
+:class:`TeeSink` hands them to several), so a long run never holds more than
+a window of finished incidents.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
@@ -27,7 +30,7 @@ import pyarrow.parquet as pq
 
 from citysim.processes.plan import ROLES
 
-__all__ = ["COLUMNS", "MemorySink", "ParquetSink", "STATUSES"]
+__all__ = ["COLUMNS", "FolderTables", "MemorySink", "ParquetSink", "STATUSES", "TeeSink"]
 
 STATUSES = ("resolved", "in_progress", "undetected", "gave_up")
 LEVELS = ("street", "district", "city")
@@ -263,10 +266,6 @@ class MemorySink:
             out[name] = _in_id_order(name, to_pandas(table))
         return out
 
-    def sampled_frames(self) -> tuple[dict[str, pd.DataFrame], int, None]:
-        """The tables, all of them (held in memory already), as :meth:`ParquetSink.sampled_frames` returns them."""
-        return self.frames(), 1, None
-
 
 def _in_id_order(name: str, frame: pd.DataFrame) -> pd.DataFrame:
     """Rows are written as incidents end (old days' stragglers later): put them back in id order."""
@@ -295,8 +294,8 @@ class ParquetSink:
         table = _table(name, data)
         if name not in self.writers:
             self.writers[name] = self._writer(name, table.schema)
-        if table.num_rows:
-            self.writers[name].write_table(table)
+        if table.num_rows:  # one row group per write: a group of incidents, then their stages
+            self.writers[name].write_table(table, row_group_size=table.num_rows)
 
     def close(self) -> None:
         for name in COLUMNS:
@@ -305,59 +304,48 @@ class ParquetSink:
         for w in self.writers.values():
             w.close()
 
-    def sampled_frames(self, max_incidents: int = 3_000_000) -> tuple[dict[str, pd.DataFrame], int, dict]:
-        """The tables, every k-th incident only if they would not fit in memory (see :func:`load_tables`)."""
-        return load_tables(self.dir, max_incidents)
+
+class TeeSink:
+    """Hands every write to several sinks: the tables' files (or memory) and a metrics stream, say."""
+
+    def __init__(self, *sinks) -> None:
+        self.sinks = sinks
+
+    def write(self, name: str, data: dict[str, object]) -> None:
+        for sink in self.sinks:
+            sink.write(name, data)
+
+    def close(self) -> None:
+        for sink in self.sinks:
+            sink.close()
+
+    def cut(self, window) -> None:
+        """The run was cut short: tell the sinks that count as they go (see :meth:`CityModel.cut`)."""
+        for sink in self.sinks:
+            if hasattr(sink, "cut"):
+                sink.cut(window)
 
 
-def load_tables(directory: str | Path, max_incidents: int = 3_000_000) -> tuple[dict[str, pd.DataFrame], int, dict]:
-    """A run's tables from its Parquet files, sampled if they would not fit in memory.
+class FolderTables(Mapping):
+    """A run folder's tables, each read whole from its Parquet file when first asked for.
 
-    Above ``max_incidents`` incidents, only every k-th incident (by id: independent of
-    its fate) and its stages and true alerts are loaded, in row groups, so memory stays
-    bounded; units, cells and false alarms are loaded whole.
-
-    Returns:
-        ``(tables, k, exact_counts)``: the tables, the sampling step k (1: all), and the
-        table sizes counted over everything.
+    For runs small enough to hold in memory (a year of a megacity's stages is not): metrics
+    never need them (they stream, see :mod:`citysim.metrics.stream`).
     """
-    d = Path(directory)
-    files = {name: pq.ParquetFile(d / f"{name}.parquet") for name in COLUMNS}
-    n_inc = files["incidents"].metadata.num_rows
-    k = max(1, -(-n_inc // max_incidents))
-    counts = {
-        "incidents": n_inc,
-        "by_status": {},
-        "alerts": {"true": 0, "false": 0, "by_outcome": {}},
-        "stage_rows": files["stages"].metadata.num_rows,
-        "stage_rows_by_stage": {},
-    }
 
-    def add(counter: dict, values: pd.Series) -> None:
-        for key, v in values.value_counts().items():
-            counter[str(key)] = counter.get(str(key), 0) + int(v)
+    def __init__(self, directory: str | Path) -> None:
+        self.dir = Path(directory)
+        self._loaded: dict[str, pd.DataFrame] = {}
 
-    tables = {}
-    for name, key in (("incidents", "id"), ("stages", "incident_id"), ("alerts", "incident_id")):
-        parts = []
-        for i in range(files[name].num_row_groups):
-            frame = to_pandas(files[name].read_row_group(i))
-            if name == "incidents":
-                add(counts["by_status"], frame["status"])
-            elif name == "stages":
-                add(counts["stage_rows_by_stage"], frame["stage"])
-            else:
-                truth = frame["true_alarm"].to_numpy(dtype=bool)
-                counts["alerts"]["true"] += int(truth.sum())
-                counts["alerts"]["false"] += int((~truth).sum())
-                add(counts["alerts"]["by_outcome"], frame["outcome"])
-            if k > 1:
-                ids = frame[key]
-                keep = ids.isna() | (ids.fillna(0).astype("int64") % k == 0) if name == "alerts" else ids % k == 0
-                frame = frame[keep.to_numpy(dtype=bool)]
-            parts.append(frame)
-        frame = pd.concat(parts, ignore_index=True) if parts else to_pandas(_empty(name))
-        tables[name] = _in_id_order(name, frame)
-    for name in ("units", "cells"):
-        tables[name] = to_pandas(files[name].read())
-    return tables, k, counts
+    def __getitem__(self, name: str) -> pd.DataFrame:
+        if name not in COLUMNS:
+            raise KeyError(name)
+        if name not in self._loaded:
+            self._loaded[name] = _in_id_order(name, to_pandas(pq.read_table(self.dir / f"{name}.parquet")))
+        return self._loaded[name]
+
+    def __iter__(self):
+        return iter(COLUMNS)
+
+    def __len__(self) -> int:
+        return len(COLUMNS)

@@ -1,7 +1,8 @@
 """Figures of one run, drawn with matplotlib's Agg canvas (no display needed).
 
-Each ``figure_*`` function takes a run's tables or metrics and returns a
-:class:`matplotlib.figure.Figure`; :func:`write_figures` saves them all into
+Each ``figure_*`` function takes what a run accumulated as it went (its metrics,
+its binned resolution times) and returns a :class:`matplotlib.figure.Figure`,
+never reading the tables; :func:`write_figures` saves them all into
 ``figures/`` of a run's output folder.
 """
 
@@ -44,32 +45,26 @@ def _canvas(fig: Figure) -> Figure:
     return fig
 
 
-def figure_resolution_time(incidents: pd.DataFrame, max_lines: int = 8) -> Figure:
-    """ECDF of resolution time (occurrence to closure, hours, log scale) per incident type.
+def figure_resolution_time(curves: list[tuple[str, int, np.ndarray, np.ndarray]]) -> Figure:
+    """Share of incidents resolved against time since occurrence (hours, log scale), per incident type.
 
-    The most frequent ``max_lines - 1`` types get a line each, the rest one line ``other types``.
+    Args:
+        curves: ``(label, incidents, hours, share resolved)`` per line, as
+            :meth:`~citysim.metrics.stream.MetricsStream.resolution_curves` gives them
+            (Kaplan-Meier: cases still open at the end are censored, not dropped).
     """
     fig = _canvas(Figure(figsize=(8, 5), layout="constrained"))
     ax = fig.add_subplot()
-    took = (incidents["resolved_at"] - incidents["occurred_at"]).to_numpy(dtype=float, na_value=np.nan) / _MIN_PER_H
-    ok = took > 0
-    types = pd.Series(incidents["type"].to_numpy(dtype=object)[ok])
-    took = took[ok]
-    top = list(types.value_counts().index[: max_lines - 1])
-    groups = [(t, (types == t).to_numpy()) for t in top]
-    rest = ~types.isin(top).to_numpy()
-    if rest.any():
-        groups.append(("other types", rest))
-    for name, mask in groups:
-        x = np.sort(took[mask])
-        ax.step(x, np.arange(1, len(x) + 1) / len(x), where="post", label=f"{name} (n={len(x):,})")
-    if not groups:
-        ax.text(0.5, 0.5, "no incident resolved", ha="center", va="center", transform=ax.transAxes)
+    for name, n, hours, share in curves:
+        ax.step(hours, share, where="post", label=f"{name} (n={n:,})")
+    if not curves:
+        ax.text(0.5, 0.5, "no incident", ha="center", va="center", transform=ax.transAxes)
     else:
         ax.set_xscale("log")
-        ax.legend(fontsize="small", loc="lower right")
+        ax.set_xlim(left=1 / 60)
+        ax.legend(fontsize="small", loc="upper left")
     ax.set_xlabel("time from occurrence to resolution (hours, log scale)")
-    ax.set_ylabel("share of resolved incidents")
+    ax.set_ylabel("share of incidents resolved (open cases censored)")
     ax.set_ylim(0, 1.02)
     ax.grid(True, which="both", alpha=0.3)
     ax.set_title("How long until a problem is resolved")
@@ -175,8 +170,13 @@ def write_figures(result: Result, directory: Path) -> list[Path]:
     """Draw the run's four figures (:data:`FIGURES`) as PNG files into ``directory``."""
     directory.mkdir(parents=True, exist_ok=True)
     m = result.metrics
+    stream = result.stream
+    if stream is None:  # a result built from tables: count them into a stream once
+        from citysim.metrics.stream import MetricsStream
+
+        stream = MetricsStream.of_tables(result.tables, result.scenario, result.window)
     figures = (
-        figure_resolution_time(result.incidents),
+        figure_resolution_time(stream.resolution_curves()),
         figure_decomposition(m),
         figure_coverage(m),
         figure_inclusion(m),

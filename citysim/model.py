@@ -262,7 +262,9 @@ class CityModel(mesa.Model):
         self._update_trust(start, end)
         self._day_started = None
         self.day += 1
-        self._flush(final=self.env.now >= self.horizon)
+        self._flush()
+        if self.env.now >= self.horizon:
+            self._flush(final=True)  # in two steps, as when a stopped run is cut here: the same rows in the same order
 
     def _day_counts(self, start: float, end: float) -> dict[str, int]:
         """Incidents that occurred, were first detected and ended within the day (for the daily table)."""
@@ -297,20 +299,19 @@ class CityModel(mesa.Model):
         """End the run where the clock stands (between days): the window shrinks to what was simulated.
 
         Interrupted in the window, the window ends here and its open cases are censored now; in the
-        follow-up, the follow-up ends here; in the warm-up, nothing was measured (``window`` becomes None).
+        follow-up, the follow-up ends here; in the warm-up, nothing was measured (``window`` becomes None
+        and nothing is written). The tables are then those of a run asked for the shorter window
+        (:meth:`citysim.window.Window.cut`), row for row.
         """
         if self._day_started is not None:
             raise RuntimeError("a run can only be cut between days")
-        w, day = self.window, self.day
-        if day <= w.warmup_days:
-            self.window = None
+        self.window = self.window.cut(self.day)
+        if self.window is None:
             return
-        done = day - w.warmup_days
-        if done < w.days:
-            self.window = Window(days=done, warmup_days=w.warmup_days)
-        else:
-            self.window = Window(days=w.days, warmup_days=w.warmup_days, follow_up_days=done - w.days)
         self.horizon = self.window.horizon_min
+        self.book.cut(self.window)
+        if hasattr(self.sink, "cut"):  # a sink that counts as it goes (metrics) censors at the new horizon
+            self.sink.cut(self.window)
         self.finish()
 
     def run(self, days: float | None = None, progress=None) -> None:

@@ -21,9 +21,12 @@ import pyarrow.parquet as pq
 from citysim.events import COLUMNS
 from citysim.formatting import _by_kind, _dur, _fmt, _pct
 from citysim.metrics.response import COMPONENTS
-from citysim.result import RunResult, run_record
+from citysim.regimes import Regime
+from citysim.result import RunResult, record_of, run_block, run_record
+from citysim.scenario import Scenario
+from citysim.window import Stop
 
-__all__ = ["TABLES", "summary_lines", "to_toml", "write_outputs"]
+__all__ = ["TABLES", "summary_lines", "to_toml", "write_outputs", "write_unmeasured"]
 
 TABLES = tuple(COLUMNS)
 """Tables written as ``<name>.parquet``."""
@@ -177,7 +180,29 @@ def _cost_block(m: Mapping) -> list[str]:
             f"{_pct(sc['overloaded_share'])} (busiest {_pct(sc['max_utilisation'])})",
         ],
     ]
+    ledger = m["ledger"]
+    cost = ledger["annual_cost"]
+    rows.append(
+        [
+            "staff (full-time equivalents)",
+            f"{ledger['full_time_staff']:,.0f}"
+            + ("" if cost is None else f"; yearly cost at the scenario's stated prices {cost / 1e6:,.1f} million CNY"),
+        ]
+    )
     return ["Harm and cost", *_table(rows, numeric=False)]
+
+
+def _stability_block(m: Mapping) -> list[str]:
+    st = m["stability"]
+    if not st["count"]:
+        return ["Stability: no unit found unstable (load below 1; in windows of two weeks or more, no growing wait)"]
+    worst = ", ".join(f"{u['unit']} (load {_fmt(u['load'])})" for u in st["units"][:5])
+    grid = f"; {st['grid_workers']:,} grid workers" if st["grid_workers"] else ""
+    return [
+        f"WARNING: {st['count']:,} unstable unit{'s' if st['count'] > 1 else ''}{grid}: their queues grow, so "
+        "figures that involve them move with the run's length",
+        f"  worst: {worst}" if worst else "",
+    ]
 
 
 def _calibration_block(m: Mapping) -> list[str]:
@@ -199,6 +224,7 @@ def _calibration_block(m: Mapping) -> list[str]:
 def summary_lines(result: RunResult) -> list[str]:
     """A compact plain-text summary of a run, one string per line, for the terminal.
 
+    A run stopped early has a first line saying where, and what its window therefore is.
     Blocks: the run (scenario, regime, seed, days, incidents); response time
     and targets; where the time goes; coverage; inclusion; calls (answered, hung
     up, redialled, given up); harm and cost; the simulated hotline beside the
@@ -209,7 +235,7 @@ def summary_lines(result: RunResult) -> list[str]:
     header = (
         f"citysim | scenario {result.scenario.name} | regime {result.regime.name} | seed {result.seed} | "
         f"warm-up {w.warmup_days} d, window {w.days} d, follow-up {w.follow_up_days} d | "
-        f"{m['counts']['incidents']:,} incidents in the window ({_fmt(m['headline']['incidents_per_day'])} a day)"
+        f"{m['counts']['incidents']:,} incidents in the window ({m['headline']['incidents_per_day'] or 0:,.0f} a day)"
     )
     blocks = (
         _response_block,
@@ -218,12 +244,13 @@ def summary_lines(result: RunResult) -> list[str]:
         _inclusion_block,
         _calls_block,
         _cost_block,
+        _stability_block,
         _calibration_block,
     )
     lines = [header]
     for block in blocks:
         lines += ["", *block(m)]
-    return lines
+    return [result.stopped.describe(), *lines] if result.stopped is not None else lines
 
 
 # ------------------------------------------------------------------ TOML
@@ -323,16 +350,30 @@ def _write_table(frame: pd.DataFrame, name: str, path: Path) -> None:
         frame.to_parquet(path, index=False)
 
 
+def write_unmeasured(directory: Path, scenario: Scenario, regime: Regime, seed: int, stopped: Stop) -> Path:
+    """Write what a run stopped before its window says of itself: ``run.toml`` and ``metrics.json`` (no metrics).
+
+    ``metrics.json`` holds only its ``run`` block (``complete`` false, ``window`` null); there are no tables.
+    """
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    block = {"run": run_block(scenario, regime, seed, stopped.requested, stopped)}
+    (directory / "metrics.json").write_text(json.dumps(block, indent=2, allow_nan=False) + "\n", "utf-8")
+    record = record_of(scenario, regime, seed, stopped.requested, stopped)
+    (directory / "run.toml").write_text(to_toml(record), "utf-8")
+    return directory
+
+
 def write_outputs(result: RunResult, directory: Path, figures: bool = True) -> Path:
     """Write everything a run produced into a folder, and return the folder.
 
     Writes ``<table>.parquet`` for each of :data:`TABLES` (keeping any already
-    there: a run with ``out=`` streamed them), ``metrics.json``, ``run.toml``
+    there: a run with ``out=`` streamed them; none for a run that kept no tables), ``metrics.json``, ``run.toml``
     and, if ``figures``, the PNG files of :data:`citysim.figures.FIGURES` in ``figures/``.
     """
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    for name in TABLES:
+    for name in TABLES if result.tables is not None else ():  # a run that kept only its metrics: none
         path = directory / f"{name}.parquet"
         if not path.exists():
             _write_table(result.tables[name], name, path)

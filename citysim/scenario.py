@@ -16,7 +16,7 @@ from __future__ import annotations
 import stat
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, ValidationError, model_validator
 
@@ -309,7 +309,11 @@ def scenario_from_dict(data: dict[str, Any], source: str = "<scenario>") -> Scen
 
 
 class RunRecord(_Model):
-    """The ``[citysim_run]`` table of a ``run.toml``: how the run was made."""
+    """The ``[citysim_run]`` table of a ``run.toml``: how the run was made, and whether it ran to its end.
+
+    A run stopped early (SIGINT, SIGTERM) records the window it measured in ``warmup_days``, ``days``
+    and ``follow_up_days`` (so the file reproduces it) and the rest below; all of them or none.
+    """
 
     version: str = Field(description="citysim version that made the run")
     seed: Seed = Field(description="the run's seed")
@@ -317,6 +321,30 @@ class RunRecord(_Model):
     days: WholeDays = Field(description="measurement window, whole days")
     follow_up_days: WholeDaysOrZero = Field(default=0, description="follow-up, whole days")
     regime: str = Field(description="the regime's name")
+    stopped: str | None = Field(default=None, description="why the run stopped early, e.g. 'interrupted (SIGINT)'")
+    stopped_in: Literal["warmup", "window", "follow_up"] | None = Field(
+        default=None, description="where it stopped (warmup: nothing was measured; the days are those asked for)"
+    )
+    simulated_days: WholeDaysOrZero | None = Field(default=None, description="whole days simulated when it stopped")
+    requested_warmup_days: WholeDaysOrZero | None = Field(default=None, description="warm-up asked for")
+    requested_days: WholeDays | None = Field(default=None, description="measurement window asked for")
+    requested_follow_up_days: WholeDaysOrZero | None = Field(default=None, description="follow-up asked for")
+
+    @model_validator(mode="after")
+    def _stopped_says_all(self) -> RunRecord:
+        stop = (
+            "stopped",
+            "stopped_in",
+            "simulated_days",
+            "requested_warmup_days",
+            "requested_days",
+            "requested_follow_up_days",
+        )
+        given = [name for name in stop if getattr(self, name) is not None]
+        if given and len(given) < len(stop):
+            missing = ", ".join(name for name in stop if name not in given)
+            raise ValueError(f"a stopped run records {', '.join(stop)}; missing: {missing}")
+        return self
 
 
 def load_run(path: str | Path) -> tuple[Scenario, RunRecord | None, Regime | None]:

@@ -10,27 +10,32 @@ from citysim.errors import CitysimError
 __all__ = ["resolve_scenario_path", "shipped_scenarios", "shipped_validation_dir"]
 
 
+def _scenario_roots() -> list[Path]:
+    """Where shipped scenarios are, first found first: inside the installed package, beside the package
+    in a source checkout (an editable install maps the folder there), and ./scenarios."""
+    roots = [
+        Path(str(resources.files("citysim") / "scenarios")),
+        Path(__file__).resolve().parent.parent / "scenarios",
+        Path("scenarios"),
+    ]
+    return [root for root in roots if root.is_dir()]
+
+
 def shipped_scenarios() -> dict[str, Path]:
     """Scenario files that ship with citysim, by name."""
-    root = resources.files("citysim") / "scenarios"
-    found = {}
-    try:
-        for entry in root.iterdir():
-            if entry.name.endswith(".toml"):
-                found[entry.name[:-5]] = Path(str(entry))
-    except (FileNotFoundError, NotADirectoryError):
-        pass
-    local = Path("scenarios")
-    if local.is_dir():
-        for path in local.glob("*.toml"):
+    found: dict[str, Path] = {}
+    for root in _scenario_roots():
+        for path in root.glob("*.toml"):
             found.setdefault(path.stem, path)
     return dict(sorted(found.items()))
 
 
 def shipped_validation_dir() -> Path:
-    """Folder of the validation scenarios (shipped in the package, or ./scenarios/validation)."""
-    packaged = Path(str(resources.files("citysim") / "scenarios" / "validation"))
-    return packaged if packaged.is_dir() else Path("scenarios") / "validation"
+    """Folder of the validation scenarios (shipped in the package, beside it, or ./scenarios/validation)."""
+    for root in _scenario_roots():
+        if (root / "validation").is_dir():
+            return root / "validation"
+    return Path("scenarios") / "validation"
 
 
 def resolve_scenario_path(text: str) -> Path:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from citysim.events import MemorySink, ParquetSink
+from citysim.events import FolderTables, MemorySink, ParquetSink, TeeSink
+from citysim.metrics.stream import MetricsStream
 from citysim.model import CityModel
 from citysim.options import seed as _seed
 from citysim.options import whole_days
@@ -53,6 +54,7 @@ def simulate(
     progress: Callable[[CityModel], None] | None = None,
     warmup_days: int | None = None,
     follow_up_days: int | None = None,
+    keep_tables: bool = True,
 ) -> Result:
     """Simulate a city under a regime.
 
@@ -62,10 +64,13 @@ def simulate(
         seed: the run's seed, 0 to 2**32 - 1.
         days: the measurement window, whole days, 1 to 3650 (default: the scenario's ``days``).
         overrides: ``lever=value`` strings applied on top of the regime.
-        out: stream the tables to this directory's Parquet files instead of memory.
+        out: stream the tables to this directory's Parquet files instead of memory (``result.tables``
+            then reads them back, whole, when first asked for).
         progress: called after each simulated day with the model.
         warmup_days: simulated before the window, not counted (default: the scenario's).
         follow_up_days: simulated after it so the window's incidents can end (default: the scenario's).
+        keep_tables: keep the tables in memory (without ``out``); False keeps only the metrics, which are
+            accumulated as the run goes whatever this says (memory flat in the run's length).
 
     Raises:
         CitysimError: for a scenario, regime, lever value, seed or number of days that cannot be used,
@@ -84,10 +89,18 @@ def simulate(
         regime = scenario.regime_named(regime)
     regime = apply_overrides(regime, list(overrides))
     window = window_of(scenario, days, warmup_days, follow_up_days)
-    sink = ParquetSink(out) if out is not None else MemorySink()
+    stream = MetricsStream.for_scenario(scenario, window)
+    if out is not None:
+        tables, sink = FolderTables(out), TeeSink(ParquetSink(out), stream)
+    elif keep_tables:
+        memory = MemorySink()
+        tables, sink = None, TeeSink(memory, stream)
+    else:
+        tables, sink = None, stream
     model = CityModel(scenario, regime, seed=seed, window=window, sink=sink)
     model.run(progress=progress)
-    tables, every, counts = sink.sampled_frames()
-    result = Result(scenario, regime, seed, window, tables, sample_every=every, exact_counts=counts)
+    if out is None and keep_tables:
+        tables = memory.frames()
+    result = Result(scenario, regime, seed, window, tables, stream=stream)
     result.model_counts = dict(model.counts)  # type: ignore[attr-defined]
     return result

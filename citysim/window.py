@@ -11,13 +11,19 @@
 
 Simulated time starts at the warm-up (minute 0); shocks (storms, outages) are given
 in days since the start of the window, so a longer warm-up does not move them.
+
+A run stopped early (``citysim run`` on SIGINT or SIGTERM) stops between days and keeps
+to the contract (:class:`Stop`): stopped in the warm-up, nothing was measured; in the
+window, the window ends there and has no follow-up; in the follow-up, the follow-up
+ends there. The result is that of a run asked for the shorter window
+(:meth:`Window.cut`), so ``run.toml`` can reproduce it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["DAY_MIN", "PERIODS", "Window"]
+__all__ = ["DAY_MIN", "PERIODS", "Stop", "Window"]
 
 DAY_MIN = 1440.0
 """Minutes in a day."""
@@ -85,3 +91,101 @@ class Window:
     def as_dict(self) -> dict[str, int]:
         """The three lengths, as written to ``run.toml`` and ``metrics.json``."""
         return {"warmup_days": self.warmup_days, "days": self.days, "follow_up_days": self.follow_up_days}
+
+    def cut(self, simulated_days: int) -> Window | None:
+        """The window of a run stopped after ``simulated_days`` whole days (None: nothing was measured).
+
+        Stopped in the window, the window ends there and there is no follow-up; in the follow-up,
+        the follow-up ends there; in the warm-up (or before the window's first day ended), None.
+
+        Example:
+            >>> Window(days=14, warmup_days=21, follow_up_days=7).cut(26)
+            Window(days=5, warmup_days=21, follow_up_days=0)
+        """
+        done = simulated_days - self.warmup_days
+        if done <= 0:
+            return None
+        if done < self.days:
+            return Window(days=done, warmup_days=self.warmup_days)
+        follow_up_days = min(done - self.days, self.follow_up_days)
+        return Window(days=self.days, warmup_days=self.warmup_days, follow_up_days=follow_up_days)
+
+
+@dataclass(frozen=True)
+class Stop:
+    """A run stopped before its end (a signal, between two days): why, and after how many days.
+
+    Args:
+        reason: what stopped it, e.g. ``"SIGINT"``.
+        requested: the window the run was asked for.
+        simulated_days: whole days simulated when it stopped.
+
+    Example:
+        >>> stop = Stop("SIGINT", Window(days=14, warmup_days=21, follow_up_days=7), 26)
+        >>> stop.period, stop.window.days
+        ('window', 5)
+    """
+
+    reason: str
+    requested: Window
+    simulated_days: int
+
+    @property
+    def window(self) -> Window | None:
+        """What the result covers (None: stopped in the warm-up, nothing measured)."""
+        return self.requested.cut(self.simulated_days)
+
+    @property
+    def period(self) -> str:
+        """Where it stopped: ``warmup`` (nothing measured), ``window`` or ``follow_up``."""
+        w = self.window
+        if w is None:
+            return "warmup"
+        return "window" if w.days < self.requested.days else "follow_up"
+
+    @property
+    def stopped(self) -> str:
+        """``interrupted (SIGINT)``: the marker written to ``run.toml`` and ``metrics.json``."""
+        return f"interrupted ({self.reason})"
+
+    def describe(self) -> str:
+        """One line saying where the run stopped and what its result therefore covers."""
+        r, w = self.requested, self.window
+        if w is None:
+            where = (
+                f"during the warm-up, after {self.simulated_days} of its {r.warmup_days} days"
+                if r.warmup_days
+                else "before the window's first day ended"
+            )
+            return f"{self.stopped.upper()} {where}: nothing was measured"
+        if self.period == "window":
+            return (
+                f"{self.stopped.upper()} in the window, after {w.days} of its {r.days} days: the window is cut "
+                f"there, with no follow-up (cases still open then are censored)"
+            )
+        return (
+            f"{self.stopped.upper()} in the follow-up, after {w.follow_up_days} of its {r.follow_up_days} days: "
+            f"the window is whole, its cases followed {w.follow_up_days} days after it"
+        )
+
+    @classmethod
+    def of_record(cls, record) -> Stop | None:
+        """The stop a ``run.toml``'s ``[citysim_run]`` table records (:meth:`record`'s inverse; None: complete)."""
+        if record.stopped is None:
+            return None
+        reason = record.stopped.removeprefix("interrupted (").removesuffix(")")
+        requested = Window(
+            days=record.requested_days,
+            warmup_days=record.requested_warmup_days,
+            follow_up_days=record.requested_follow_up_days,
+        )
+        return cls(reason, requested, record.simulated_days)
+
+    def record(self) -> dict[str, object]:
+        """What ``run.toml``'s ``[citysim_run]`` table says of the stop (beside the window as measured)."""
+        return {
+            "stopped": self.stopped,
+            "stopped_in": self.period,
+            "simulated_days": self.simulated_days,
+            **{f"requested_{k}": v for k, v in self.requested.as_dict().items()},
+        }

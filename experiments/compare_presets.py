@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -188,7 +189,9 @@ def main() -> None:
     text = "\n".join(lines) + "\n"
     (out / "comparison.md").write_text(text, encoding="utf-8")
     pd.concat({"mean": means, "difference": diffs}, axis=1).to_csv(out / "comparison.csv")
-    mean_curves = {n: (curves[n + ":hours"], np.nanmean(np.stack(curves[n]), axis=0)) for n in names}
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # hours no run followed stay NaN
+        mean_curves = {n: (curves[n + ":hours"], np.nanmean(np.stack(curves[n]), axis=0)) for n in names}
     figure(runs, mean_curves, names, head).savefig(out / "comparison.png", dpi=100)
     print(text)
     print(f"wrote {out / 'comparison.md'}, comparison.csv, runs.csv and comparison.png")

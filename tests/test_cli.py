@@ -113,6 +113,13 @@ def test_missing_scenario_lists_the_shipped_ones():
     )
 
 
+def test_shipped_scenarios_are_found_by_name_from_any_folder(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # no ./scenarios here: found in the package, or beside it in a checkout
+    result = invoke("check", "small")
+    assert result.exit_code == 0, result.output
+    assert "valid scenario 'small'" in result.output
+
+
 def test_check_reports_the_city():
     result = invoke("check", SMALL)
     assert result.exit_code == 0
@@ -135,3 +142,52 @@ def test_scenarios_lists_the_shipped_cities():
     names = [line.split()[0] for line in result.output.splitlines()]
     assert {"small", "chongqing", "beijing", "shanghai", "chengdu"} <= set(names)
     assert "32,054,159 residents" in result.output
+
+
+# ------------------------------------------------------------------ the output folder: replaced whole
+
+
+def test_a_rerun_replaces_the_folder_whole(tmp_path):
+    out = tmp_path / "run"
+    args = ("run", SMALL, "--days", "1", "--out", str(out), "--quiet", "--no-figures")
+    assert invoke(*args).exit_code == 0
+    (out / "figures").mkdir()
+    (out / "figures" / "coverage.png").write_bytes(b"an old run's figure")
+    again = invoke(*args[:-1])  # with figures this time, then without: no file of the run before stays
+    assert again.exit_code == 0, again.output
+    assert (out / "figures" / "coverage.png").read_bytes().startswith(b"\x89PNG")
+    assert invoke(*args).exit_code == 0
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        ["alerts.parquet", "cells.parquet", "daily.parquet", "incidents.parquet", "metrics.json", "run.toml"]
+        + ["stages.parquet", "units.parquet"]
+    )
+    assert [p.name for p in tmp_path.iterdir()] == ["run"]  # nothing left beside it
+
+
+def test_an_out_folder_that_is_not_a_run_is_refused(tmp_path):
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("mine")
+    result = invoke("run", SMALL, "--days", "1", "--out", str(mine))
+    assert result.exit_code == 2
+    assert result.output.strip() == (
+        f"error: --out: {mine} is not empty and is not a citysim run's folder (no run.toml with [citysim_run]); "
+        "a run replaces its folder as a whole: give a new or empty folder"
+    )
+    assert [p.name for p in mine.iterdir()] == ["notes.txt"]
+
+
+def test_a_run_folder_holding_other_files_is_refused(tmp_path):
+    out = tmp_path / "run"
+    assert invoke("run", SMALL, "--days", "1", "--out", str(out), "--quiet", "--no-figures").exit_code == 0
+    for extra in (out / "notes.txt", out / "figures" / "map.png"):
+        extra.parent.mkdir(exist_ok=True)
+        extra.write_text("mine")
+        name = extra.relative_to(out).as_posix()
+        result = invoke("run", SMALL, "--days", "1", "--out", str(out))
+        assert result.exit_code == 2
+        assert result.output.strip() == (
+            f"error: --out: {out} holds {name}, which citysim did not write; a run replaces its folder as a whole: "
+            f"move {name} or give another folder"
+        )
+        extra.unlink()

@@ -316,12 +316,16 @@ def test_a_lever_that_run_toml_could_not_hold(value):
     )
 
 
-def test_a_damaged_run_toml_is_named(tmp_path):
+def a_run_toml(tmp_path: Path) -> tuple[Path, str]:
+    """The run.toml of a one-day run of the small town, and its text."""
     out = tmp_path / "run"
     ok = CliRunner().invoke(main, ["run", SMALL, "--days", "1", "--out", str(out), "--quiet", "--no-figures"])
     assert ok.exit_code == 0, ok.output
-    record = out / "run.toml"
-    text = record.read_text(encoding="utf-8")
+    return out / "run.toml", (out / "run.toml").read_text(encoding="utf-8")
+
+
+def test_a_damaged_run_toml_is_named(tmp_path):
+    record, text = a_run_toml(tmp_path)
     record.write_text(text.replace("days = 1", "days = -1", 1), encoding="utf-8")
     assert refused("run", str(record)) == (f"error: {record}: citysim_run.days: -1: must be greater than or equal to 1")
     record.write_text(text[: text.index("[regime]")] + text[text.index("[scenario]") :], encoding="utf-8")
@@ -336,3 +340,13 @@ def test_errors_survive_a_trip_to_a_worker_process():
     for err in (ScenarioError("a.toml", "city.rate_scale", "too big"), OptionError("--days", "1.5 is not allowed")):
         again = pickle.loads(pickle.dumps(err))
         assert type(again) is type(err) and str(again) == str(err)
+
+
+def test_a_stopped_run_toml_must_say_all_of_where_it_stopped(tmp_path):
+    record, text = a_run_toml(tmp_path)
+    record.write_text(text.replace('regime = "integrated"', 'regime = "integrated"\nstopped_in = "window"', 1))
+    assert refused("run", str(record)) == (
+        f"error: {record}: citysim_run: a stopped run records stopped, stopped_in, simulated_days, "
+        "requested_warmup_days, requested_days, requested_follow_up_days; missing: stopped, simulated_days, "
+        "requested_warmup_days, requested_days, requested_follow_up_days"
+    )

@@ -161,25 +161,3 @@ def test_summary_response_table_is_aligned_and_labels_units(run):
     assert len({len(line) for line in table}) == 1  # right-aligned columns end together
     assert all(any(unit in line for unit in (" min", " h", " d")) for line in table[1:])
     assert "censored (Kaplan-Meier)" in lines[start + 3]
-
-
-def test_long_runs_are_summarised_from_a_sample_by_id(tmp_path):
-    """Tables too big for memory: every k-th incident (by id) with its stages; counts stay exact."""
-    from citysim.events import load_tables
-    from citysim.metrics import compute_metrics
-
-    small = Path(__file__).resolve().parents[1] / "scenarios" / "small.toml"
-    full = citysim.simulate(small, days=10, out=tmp_path, warmup_days=0, follow_up_days=0)
-    tables, k, counts = load_tables(tmp_path, max_incidents=400)
-    assert k > 1
-    assert (tables["incidents"]["id"] % k == 0).all()
-    assert set(tables["stages"]["incident_id"]) <= set(tables["incidents"]["id"])
-    assert counts["incidents"] == len(pd.read_parquet(tmp_path / "incidents.parquet"))
-    assert counts["stage_rows"] == len(pd.read_parquet(tmp_path / "stages.parquet"))
-    assert full.sample_every == 1
-    sampled = compute_metrics(tables, full.window, full.scenario, sample_every=k, exact_counts=counts)
-    exact = compute_metrics(full.tables, full.window, full.scenario)
-    assert sampled["sample"] == {"every": k, "incidents": len(tables["incidents"])}
-    assert sampled["counts"]["incidents"] == exact["counts"]["incidents"]
-    items = [m["calibration"]["items_per_resident_year"]["simulated"] for m in (sampled, exact)]
-    assert items[0] == pytest.approx(items[1], rel=0.25)

@@ -15,7 +15,7 @@ import citysim
 from citysim.cli import main
 from citysim.metrics.headline import HEADLINE_KINDS, headline
 from citysim.metrics.survival import clock_survival, kaplan_meier
-from citysim.window import Window
+from citysim.window import Stop, Window
 
 from .conftest import SMALL
 
@@ -122,3 +122,40 @@ def test_kaplan_meier_of_a_run_matches_scipy_on_the_same_data(small):
     grid = np.array([60.0, 600.0, 1440.0, 2880.0])
     assert s.at(grid) == pytest.approx(ref.sf.evaluate(grid))
     assert set(run.metrics["headline"]) == set(HEADLINE_KINDS)
+
+
+# ------------------------------------------------------------------ a run stopped early
+
+
+@pytest.mark.parametrize("stop_after", [3, 19, 25])  # in the window, in a window of two weeks, in the follow-up
+def test_a_run_cut_between_days_is_the_run_of_the_shorter_window_row_for_row(small, tmp_path, stop_after):
+    from citysim.events import ParquetSink
+    from citysim.model import CityModel
+
+    asked = Window(days=20, warmup_days=2, follow_up_days=5)
+    regime = small.regime_named("fragmented")
+    cut = CityModel(small, regime, seed=3, window=asked, sink=ParquetSink(tmp_path / "cut"))
+    while cut.day < stop_after:
+        cut.step()
+    cut.cut()
+    assert cut.window == asked.cut(stop_after)
+    CityModel(small, regime, seed=3, window=cut.window, sink=ParquetSink(tmp_path / "whole")).run()
+    for name in ("incidents", "stages", "alerts", "units", "daily", "cells"):
+        assert (tmp_path / "cut" / f"{name}.parquet").read_bytes() == (
+            tmp_path / "whole" / f"{name}.parquet"
+        ).read_bytes(), name
+
+
+def test_where_a_stop_leaves_the_window():
+    asked = Window(days=14, warmup_days=21, follow_up_days=7)
+    assert [asked.cut(d) for d in (0, 21)] == [None, None]
+    assert asked.cut(26) == Window(days=5, warmup_days=21)
+    assert asked.cut(35) == Window(days=14, warmup_days=21)
+    assert asked.cut(38) == Window(days=14, warmup_days=21, follow_up_days=3)
+    assert asked.cut(99) == asked
+    stop = Stop("SIGTERM", asked, 38)
+    assert (stop.period, stop.stopped) == ("follow_up", "interrupted (SIGTERM)")
+    assert stop.describe() == (
+        "INTERRUPTED (SIGTERM) in the follow-up, after 3 of its 7 days: the window is whole, "
+        "its cases followed 3 days after it"
+    )

@@ -4,7 +4,10 @@ Every function takes the tables of :mod:`citysim.events` (``incidents``,
 ``stages``, ``alerts``, ``units``, ``cells``) as DataFrames and returns numbers,
 Series or DataFrames; nothing here runs the model, prints or draws.
 :func:`compute_metrics` gathers them into one JSON-ready dict, the
-``metrics.json`` of a run::
+``metrics.json`` of a run. It is the reference: a run's metrics are accumulated
+as its incidents end (:mod:`citysim.metrics.stream`, times binned at 1%:
+:mod:`citysim.metrics.bins`), never by reading the whole tables back, and agree
+with it within that resolution (a test checks)::
 
     m = compute_metrics(result.tables, result.window, scenario=result.scenario)
     m["headline"]["resolution_median_h"]          # hours, from occurrence, open cases censored
@@ -25,7 +28,8 @@ import pandas as pd
 
 from citysim.metrics import calibration, calls, coverage, harm, inclusion, response, survival
 from citysim.metrics.calibration import calibration_table, channel_shares, items_per_resident_year
-from citysim.metrics.calls import call_stats, calls_by
+from citysim.metrics.calls import CallCounts
+from citysim.metrics.chunk import Chunk
 from citysim.metrics.coverage import (
     detected_by_shares,
     detected_share,
@@ -39,6 +43,7 @@ from citysim.metrics.harm import (
     handoffs_per_case,
     harm_by_type,
     reopened_share,
+    staff_use,
     street_centre_overload,
     transfers_per_case,
     utilisation_by,
@@ -75,9 +80,8 @@ __all__ = [
     "survival_curves",
     "calibration",
     "calibration_table",
-    "call_stats",
+    "CallCounts",
     "calls",
-    "calls_by",
     "chain_targets",
     "channel_shares",
     "compute_metrics",
@@ -116,7 +120,10 @@ __all__ = [
 ]
 
 STATUSES = ("resolved", "in_progress", "undetected", "gave_up")
-_STAFF_KINDS = ("desk", "team", "hotline")
+
+
+def _names(frame: pd.DataFrame, column: str) -> list[str]:
+    return sorted({str(v) for v in frame[column].dropna()}) if column in frame else []
 
 
 def to_jsonable(obj: object) -> object:
@@ -181,8 +188,6 @@ def compute_metrics(
     tables: Mapping[str, pd.DataFrame],
     window: Window,
     scenario: object | None = None,
-    sample_every: int = 1,
-    exact_counts: dict | None = None,
     regime: object | None = None,
 ) -> dict:
     """Every metric of a run, as a JSON-serialisable nested dict (``metrics.json``).
@@ -191,10 +196,6 @@ def compute_metrics(
         tables: the run's ``incidents``, ``stages``, ``alerts``, ``units`` and
             ``cells`` tables (the incidents of the measurement window).
         window: the run's warm-up, measurement window and follow-up.
-        sample_every: the tables hold every ``sample_every``-th incident only (by id, so
-            independent of what happened to it; a long run's tables do not fit in memory):
-            rates per resident are computed against the same share of the residents.
-        exact_counts: the table sizes counted over all incidents (replaces ``counts``).
         scenario: the scenario run (its ``incident_types[...].target_min``,
             ``calibration`` and ``costs``); None leaves out the resolution targets,
             the sourced figures and prices.
@@ -209,10 +210,12 @@ def compute_metrics(
         ``calibration``, ``ledger`` (staffing and yearly cost) and ``counts``.
     """
     inc, stages, units, cells = (tables[k] for k in ("incidents", "stages", "units", "cells"))
-    population = float(cells["population"].sum()) / sample_every  # residents the sampled incidents come from
+    population = float(cells["population"].sum())
     horizon_min, length_min = window.horizon_min, window.length_min
 
     per_incident = stage_minutes(inc, stages)
+    call_counts = CallCounts(list(scenario.cohorts) if scenario is not None else _names(inc, "cohort"))
+    call_counts.add(Chunk({c: inc[c] for c in inc.columns}), Chunk({c: stages[c] for c in stages.columns}))
     target_min = {t: it.target_min for t, it in scenario.incident_types.items()} if scenario is not None else {}
     targets = None
     if scenario is not None:
@@ -222,10 +225,6 @@ def compute_metrics(
     met_cohort = needs_met(inc, "cohort", horizon_min)
     met_kind = needs_met(inc, "district_kind", horizon_min)
     harmed = harm_by_type(inc, population, length_min)
-    staff = units[units["kind"].isin(_STAFF_KINDS).to_numpy(dtype=bool, na_value=False)]
-    by_kind_dept: dict = {}
-    for (kind, dept), u in utilisation_by(staff, ["kind", "department"]).items():
-        by_kind_dept.setdefault(kind, {})[dept] = u
 
     metrics = {
         "window": window.as_dict(),
@@ -274,24 +273,14 @@ def compute_metrics(
             "transfers_per_case": transfers_per_case(inc),
             "handoffs_per_case": handoffs_per_case(inc, stages),
             "reopened_share": reopened_share(inc),
-            "utilisation": {
-                "by_kind": utilisation_by(units, "kind"),
-                "by_kind_department": by_kind_dept,
-                "busiest_units": busiest_units(units),
-            },
-            "grid_time": grid_time_split(units),
-            "street_centres": street_centre_overload(units),
+            **staff_use(units),
         },
-        "calls": {
-            "overall": call_stats(inc, stages),
-            **{f"by_{by}": calls_by(inc, stages, by) for by in ("line", "cohort", "district_kind", "hour")},
-        },
+        "calls": call_counts.block(),
         "calibration": calibration_table(
-            inc, population, length_min, None if scenario is None else scenario.calibration, stages
+            inc, population, length_min, None if scenario is None else scenario.calibration, call_counts.line_rates()
         ),
         "ledger": ledger(units, cells, None if scenario is None else scenario.costs, regime),
         "stability": unstable_units(units),
-        "counts": exact_counts if exact_counts is not None else table_counts(tables),
-        "sample": {"every": sample_every, "incidents": len(inc)},
+        "counts": table_counts(tables),
     }
     return to_jsonable(metrics)

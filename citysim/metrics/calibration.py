@@ -84,7 +84,7 @@ def calibration_table(
     population: float,
     horizon_min: float,
     sourced: object | None = None,
-    stages: pd.DataFrame | None = None,
+    line_rates: dict[str, float] | None = None,
 ) -> dict:
     """Simulated hotline figures side by side with sourced ones.
 
@@ -96,7 +96,8 @@ def calibration_table(
             ``phone_share``, ``online_share``, ``dispatched_share``,
             ``connection_rate_department_lines``, ``connection_rate_unified``, ``source``);
             None when there is none.
-        stages: the stages table (for the connection rates; None: left out).
+        line_rates: the simulated connection rate of each kind of line, ``unified`` and
+            ``department`` (:meth:`citysim.metrics.calls.CallCounts.line_rates`; None: left out).
 
     Returns:
         ``{figure: {"simulated": x, "sourced": y or None}}`` for the figures,
@@ -110,12 +111,9 @@ def calibration_table(
         "online_share": mix["online"],
         "dispatched_share": dispatched_share(incidents),
     }
-    if stages is not None:
-        from citysim.metrics.calls import line_connection_rates
-
-        rates = line_connection_rates(incidents, stages)
-        simulated["connection_rate_department_lines"] = rates["department"]
-        simulated["connection_rate_unified"] = rates["unified"]
+    if line_rates is not None:
+        simulated["connection_rate_department_lines"] = line_rates["department"]
+        simulated["connection_rate_unified"] = line_rates["unified"]
     out: dict = {k: {"simulated": v, "sourced": getattr(sourced, k, None)} for k, v in simulated.items()}
     out["source"] = getattr(sourced, "source", "") or ""
     out["channel_shares"] = channel_shares(incidents).to_dict()

@@ -15,117 +15,155 @@ phone (what a hotline counts), in the measurement window.
 * ``redials_per_item``: redials placed / items;
 * ``given_up_share``: items whose resident hung up and did not call again: a need
   given up, never met (counted so in coverage and inclusion, never censored).
+
+By line and by hour, calls count where and when each was placed, items by their
+first call. Every figure is a ratio of counts: :class:`CallCounts` adds them up one
+write of rows at a time, so the figures of a run streamed day by day
+(:mod:`citysim.metrics.stream`) are those of its whole tables, exactly.
 """
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
-import pandas as pd
 
-__all__ = ["LINE_KINDS", "call_stats", "calls_by", "call_table", "line_connection_rates"]
+from citysim.events import STAGES
+from citysim.metrics.calibration import CHANNELS
+from citysim.metrics.chunk import Chunk
+from citysim.scenario import DISTRICT_KINDS
+
+__all__ = ["LINE_KINDS", "CallCounts"]
 
 LINE_KINDS = {"city_intake": "unified", "hotline": "department", "emergency_line": "emergency"}
 """Unit kinds that are phone lines, and the name of each kind of line."""
 
-_CALL_STAGES = ("intake", "transfer")
+LINES = tuple(LINE_KINDS.values())
+_CALL_STAGES = [STAGES.index("intake"), STAGES.index("transfer")]
+_REDIAL = STAGES.index("redial_wait")
+_CALL_COLS = ("calls", "answered", "hung_up")
+_ITEM_COLS = ("items", "items_hung_up", "redials", "gave_up")
 
 
-def _unit_kind(names: pd.Series) -> pd.Series:
-    """A unit's kind from its name (``hotline:gas`` -> ``hotline``)."""
-    kinds = {n: re.split(r"[:@]", n)[0] for n in pd.unique(names.dropna())}
-    return names.map(kinds)
+class CallCounts:
+    """Calls and phone items counted by group: overall, line, cohort, district kind and hour of the day.
 
+    Args:
+        cohorts: the cohorts' names (any order: figures are keyed by name).
+    """
 
-def call_table(incidents: pd.DataFrame, stages: pd.DataFrame) -> pd.DataFrame:
-    """One row per call of a phone item: ``incident_id``, ``line`` (unified, department, emergency), ``hour`` (of
-    the day it was placed), ``answered``, ``hung_up`` (bools; neither: still on hold), and the item's ``cohort``
-    and ``district_kind``."""
-    phone = incidents.loc[(incidents["channel"] == "phone").to_numpy(dtype=bool, na_value=False)]
-    kind = _unit_kind(stages["unit"].astype(object))
-    sel = stages["stage"].isin(_CALL_STAGES).to_numpy(dtype=bool, na_value=False) & kind.isin(
-        list(LINE_KINDS)
-    ).to_numpy(dtype=bool, na_value=False)
-    sel &= stages["incident_id"].isin(phone["id"]).to_numpy()
-    s = stages.loc[sel]
-    started = s["started_at"].notna().to_numpy()
-    ended = s["ended_at"].notna().to_numpy()
-    who = phone.set_index("id")[["cohort", "district_kind"]].astype(object)
-    out = pd.DataFrame(
-        {
-            "incident_id": s["incident_id"].to_numpy(),
-            "line": kind[sel].map(LINE_KINDS).to_numpy(dtype=object),
-            "hour": (s["queued_at"].to_numpy(dtype=float) // 60 % 24).astype(int),
-            "answered": started,
-            "hung_up": ~started & ended,
+    def __init__(self, cohorts: list[str]) -> None:
+        self.names = {"line": list(LINES), "cohort": list(cohorts), "district_kind": list(DISTRICT_KINDS)}
+        self.names["hour"] = list(range(24))
+        self.offsets, start = {}, 1
+        for by, names in self.names.items():
+            self.offsets[by] = start
+            start += len(names)
+        self.counts = np.zeros((start, len(_CALL_COLS) + len(_ITEM_COLS)), dtype=np.int64)
+
+    def add(self, incidents: Chunk, stages: Chunk | None) -> None:
+        """Count one write of incidents with their stages."""
+        if not len(incidents) or "calls" not in incidents or stages is None or not len(stages):
+            return
+        phone = incidents.codes("channel", CHANNELS) == CHANNELS.index("phone")
+        items = phone & (np.nan_to_num(incidents.floats("calls")) > 0)
+        if not items.any():
+            return
+        ids = incidents.floats("id").astype(np.int64)[items]
+        order = np.argsort(ids)
+        ids = ids[order]
+        cohort = incidents.codes("cohort", self.names["cohort"])[items][order]
+        kind = incidents.codes("district_kind", self.names["district_kind"])[items][order]
+        hung_items = (np.nan_to_num(incidents.floats("hung_up")) > 0)[items][order]
+        gave_up = incidents.bools("gave_up")[items][order]
+
+        sid = stages.floats("incident_id").astype(np.int64)
+        pos = np.minimum(np.searchsorted(ids, sid), len(ids) - 1)
+        mine = ids[pos] == sid  # a stage row of a phone item
+        stage = stages.codes("stage", STAGES)
+        line = _lines(stages)
+        q, s, e = (stages.floats(col) for col in ("queued_at", "started_at", "ended_at"))
+        call = mine & np.isin(stage, _CALL_STAGES) & (line >= 0)
+        answered = call & ~np.isnan(s)
+        hung = call & np.isnan(s) & ~np.isnan(e)
+        redial = mine & (stage == _REDIAL) & ~np.isnan(e)
+        hour = np.where(call, (np.nan_to_num(q) // 60 % 24).astype(np.int64), -1)
+        redials = np.bincount(pos[redial], minlength=len(ids))
+        first = np.full(len(ids), -1, dtype=np.int64)  # each item's first call (row)
+        rows = np.flatnonzero(call)
+        _, at = np.unique(pos[rows], return_index=True)
+        first[pos[rows[at]]] = rows[at]
+        has = first >= 0
+
+        call_values = np.column_stack([call, answered, hung]).astype(np.int64)
+        item_values = np.column_stack([np.ones(len(ids)), hung_items, redials, gave_up]).astype(np.int64)
+        n_calls = len(_CALL_COLS)
+        o = self.offsets
+        call_groups = {
+            "": np.zeros(len(sid), dtype=np.int64),
+            "line": np.where(line >= 0, line + o["line"], -1),
+            "cohort": _shift(cohort[pos], o["cohort"]),
+            "district_kind": _shift(kind[pos], o["district_kind"]),
+            "hour": _shift(hour, o["hour"]),
         }
-    )
-    return out.join(who, on="incident_id")
+        item_groups = {
+            "": np.zeros(len(ids), dtype=np.int64),
+            "line": np.where(has, _shift(line[first], o["line"]), -1),
+            "cohort": _shift(cohort, o["cohort"]),
+            "district_kind": _shift(kind, o["district_kind"]),
+            "hour": np.where(has, _shift(hour[first], o["hour"]), -1),
+        }
+        for by in call_groups:
+            self._add(call_groups[by], call_values, call, 0)
+            self._add(item_groups[by], item_values, np.ones(len(ids), dtype=bool), n_calls)
+
+    def _add(self, group: np.ndarray, values: np.ndarray, rows: np.ndarray, col: int) -> None:
+        ok = rows & (group >= 0)
+        for j in range(values.shape[1]):
+            self.counts[:, col + j] += np.bincount(group[ok], weights=values[ok, j], minlength=len(self.counts)).astype(
+                np.int64
+            )
+
+    def _stats(self, g: int) -> dict:
+        calls, answered, hung_up, items, items_hung, redials, gave_up = (int(x) for x in self.counts[g])
+        decided = answered + hung_up
+        return {
+            "calls": calls,
+            "answered": answered,
+            "hung_up": hung_up,
+            "connection_rate": answered / decided if decided else np.nan,
+            "abandonment_share": hung_up / decided if decided else np.nan,
+            "items": items,
+            "items_hung_up_share": items_hung / items if items else np.nan,
+            "redials_per_item": redials / items if items else np.nan,
+            "given_up_share": gave_up / items if items else np.nan,
+        }
+
+    def block(self) -> dict:
+        """The ``calls`` block of ``metrics.json``: ``overall`` and ``by_line``, ``by_cohort``,
+        ``by_district_kind``, ``by_hour`` (groups with at least one call)."""
+        out = {"overall": self._stats(0)}
+        for by, names in self.names.items():
+            o = self.offsets[by]
+            out[f"by_{by}"] = {
+                str(name): self._stats(o + i) for i, name in enumerate(names) if self.counts[o + i, 0] > 0
+            }
+        return out
+
+    def line_rates(self) -> dict[str, float]:
+        """Connection rate of each kind of line (NaN for a line the regime does not have)."""
+        return {line: self._stats(self.offsets["line"] + i)["connection_rate"] for i, line in enumerate(LINES)}
 
 
-def _stats(calls: pd.DataFrame, items: pd.DataFrame, redials: int) -> dict:
-    decided = int(calls["answered"].sum() + calls["hung_up"].sum())
-    n_items = len(items)
-    hung_items = items["hung_up"].to_numpy(dtype=float, na_value=0.0) > 0
-    gave_up = items["gave_up"].to_numpy(dtype=bool, na_value=False)
-    return {
-        "calls": len(calls),
-        "answered": int(calls["answered"].sum()),
-        "hung_up": int(calls["hung_up"].sum()),
-        "connection_rate": float(calls["answered"].sum() / decided) if decided else np.nan,
-        "abandonment_share": float(calls["hung_up"].sum() / decided) if decided else np.nan,
-        "items": n_items,
-        "items_hung_up_share": float(hung_items.mean()) if n_items else np.nan,
-        "redials_per_item": float(redials / n_items) if n_items else np.nan,
-        "given_up_share": float(gave_up.mean()) if n_items else np.nan,
-    }
+def _shift(codes: np.ndarray, offset: int) -> np.ndarray:
+    return np.where(codes >= 0, codes + offset, -1)
 
 
-def _phone_items(incidents: pd.DataFrame) -> pd.DataFrame:
-    called = incidents["calls"].to_numpy(dtype=float, na_value=0.0) > 0 if "calls" in incidents else False
-    phone = (incidents["channel"] == "phone").to_numpy(dtype=bool, na_value=False)
-    return incidents.loc[phone & called]
+def _lines(stages: Chunk) -> np.ndarray:
+    """Per stage row, the kind of phone line that served it (index into ``LINES``; -1: not a line)."""
+    names, codes = stages.names_and_codes("unit")
+    kinds = [LINES.index(LINE_KINDS[n.split(":")[0].split("@")[0]]) if _is_line(n) else -1 for n in names]
+    lut = np.array([*kinds, -1], dtype=np.int64)
+    return lut[np.where(codes >= 0, codes, len(lut) - 1)]
 
 
-def _redials(stages: pd.DataFrame, ids: pd.Series) -> pd.Series:
-    """Redials placed per incident (a redial wait that ended: the resident called again)."""
-    r = stages.loc[(stages["stage"] == "redial_wait").to_numpy(dtype=bool, na_value=False)]
-    r = r.loc[r["ended_at"].notna().to_numpy() & r["incident_id"].isin(ids).to_numpy()]
-    return r.groupby("incident_id").size()
-
-
-def call_stats(incidents: pd.DataFrame, stages: pd.DataFrame) -> dict:
-    """The call figures (see the module) over every phone item and line."""
-    items = _phone_items(incidents)
-    calls = call_table(items, stages)
-    return _stats(calls, items, int(_redials(stages, items["id"]).sum()))
-
-
-def calls_by(incidents: pd.DataFrame, stages: pd.DataFrame, by: str) -> pd.DataFrame:
-    """The call figures per group: ``cohort``, ``district_kind``, ``line`` or ``hour`` (of the call; item figures
-    by the hour of the first call)."""
-    items = _phone_items(incidents)
-    calls = call_table(items, stages)
-    redials = _redials(stages, items["id"])
-    if by in ("line", "hour"):
-        first = calls.drop_duplicates("incident_id").set_index("incident_id")[by]
-        item_key = items["id"].map(first)
-    else:
-        item_key = items[by].astype(object)
-    rows = {}
-    for group in sorted({k for k in calls[by].dropna().unique()}):
-        mine = items.loc[(item_key == group).to_numpy(dtype=bool)]
-        rows[group] = _stats(calls.loc[(calls[by] == group).to_numpy()], mine, int(redials.reindex(mine["id"]).sum()))
-    return pd.DataFrame.from_dict(rows, orient="index").rename_axis(by)
-
-
-def line_connection_rates(incidents: pd.DataFrame, stages: pd.DataFrame) -> dict[str, float]:
-    """Connection rate of each kind of line (NaN for a line the regime does not have)."""
-    calls = call_table(_phone_items(incidents), stages)
-    out = {}
-    for line in LINE_KINDS.values():
-        c = calls.loc[(calls["line"] == line).to_numpy()]
-        decided = c["answered"].sum() + c["hung_up"].sum()
-        out[line] = float(c["answered"].sum() / decided) if decided else np.nan
-    return out
+def _is_line(name) -> bool:
+    return isinstance(name, str) and name.split(":")[0].split("@")[0] in LINE_KINDS

@@ -14,6 +14,7 @@ import pandas as pd
 
 __all__ = [
     "OVERLOAD",
+    "staff_use",
     "busiest_units",
     "grid_time_split",
     "handoffs_per_case",
@@ -167,4 +168,26 @@ def street_centre_overload(units: pd.DataFrame, threshold: float = OVERLOAD) -> 
         "centres": len(sc),
         "overloaded_share": float((util > threshold).mean()),
         "max_utilisation": float(util.max()),
+    }
+
+
+STAFF_KINDS = ("desk", "team", "hotline")
+"""Unit kinds whose utilisation is also given per department."""
+
+
+def staff_use(units: pd.DataFrame) -> dict:
+    """How busy the city's staff were: utilisation by kind, by kind and department, the busiest units;
+    grid workers' time split and street centres' overload (the ``cost`` block's part from the units table)."""
+    staff = units[units["kind"].isin(STAFF_KINDS).to_numpy(dtype=bool, na_value=False)]
+    by_kind_dept: dict = {}
+    for (kind, dept), u in utilisation_by(staff, ["kind", "department"]).items():
+        by_kind_dept.setdefault(kind, {})[dept] = u
+    return {
+        "utilisation": {
+            "by_kind": utilisation_by(units, "kind"),
+            "by_kind_department": by_kind_dept,
+            "busiest_units": busiest_units(units),
+        },
+        "grid_time": grid_time_split(units),
+        "street_centres": street_centre_overload(units),
     }

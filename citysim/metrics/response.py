@@ -20,6 +20,7 @@ from citysim.metrics.survival import clock_survival
 __all__ = [
     "CHAIN_TARGETS",
     "COMPONENTS",
+    "STAGE_NAMES",
     "MEASURES",
     "chain_targets",
     "decomposition",
@@ -27,6 +28,8 @@ __all__ = [
     "response_by",
     "response_durations",
     "response_times",
+    "parts_minutes",
+    "stage_intervals",
     "stage_minutes",
     "summarise_minutes",
 ]
@@ -88,6 +91,8 @@ _CATEGORIES = (
 )
 COMPONENTS = ("detection", *_CATEGORIES)
 """Parts of the resolution time, in the order of an incident's life."""
+STAGE_NAMES = tuple(_CATEGORY_OF_STAGE)
+"""Stages whose rows count in the decomposition (``stages.parquet``'s ``stage``)."""
 
 
 def _minutes(frame: pd.DataFrame, column: str) -> np.ndarray:
@@ -240,14 +245,34 @@ def _stage_intervals(stages: pd.DataFrame, ids: np.ndarray, resolved: np.ndarray
     codes, names = pd.factorize(stages["stage"])
     stage_index = {name: i for i, name in enumerate(_CATEGORY_OF_STAGE)}
     code = np.array([stage_index.get(name, -1) for name in names] + [-1])[codes]
+    times = (_minutes(stages, c) for c in ("queued_at", "started_at", "ended_at"))
+    return stage_intervals(key, code, stages["attempt"].to_numpy(), *times, resolved)
+
+
+def stage_intervals(
+    key: np.ndarray,
+    code: np.ndarray,
+    attempt: np.ndarray,
+    queued: np.ndarray,
+    started: np.ndarray,
+    ended: np.ndarray,
+    resolved: np.ndarray,
+) -> tuple[np.ndarray, ...]:
+    """Intervals of stage rows, each labelled incident * parts + part (see :func:`stage_minutes`).
+
+    Args:
+        key: per stage row, its incident's position among the incidents counted (-1: not counted).
+        code: per stage row, the stage as an index into :data:`STAGE_NAMES` (-1: none of them).
+        attempt, queued, started, ended: the stage rows' columns.
+        resolved: per incident counted, when it was resolved.
+    """
     of_stage = np.array([_CATEGORIES.index(c) for c in _CATEGORY_OF_STAGE.values()])
-    queued, started, ended = (_minutes(stages, c) for c in ("queued_at", "started_at", "ended_at"))
     rows = (key >= 0) & (code >= 0)
     rows[rows] &= queued[rows] < resolved[key[rows]]
     key, code = key[rows], code[rows]
     queued, started, ended = queued[rows], started[rows], ended[rows]
-    cat = np.where(stages["attempt"].to_numpy()[rows] >= 1, _CATEGORIES.index("reopening"), of_stage[code])
-    travel = code == stage_index["travel"]
+    cat = np.where(np.asarray(attempt)[rows] >= 1, _CATEGORIES.index("reopening"), of_stage[code])
+    travel = code == STAGE_NAMES.index("travel")
     # travel rows: the wait for a free team belongs to dispatch, the trip to travel
     wait_cat = np.where(cat[travel] == _CATEGORIES.index("travel"), _CATEGORIES.index("dispatch"), cat[travel])
     key = np.concatenate([key, key[travel]])
@@ -256,6 +281,12 @@ def _stage_intervals(stages: pd.DataFrame, ids: np.ndarray, resolved: np.ndarray
     end = np.minimum(np.concatenate([ended, started[travel]]), resolved[key])
     ok = ~np.isnan(start) & ~np.isnan(end) & (end > start)
     return key[ok] * len(_CATEGORIES) + cat[ok], start[ok], end[ok]
+
+
+def parts_minutes(group: np.ndarray, start: np.ndarray, end: np.ndarray, n_incidents: int) -> np.ndarray:
+    """Minutes per incident and part (``[n_incidents, parts]``) from :func:`stage_intervals`."""
+    parts = _union_minutes(group, start, end, n_incidents * len(_CATEGORIES))
+    return parts.reshape(n_incidents, len(_CATEGORIES))
 
 
 def _union_minutes(group: np.ndarray, start: np.ndarray, end: np.ndarray, n_groups: int) -> np.ndarray:
@@ -304,7 +335,7 @@ def stage_minutes(incidents: pd.DataFrame, stages: pd.DataFrame) -> pd.DataFrame
     ids = inc["id"].to_numpy()
     resolved = _minutes(inc, "resolved_at")
     group, start, end = _stage_intervals(stages, ids, resolved)
-    parts = _union_minutes(group, start, end, len(ids) * len(_CATEGORIES)).reshape(len(ids), len(_CATEGORIES))
+    parts = parts_minutes(group, start, end, len(ids))
     out = pd.DataFrame(parts, columns=list(_CATEGORIES), index=pd.Index(ids, name="id"))
     occurred = _minutes(inc, "occurred_at")
     out.insert(0, "detection", _minutes(inc, "detected_at") - occurred)

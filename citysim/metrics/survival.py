@@ -45,8 +45,16 @@ WEEK_MIN = 7 * 1440.0
 """A week, minutes: the horizon of "detected", "needs met" and the restricted mean in the headline."""
 
 
+class Reads:
+    """What is read off a survival curve that has ``at(t)``."""
+
+    def share_within(self, t: float) -> float:
+        """Share with the event within ``t`` minutes: ``1 - S(t)``."""
+        return float(1.0 - self.at(t))
+
+
 @dataclass(frozen=True)
-class Survival:
+class Survival(Reads):
     """A Kaplan-Meier survival curve: ``S`` just after each event time.
 
     Attributes:
@@ -69,10 +77,6 @@ class Survival:
         k = np.searchsorted(self.times, t, side="right")
         s = np.where(k > 0, self.survival[np.maximum(k - 1, 0)], 1.0) if len(self.times) else np.ones(t.shape)
         return np.where(t <= self.followed, s, np.nan)
-
-    def share_within(self, t: float) -> float:
-        """Share resolved within ``t`` minutes: ``1 - S(t)``."""
-        return float(1.0 - self.at(t))
 
     def quantile(self, p: float) -> float:
         """Minutes by which a share ``p`` of cases is resolved (NaN: not estimable from this run)."""

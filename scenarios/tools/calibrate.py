@@ -33,6 +33,10 @@ def main() -> None:
     items = float(np.mean([r["items_per_resident_year"] for r in rows]))
     sourced = sc.calibration.items_per_resident_year
     print(f"{sc.name} under {sc.regime}, after a {sc.warmup_days}-day warm-up: {items:.4f} items per resident-year")
+    for key in ("phone_share", "dispatched_share"):
+        simulated, source = float(np.mean([r[key] for r in rows])), getattr(sc.calibration, key, None)
+        gap = f" ({simulated / source - 1:+.1%})" if source else ""
+        print(f"  {key}: simulated {simulated:.4f}, sourced {source if source is not None else '-'}{gap}")
     if sourced:
         print(f"sourced {sourced:.4f}: multiply every rate_per_1000_day by {sourced / items:.4f}")
 

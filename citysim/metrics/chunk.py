@@ -1,0 +1,97 @@
+"""One write of a table's rows, read the same way whether it comes from the model or from a Parquet file.
+
+The model hands a sink each table's rows as a dict of columns (numpy arrays, and
+:class:`~citysim.events.Codes` for columns of names); ``citysim metrics`` reads the
+same rows back from Parquet row groups as Arrow tables. :class:`Chunk` gives either as
+numpy arrays: floats with NaN for missing, names as codes into a fixed list of names.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+__all__ = ["Chunk"]
+
+
+class Chunk:
+    """The rows of one write of a table.
+
+    Args:
+        data: a dict of columns (as the model writes them) or an Arrow table.
+    """
+
+    def __init__(self, data: Mapping | pa.Table) -> None:
+        self.data = data
+        self._arrow = isinstance(data, pa.Table)
+        first = data.column(0) if self._arrow else next(iter(data.values()))
+        self.n = len(first.codes) if hasattr(first, "codes") and hasattr(first, "names") else len(first)
+        self._lut: dict[tuple[int, int], tuple[object, np.ndarray]] = {}
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __contains__(self, name: str) -> bool:
+        """Whether the rows have this column (a table written before it existed has not)."""
+        return name in (self.data.column_names if self._arrow else self.data)
+
+    def _column(self, name: str):
+        if self._arrow:
+            return self.data.column(name).combine_chunks()
+        col = self.data[name]
+        return col.array if isinstance(col, pd.Series) else col
+
+    def floats(self, name: str) -> np.ndarray:
+        """A numeric column as float64, NaN where missing."""
+        col = self._column(name)
+        if isinstance(col, pa.Array):
+            return col.cast(pa.float64()).to_numpy(zero_copy_only=False)
+        if isinstance(col, pd.api.extensions.ExtensionArray):
+            return np.asarray(col.to_numpy(dtype=float, na_value=np.nan), dtype=float)
+        return np.asarray(col, dtype=float)
+
+    def bools(self, name: str) -> np.ndarray:
+        """A true/false column (missing: False)."""
+        col = self._column(name)
+        if isinstance(col, pa.Array):
+            return col.fill_null(False).to_numpy(zero_copy_only=False).astype(bool)
+        if isinstance(col, pd.api.extensions.ExtensionArray):
+            return np.asarray(col.to_numpy(dtype=bool, na_value=False), dtype=bool)
+        return np.asarray(col, dtype=bool)
+
+    def codes(self, name: str, names: Sequence[str]) -> np.ndarray:
+        """A column of names as indices into ``names`` (-1: missing, or a name not in the list)."""
+        given, raw = self.names_and_codes(name)
+        key = (id(given), id(names))
+        cached = self._lut.get(key)
+        if cached is None or cached[0] is not given:
+            where = {n: i for i, n in enumerate(names)}
+            lut = np.array([where.get(g, -1) for g in given] + [-1], dtype=np.int64)
+            self._lut[key] = cached = (given, lut)
+        raw = np.asarray(raw, dtype=np.int64)
+        return cached[1][np.where(raw >= 0, raw, len(cached[1]) - 1)]
+
+    def names_and_codes(self, name: str) -> tuple[Sequence, np.ndarray]:
+        """A column of names as the names it uses and, per row, an index into them (-1: missing)."""
+        col = self._column(name)
+        if isinstance(col, pa.Array):
+            if pa.types.is_dictionary(col.type):
+                given = col.dictionary.to_pylist()
+                raw = col.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+            else:
+                given, raw = _factorize(col.to_numpy(zero_copy_only=False))
+        elif hasattr(col, "codes") and hasattr(col, "names"):  # citysim.events.Codes
+            given, raw = col.names, col.codes
+        elif isinstance(col, pd.Categorical):
+            given, raw = list(col.categories), col.codes
+        else:
+            given, raw = _factorize(np.asarray(col, dtype=object))
+        return given, np.asarray(raw, dtype=np.int64)
+
+
+def _factorize(values: np.ndarray) -> tuple[list, np.ndarray]:
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    return list(uniques), codes
