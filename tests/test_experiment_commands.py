@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from citysim.cli import main
-from citysim.experiments.compare import compare_table
+from citysim.experiments.compare import compare_lines, compare_table
 from citysim.experiments.plan import plan_for_regimes, plan_from_experiment
 from citysim.experiments.spec import load_experiment
 from citysim.experiments.stats import full_rounds, stein_replications
@@ -183,21 +183,31 @@ def test_analyze_gives_the_indices_of_each_design(tmp_path, design, table, colum
     assert list((out / "analysis").glob("*.png"))
 
 
-def test_cost_is_reported_beside_each_metric_where_runs_are_priced():
+def test_cost_is_reported_per_unit_of_improvement_where_runs_are_priced():
     plan = plan_for_regimes(SMALL, ["fragmented", "integrated"], replications=3, days=1)
     records = {}
     for index in range(plan.n_runs):
         replication, regime, _ = plan.locate(index)
         records[index] = {
             "status": "ok",
-            "headline": {"detected_share": 0.5 + 0.1 * regime + 0.01 * replication},
+            "headline": {
+                "detected_share": 0.5 + 0.1 * regime + 0.01 * replication,  # better: 10 points more
+                "resolution_median_h": 10.0 - 2.0 * regime + 0.1 * replication,  # better: 2 hours less
+                "harm_per_day": 100.0 + 5.0 * regime + replication,  # worse: more harm
+            },
             "cost": 1e6 + 5e5 * regime,
         }
-    table = compare_table(records, plan, ["detected_share"])
-    second = table.iloc[1]
-    assert second["diff"] == pytest.approx(0.1) and second.diff_excludes_zero
-    assert second.annual_cost == pytest.approx(1.5e6) and second.cost_per_unit == pytest.approx(5e6)
-    assert math.isnan(table.iloc[0].cost_per_unit)
+    table = compare_table(records, plan, ["detected_share", "resolution_median_h", "harm_per_day"]).set_index(
+        ["metric", "regime"]
+    )
+    share = table.loc[("detected_share", "integrated")]
+    assert share["diff"] == pytest.approx(0.1) and share.diff_excludes_zero
+    assert share.annual_cost == pytest.approx(1.5e6) and share.cost_per_unit == pytest.approx(5e5 / 10)
+    assert table.loc[("resolution_median_h", "integrated")].cost_per_unit == pytest.approx(5e5 / 2)
+    assert math.isnan(table.loc[("harm_per_day", "integrated")].cost_per_unit)  # paying more for worse: none
+    assert math.isnan(table.loc[("detected_share", "fragmented")].cost_per_unit)
+    lines = "\n".join(compare_lines(table.reset_index()))
+    assert "(50,000 more per point gained)" in lines and "(250,000 more per hour saved)" in lines
 
 
 def test_two_stage_replications_and_full_rounds():

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from citysim.experiments.headline import RELATIVE_KINDS, headline_kinds
+from citysim.experiments.headline import RELATIVE_KINDS, cost_per_improvement, headline_kinds, improvement_unit
 from citysim.experiments.plan import Plan, plan_for_regimes
 from citysim.experiments.stats import (
     Interval,
@@ -86,8 +86,10 @@ def compare_table(records: dict[int, dict], plan: Plan, metrics: list[str] | Non
 
     Columns: ``metric, kind, regime, n, mean, mean_low, mean_high, half_width, diff, diff_low,
     diff_high, diff_excludes_zero, rel_diff, rel_diff_low, rel_diff_high, rel_diff_excludes_zero``,
-    and where runs are priced ``annual_cost, cost_diff, cost_per_unit`` (the difference in annual
-    cost per unit of difference in the metric).
+    and where runs are priced ``annual_cost, cost_diff, cost_per_unit``: the extra annual cost per
+    unit of improvement in the metric (:func:`~citysim.experiments.headline.improvement_unit`: an
+    hour saved, a percentage point gained ...), only where the metric improved beyond its 95%
+    interval and the cost differs (NaN otherwise: a saving that also improves, or no clear gain).
     """
     kinds = headline_kinds()
     costs = _costs(records, plan)
@@ -112,7 +114,11 @@ def compare_table(records: dict[int, dict], plan: Plan, metrics: list[str] | Non
                 row["annual_cost"] = float(np.nanmean(costs[r]))
                 cost_diff = float(np.nanmean(costs[r] - costs[0]))
                 row["cost_diff"] = cost_diff if r else math.nan
-                row["cost_per_unit"] = cost_diff / diff.estimate if r and diff.estimate else math.nan
+                row["cost_per_unit"] = (
+                    cost_per_improvement(metric, kind, cost_diff, diff.estimate)
+                    if r and diff.excludes_zero
+                    else math.nan
+                )
             rows.append(row)
     return pd.DataFrame(rows)
 
@@ -253,7 +259,7 @@ def compare_lines(table: pd.DataFrame) -> list[str]:
             if "annual_cost" in table and math.isfinite(row.annual_cost):
                 text += f"  cost {row.annual_cost:,.0f} CNY/yr"
                 if math.isfinite(row.cost_per_unit):
-                    text += f" ({row.cost_per_unit:,.0f} per unit)"
+                    text += f" ({row.cost_per_unit:,.0f} more per {improvement_unit(metric, row.kind)[1]})"
             lines.append(text)
     lines.append("* the 95% interval of the difference to the first regime excludes zero (n: replications)")
     return lines

@@ -22,10 +22,43 @@ import numpy as np
 
 from citysim.metrics.headline import HEADLINE_KINDS
 
-__all__ = ["RELATIVE_KINDS", "cost_of", "headline_kinds", "headline_of", "inclusion_of", "survival_of"]
+__all__ = [
+    "RELATIVE_KINDS",
+    "better_direction",
+    "cost_of",
+    "cost_per_improvement",
+    "headline_kinds",
+    "headline_of",
+    "improvement_unit",
+    "inclusion_of",
+    "survival_of",
+]
 
 RELATIVE_KINDS = ("time_h", "count")
 """Kinds whose confidence-interval widths are judged relative to the mean (the rest: absolute)."""
+
+_LOWER_IS_BETTER = ("_h", "open_at_end", "harm_per_day", "unmet_gini_cells", "transfers_per_case")
+_NEUTRAL = ("incidents_per_day",)
+
+
+def better_direction(metric: str) -> int:
+    """+1 where a higher value is better (shares met, warned ...), -1 where lower is (times, harm,
+    transfers, inequality), 0 where neither (the volume of incidents)."""
+    if metric in _NEUTRAL:
+        return 0
+    return -1 if metric.endswith(_LOWER_IS_BETTER) else 1
+
+
+def improvement_unit(metric: str, kind: str) -> tuple[float, str]:
+    """How a unit of improvement in ``metric`` is counted for cost per unit: (scale, words).
+
+    Shares and ratios count in percentage points, times in hours, counts as they are.
+    """
+    if kind == "time_h":
+        return 1.0, "hour saved"
+    if kind in ("share", "ratio"):
+        return 100.0, "point gained" if better_direction(metric) > 0 else "point less"
+    return 1.0, "fewer a day" if metric.endswith("_per_day") else "fewer"
 
 
 def _number(value: object) -> float:
@@ -41,6 +74,14 @@ def headline_of(metrics: Mapping) -> tuple[dict[str, float], dict[str, str]]:
     """A run's headline metrics (``name -> value``, NaN where not estimable) and their kinds."""
     block = metrics.get("headline") or {}
     return {name: _number(block.get(name)) for name in HEADLINE_KINDS}, headline_kinds()
+
+
+def cost_per_improvement(metric: str, kind: str, cost_diff: float, diff: float) -> float:
+    """Extra annual cost per unit of improvement (:func:`improvement_unit`) for a difference ``diff`` in
+    ``metric`` bought with ``cost_diff`` more a year; NaN where it is no improvement or costs nothing more."""
+    scale, _ = improvement_unit(metric, kind)
+    gain = better_direction(metric) * diff * scale
+    return cost_diff / gain if gain > 0 and cost_diff > 0 else math.nan
 
 
 def cost_of(metrics: Mapping) -> float | None:

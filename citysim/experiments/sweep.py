@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from citysim.errors import CitysimError
+from citysim.experiments.headline import cost_per_improvement, headline_kinds, improvement_unit
 from citysim.experiments.plan import Plan
 from citysim.experiments.pool import WorkerPool, default_workers
 from citysim.experiments.runner import Task, run_task, task_record
@@ -205,8 +206,21 @@ def sweep_summary_lines(out: str | Path, plan: Plan) -> list[str]:
     with pd.option_context("display.width", 160, "display.max_columns", 20):
         lines += means.T.to_string(float_format=lambda x: f"{x:.4g}").splitlines()
     if priced and len(means) > 1:
-        base = means.iloc[0]
-        extra = means.iloc[1:].apply(lambda row: (row["annual_cost"] - base["annual_cost"]) / (row - base), axis=1)
-        lines.append(f"annual cost per unit of change in each metric, against {means.index[0]} (CNY):")
-        lines += extra.drop(columns="annual_cost").T.to_string(float_format=lambda x: f"{x:,.0f}").splitlines()
+        base, kinds = means.iloc[0], headline_kinds()
+        extra = pd.DataFrame(
+            {
+                regime: {
+                    f"{m} (per {improvement_unit(m, kinds.get(m, 'share'))[1]})": cost_per_improvement(
+                        m, kinds.get(m, "share"), row["annual_cost"] - base["annual_cost"], row[m] - base[m]
+                    )
+                    for m in columns[:-1]
+                }
+                for regime, row in means.iloc[1:].iterrows()
+            }
+        )
+        lines.append(
+            f"extra annual cost per unit of improvement on {means.index[0]} "
+            "(CNY; blank: no improvement or no extra cost):"
+        )
+        lines += extra.to_string(float_format=lambda x: f"{x:,.0f}", na_rep="").splitlines()
     return lines
