@@ -124,3 +124,9 @@ def test_an_incidents_extra_redials_never_shift_another_incidents_draws(run):
     assert len(both) > 30 and len(a.index.symmetric_difference(b.index)) > 30  # the settings hang up differently
     assert np.allclose(a[both], b[both])
     assert (both.get_level_values("try") > 0).any()  # redials too
+
+
+def test_cost_per_improvement_reads_the_call_figures_the_right_way_up():
+    from citysim.experiments.headline import better_direction
+
+    assert better_direction("connection_rate") == 1 and better_direction("needs_given_up_share") == -1
