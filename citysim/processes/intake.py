@@ -107,17 +107,18 @@ def add_call(m, b: PlanBuilder, role: str, attempt: int, active: np.ndarray, uni
     u = m.dice.u("patience", m.attempts, m.calls_per_attempt, tries)[:, attempt, call]
     patience = np.full((m.n, tries), np.inf)
     for channel, dist in m.patience_by_channel.items():
-        sel = active & (m.channel == channel)
-        if sel.any():
+        sel = np.flatnonzero(active & (m.channel == channel))
+        if len(sel):
             patience[sel] = dist.ppf(u[sel]) * m.patience_factor[m.cohort[sel], None]
     redials = np.zeros(m.n, dtype=np.int64)
     delay = np.zeros((m.n, max(tries - 1, 1)))
-    if qu.redials_possible:
+    impatient = np.flatnonzero(np.isfinite(patience[:, 0]))
+    if qu.redials_possible and len(impatient):
         p = qu.redial_probability
-        u_r = m.dice.u("redial", m.attempts, m.calls_per_attempt, tries - 1)[:, attempt, call]
+        u_r = m.dice.u("redial", m.attempts, m.calls_per_attempt, tries - 1)[impatient, attempt, call]
         again = u_r < p
-        redials = np.where(np.isfinite(patience[:, 0]), np.cumprod(again, axis=1).sum(axis=1), 0)
-        delay = np.where(again, qu.redial_delay.ppf(np.minimum(u_r / p, np.nextafter(1.0, 0.0))), 0.0)
+        redials[impatient] = np.cumprod(again, axis=1).sum(axis=1)
+        delay[impatient] = np.where(again, qu.redial_delay.ppf(np.minimum(u_r / p, np.nextafter(1.0, 0.0))), 0.0)
     b.add_call(role, attempt, active, unit, dur, patience, redials, delay, prio=prio)
 
 
@@ -162,16 +163,18 @@ def add_intake(m, b: PlanBuilder, attempt: int, alive: np.ndarray, entry: np.nda
 
     u_route = dice.u("route", m.attempts, H + 1)[:, attempt]
     u_wrong = dice.u("route_wrong", m.attempts, H + 1)[:, attempt]
-    q = np.zeros((n, H + 1), dtype=np.int64)  # department each position sends it to
-    ok = np.zeros((n, H + 1), dtype=bool)
+    q = np.repeat(right[:, None], H + 1, axis=1)  # department each position sends it to
+    ok = np.ones((n, H + 1), dtype=bool)
     been = np.zeros((n, n_dep), dtype=bool)
-    weights = m.confusion[m.type]
     acc = acc0
+    going = routed.copy()  # not yet at the right department (the rest of the chain is never taken)
     for k in range(H + 1):
-        wrong = _pick_plausible(weights, right, been, u_wrong[:, k])
-        ok[:, k] = (u_route[:, k] < acc) | (wrong == right)
-        q[:, k] = np.where(ok[:, k], right, wrong)
-        been[np.arange(n), q[:, k]] = True
+        need = np.flatnonzero(going & (u_route[:, k] >= acc))  # sent wrong here, if a plausible one is left
+        wrong = _pick_plausible(m.confusion[m.type[need]], right[need], been[need], u_wrong[need, k])
+        ok[need, k] = wrong == right[need]
+        q[need, k] = wrong
+        been[need, wrong] = True
+        going &= ~ok[:, k]
         acc = m.routing_accuracy[q[:, k]]
     first_right = np.where(ok.any(axis=1), ok.argmax(axis=1), H + 1)
     first_right = np.where(routed, first_right, 0)
