@@ -1,8 +1,9 @@
 """The engine compiled with numba (optional: ``pip install 'citysim[fast]'``).
 
 :class:`FastNetwork` does exactly what :class:`citysim.engine.Network` does —
-the same units, plans, first-come-first-served queues, parallel groups,
-aligned delays, shift changes and overtime, in the same order (time, then
+the same units, plans, queues by priority class (first come, first served
+within a class), callers hanging up and redialling, parallel groups, aligned
+delays, shift changes and overtime, in the same order (time, then
 scheduling order; SimPy events such as shift changes first at equal times)
 — with the event loop compiled. A test checks that both give identical
 tables. SimPy's :class:`~simpy.core.Environment` stays the clock: the
@@ -14,8 +15,10 @@ Internals: every active batch's steps live in one set of flat arrays (the
 (queued, started, ended, finished) are views into the arena, so the model
 reads them as usual. When the arena is full, finished batches' space is
 reclaimed by moving the live ones to the front and renumbering. The event
-queue is a binary heap of (time, sequence, address) in three arrays; a
-unit's queue is a linked list through the steps waiting in it.
+queue is a binary heap of (time, sequence, address) in three arrays (an
+address ``HANG_UP + x``: the end of the patience of the caller waiting at
+step x); a unit's queue for a class is a doubly linked list through the steps
+waiting in it.
 """
 
 from __future__ import annotations
@@ -29,15 +32,22 @@ import simpy
 
 from citysim._fast_kernels import (
     ALIGN,
+    ALT,
+    DEAD,
     DUR,
     ENDED,
     GROUP,
     GROWTH,
+    HANG_UP,
     JOB,
     N_FLOAT_ROWS,
+    N_INT_ROWS,
     NXT,
+    PATIENCE,
     PENDING,
     PHASE,
+    PREV,
+    PRIO,
     QUEUED,
     SLOT,
     STARTED,
@@ -53,7 +63,8 @@ from citysim._fast_kernels import (
     _run,
     _start_waiting,
 )
-from citysim.engine import Batch, _process_simpy_event
+from citysim.batch import Batch
+from citysim.engine import _process_simpy_event
 
 __all__ = ["FastNetwork"]
 
@@ -61,24 +72,27 @@ __all__ = ["FastNetwork"]
 class FastNetwork:
     """:class:`citysim.engine.Network` with its event loop compiled by numba (same interface, same results)."""
 
-    def __init__(self, env: simpy.Environment, servers: Sequence[int]) -> None:
+    def __init__(self, env: simpy.Environment, servers: Sequence[int], classes: int = 1) -> None:
         self.env = env
         servers = np.asarray(servers, dtype=np.int64)
         if np.any(servers < 0):
             raise ValueError("a unit cannot have a negative number of servers")
+        if classes < 1:
+            raise ValueError("a network needs at least one priority class")
         n = len(servers)
+        self.classes = int(classes)
         self.servers = servers.copy()
         self.free = servers.copy()
-        self.q_head = np.full(n, -1, dtype=np.int64)
-        self.q_tail = np.full(n, -1, dtype=np.int64)
-        self.q_len = np.zeros(n, dtype=np.int64)
+        self.q_head = np.full(n * self.classes, -1, dtype=np.int64)  # queue of unit u, class c: u * classes + c
+        self.q_tail = np.full(n * self.classes, -1, dtype=np.int64)
+        self.q_len = np.zeros(n * self.classes, dtype=np.int64)
         self.overtime = np.zeros(n)
         self._off_since = np.zeros(n)
         self.events = 0
         self._ht, self._hs, self._ha = np.zeros(1024), np.zeros(1024, np.int64), np.zeros(1024, np.int64)
         self._hn = np.zeros(2, dtype=np.int64)  # heap size, next sequence number
         # the arena: steps and jobs of active batches
-        self._I = np.zeros((1 << 16, 8), dtype=STEP_INT)
+        self._I = np.zeros((1 << 16, N_INT_ROWS), dtype=STEP_INT)
         self._F = np.zeros((1 << 16, N_FLOAT_ROWS))
         self._fin = np.zeros(1 << 14)
         self._top = self._jtop = 0  # first free step / job index
@@ -94,6 +108,8 @@ class FastNetwork:
     # ------------------------------------------------------------------ batches
     def add(self, batch: Batch) -> None:
         """Release a batch's jobs at their release times."""
+        if batch.classes > self.classes:
+            raise ValueError(f"the batch uses {batch.classes} priority classes, the network has {self.classes}")
         order = np.argsort(batch.release_np, kind="stable")
         order = order[np.isfinite(batch.release_np[order])]
         batch._release_times = batch.release_np[order].astype(np.float64)
@@ -130,10 +146,15 @@ class FastNetwork:
         IA[sl, JOB] = batch.job_np + jbase
         IA[sl, PENDING] = 0 if pending is None else pending
         IA[sl, WAIT] = -1
+        IA[sl, PREV] = -1
         IA[sl, SLOT] = slot
+        alt = batch.alt_np
+        IA[sl, ALT] = np.where(alt >= 0, alt + base, -1)
+        IA[sl, PRIO] = batch.prio_np
         FA[sl, DUR] = batch.dur_np
         FA[sl, ALIGN] = batch.align_np
         FA[sl, PHASE] = batch.phase_np
+        FA[sl, PATIENCE] = batch.patience_np
         queued, started, ended = batch.times()
         FA[sl, QUEUED], FA[sl, STARTED], FA[sl, ENDED] = queued, started, ended
         self._fin[jbase : jbase + nj] = batch.finished_at()
@@ -177,6 +198,10 @@ class FastNetwork:
         _relink_queues(self._I, self._I, self.q_head, self.q_tail, self.q_len, fwd, lo, hi)
         idx = np.flatnonzero((ha >= lo) & (ha < hi))
         ha[idx] = fwd[ha[idx] - lo]
+        # ends of patience: of a waiting caller (carried), or of one answered whose job has ended (dropped)
+        idx = np.flatnonzero((ha >= HANG_UP + lo) & (ha < HANG_UP + hi))
+        moved = fwd[ha[idx] - HANG_UP - lo]
+        ha[idx] = np.where(moved >= 0, moved + HANG_UP, DEAD)
         # drop the olds' release events; the new batch has one release list for all
         old_slots = np.array([old._slot for old, _ in olds])
         codes = -ha - 1
@@ -247,7 +272,7 @@ class FastNetwork:
             IA, FA, fin = self._I, self._F, self._fin  # compact in place: regions only move down
         else:
             cap, cap_j = int(GROWTH * (used + n)), int(GROWTH * (used_j + nj))
-            IA, FA, fin = np.empty((cap, 8), STEP_INT), np.empty((cap, N_FLOAT_ROWS)), np.empty(cap_j)
+            IA, FA, fin = np.empty((cap, N_INT_ROWS), STEP_INT), np.empty((cap, N_FLOAT_ROWS)), np.empty(cap_j)
         fwd = np.full(self._top, -1, dtype=np.int64)
         top = jtop = 0
         new_base = {}
@@ -264,13 +289,17 @@ class FastNetwork:
             jtop += mj
 
         def remap(a: np.ndarray) -> np.ndarray:
-            return np.where(a >= 0, fwd[np.maximum(a, 0)], a)
+            return np.where(a >= 0, fwd[np.clip(a, 0, len(fwd) - 1)], a)
 
-        for row in (NXT, GROUP):
+        for row in (NXT, GROUP, ALT):
             IA[:top, row] = remap(IA[:top, row])
         _relink_chains(IA, self.q_head, self.q_tail, self.q_len, fwd[waiting])
         n_heap = self._hn[0]
-        self._ha[:n_heap] = remap(self._ha[:n_heap])  # releases (negative) are kept
+        ha = self._ha[:n_heap]
+        hang_up = (ha >= HANG_UP) & (ha != DEAD)
+        dead = ha == DEAD
+        moved = remap(np.where(hang_up, ha - HANG_UP, 0))
+        ha[:] = np.where(hang_up, np.where(moved >= 0, moved + HANG_UP, DEAD), np.where(dead, DEAD, remap(ha)))
         self._I, self._F, self._fin = IA, FA, fin
         self._top, self._jtop, self._base = top, jtop, new_base
         for slot, (base, jbase) in new_base.items():
@@ -278,7 +307,8 @@ class FastNetwork:
         self._rebuild_releases()
 
     def _reserve_heap(self) -> None:
-        size = self._top + len(self._slots) + 16
+        # each step is ended once and hangs up at most once; a batch has one pending release
+        size = self._hn[0] + 2 * self._top + len(self._slots) + 16
         if size <= len(self._ht):
             return
         cap = max(size, int(GROWTH * len(self._ht)))
@@ -307,7 +337,8 @@ class FastNetwork:
         self.free[changed] += delta[changed]
         self.servers[changed] = target[changed]
         self._off_since[changed[delta[changed] < 0]] = now
-        grew = changed[(delta[changed] > 0) & (self.q_len[changed] > 0)]
+        waiting = self.q_len.reshape(-1, self.classes).sum(axis=1)
+        grew = changed[(delta[changed] > 0) & (waiting[changed] > 0)]
         if len(grew):
             _start_waiting(
                 grew,
@@ -318,6 +349,7 @@ class FastNetwork:
                 self.q_head,
                 self.q_tail,
                 self.q_len,
+                self.classes,
                 self._ht,
                 self._hs,
                 self._ha,
@@ -325,10 +357,11 @@ class FastNetwork:
             )
 
     def queue_length(self, unit: int) -> int:
-        return int(self.q_len[unit])
+        k = self.classes
+        return int(self.q_len[unit * k : unit * k + k].sum())
 
     def queue_lengths(self) -> np.ndarray:
-        return np.array(self.q_len[: len(self.servers)], dtype=np.int64)
+        return self.q_len.reshape(-1, self.classes).sum(axis=1).astype(np.int64)
 
     def busy(self, unit: int) -> int:
         return int(self.servers[unit] - max(self.free[unit], 0))
@@ -337,6 +370,7 @@ class FastNetwork:
     def run(self, until: float = math.inf) -> None:
         """Process every event before ``until``, SimPy's own events included, then set the clock to ``until``."""
         env = self.env
+        self._reserve_heap()
         while True:
             simpy_next = env._queue[0][0] if env._queue else math.inf
             stop = min(until, simpy_next)
@@ -359,6 +393,7 @@ class FastNetwork:
                 self.q_head,
                 self.q_tail,
                 self.q_len,
+                self.classes,
                 self.overtime,
                 self._off_since,
             )

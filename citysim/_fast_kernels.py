@@ -1,6 +1,9 @@
 """The compiled engine's kernels (numba): the event heap, unit queues as linked lists, the event loop.
 
-See :mod:`citysim._fast` for the arena these functions work on.
+See :mod:`citysim._fast` for the arena these functions work on. A unit's queue
+for one priority class (``u * classes + c``) is a doubly linked list through the
+steps waiting in it (``WAIT`` the next, ``PREV`` the one before), so a caller
+who hangs up leaves it at once.
 """
 
 from __future__ import annotations
@@ -11,12 +14,17 @@ import numpy as np
 from numba import njit
 
 STRIDE = np.int64(1) << np.int64(32)
+HANG_UP = np.int64(1) << np.int64(40)
+"""An event ``HANG_UP + x``: the patience of the caller waiting at step x runs out."""
+DEAD = HANG_UP * np.int64(2)
+"""An end of patience whose step has left the arena (the caller was answered long ago): ignored."""
 # integer step arrays and float step arrays of the arena, by row
-UNIT, NXT, GROUP, WIDTH, JOB, PENDING, WAIT, SLOT = range(8)
+UNIT, NXT, GROUP, WIDTH, JOB, PENDING, WAIT, SLOT, PREV, ALT, PRIO = range(11)
+N_INT_ROWS = 11
 STEP_INT = np.int32  # the integer rows: indices into the arena and unit numbers (half the memory of int64)
 GROWTH = 1.5  # a full arena grows to this many times what is live
-DUR, ALIGN, QUEUED, STARTED, ENDED, PHASE = range(6)
-N_FLOAT_ROWS = 6
+DUR, ALIGN, QUEUED, STARTED, ENDED, PHASE, PATIENCE = range(7)
+N_FLOAT_ROWS = 7
 
 
 @njit(cache=True, inline="always")
@@ -70,7 +78,7 @@ def _pop(ht, hs, ha, hn):
 
 
 @njit(cache=True, inline="always")
-def _arrive(x, now, IA, FA, has_align, free, q_head, q_tail, q_len, ht, hs, ha, hn):
+def _arrive(x, now, IA, FA, has_align, free, q_head, q_tail, q_len, classes, ht, hs, ha, hn):
     FA[x, QUEUED] = now
     u = IA[x, UNIT]
     if u < 0:  # a pure delay
@@ -87,30 +95,67 @@ def _arrive(x, now, IA, FA, has_align, free, q_head, q_tail, q_len, ht, hs, ha, 
         FA[x, STARTED] = now
         _push(ht, hs, ha, hn, now + FA[x, DUR], x)
     else:
+        i = u * classes + IA[x, PRIO]
         IA[x, WAIT] = -1
-        tail = q_tail[u]
+        tail = q_tail[i]
+        IA[x, PREV] = tail
         if tail < 0:
-            q_head[u] = x
+            q_head[i] = x
         else:
             IA[tail, WAIT] = x
-        q_tail[u] = x
-        q_len[u] += 1
+        q_tail[i] = x
+        q_len[i] += 1
+        p = FA[x, PATIENCE]
+        if p < np.inf:
+            _push(ht, hs, ha, hn, now + p, HANG_UP + x)
 
 
 @njit(cache=True, inline="always")
-def _start_next(u, now, IA, FA, q_head, q_tail, q_len, ht, hs, ha, hn):
-    """A server of unit u is free: start the first job waiting there (False if none waits)."""
-    x = q_head[u]
-    if x < 0:
-        return False
+def _start_next(u, now, IA, FA, q_head, q_tail, q_len, classes, ht, hs, ha, hn):
+    """A server of unit u is free: start the most urgent, longest-waiting job there (False if none waits)."""
+    for i in range(u * classes, u * classes + classes):
+        x = q_head[i]
+        if x < 0:
+            continue
+        nxt = IA[x, WAIT]
+        q_head[i] = nxt
+        if nxt < 0:
+            q_tail[i] = -1
+        else:
+            IA[nxt, PREV] = -1
+        q_len[i] -= 1
+        FA[x, STARTED] = now
+        _push(ht, hs, ha, hn, now + FA[x, DUR], x)
+        return True
+    return False
+
+
+@njit(cache=True, inline="always")
+def _unlink(x, i, IA, q_head, q_tail, q_len):
+    """Take step x out of queue i (it hung up)."""
+    prev = IA[x, PREV]
     nxt = IA[x, WAIT]
-    q_head[u] = nxt
+    if prev < 0:
+        q_head[i] = nxt
+    else:
+        IA[prev, WAIT] = nxt
     if nxt < 0:
-        q_tail[u] = -1
-    q_len[u] -= 1
-    FA[x, STARTED] = now
-    _push(ht, hs, ha, hn, now + FA[x, DUR], x)
-    return True
+        q_tail[i] = prev
+    else:
+        IA[nxt, PREV] = prev
+    q_len[i] -= 1
+
+
+@njit(cache=True, inline="always")
+def _enter(x, now, IA, FA, has_align, has_groups, free, q_head, q_tail, q_len, classes, ht, hs, ha, hn):
+    """Job enters step x: alone, or with the members of the parallel group it heads."""
+    if has_groups[IA[x, SLOT]] and IA[x, WIDTH] > 1:
+        w = IA[x, WIDTH]
+        IA[x, PENDING] = w
+        for m in range(x, x + w):
+            _arrive(m, now, IA, FA, has_align, free, q_head, q_tail, q_len, classes, ht, hs, ha, hn)
+    else:
+        _arrive(x, now, IA, FA, has_align, free, q_head, q_tail, q_len, classes, ht, hs, ha, hn)
 
 
 @njit(cache=True)
@@ -133,6 +178,7 @@ def _run(
     q_head,
     q_tail,
     q_len,
+    classes,
     overtime,
     off_since,
 ):
@@ -151,14 +197,9 @@ def _run(
             k = code % STRIDE + rel_base[b]
             end = rel_base[b + 1]
             while True:
-                s0 = rel_x[k]
-                if has_groups[b] and IA[s0, WIDTH] > 1:
-                    w = IA[s0, WIDTH]
-                    IA[s0, PENDING] = w
-                    for m in range(s0, s0 + w):
-                        _arrive(m, now, IA, FA, has_align, free, q_head, q_tail, q_len, ht, hs, ha, hn)
-                else:
-                    _arrive(s0, now, IA, FA, has_align, free, q_head, q_tail, q_len, ht, hs, ha, hn)
+                _enter(
+                    rel_x[k], now, IA, FA, has_align, has_groups, free, q_head, q_tail, q_len, classes, ht, hs, ha, hn
+                )
                 k += 1
                 if k >= end:
                     break
@@ -166,13 +207,28 @@ def _run(
                     _push(ht, hs, ha, hn, rel_t[k], -(b * STRIDE + (k - rel_base[b])) - 1)
                     break
             continue
+        if x >= HANG_UP:  # a waiting caller's patience runs out
+            if x == DEAD:
+                continue
+            x -= HANG_UP
+            if not np.isnan(FA[x, STARTED]):
+                continue  # answered before: nothing happens
+            FA[x, ENDED] = now
+            _unlink(x, IA[x, UNIT] * classes + IA[x, PRIO], IA, q_head, q_tail, q_len)
+            a = IA[x, ALT]
+            if a >= 0:
+                _enter(a, now, IA, FA, has_align, has_groups, free, q_head, q_tail, q_len, classes, ht, hs, ha, hn)
+            else:  # gave up
+                unfinished[IA[x, SLOT]] -= 1
+                finished[IA[x, JOB]] = now
+            continue
         FA[x, ENDED] = now
         u = IA[x, UNIT]
         if u >= 0:
             if free[u] < 0:  # this server goes off duty, having finished its job
                 free[u] += 1
                 overtime[u] += now - off_since[u]
-            elif not _start_next(u, now, IA, FA, q_head, q_tail, q_len, ht, hs, ha, hn):
+            elif not _start_next(u, now, IA, FA, q_head, q_tail, q_len, classes, ht, hs, ha, hn):
                 free[u] += 1
         nx = IA[x, NXT]
         b = IA[x, SLOT]
@@ -186,10 +242,10 @@ def _run(
                 w = IA[nx, WIDTH]
                 IA[nx, PENDING] = w
                 for m in range(nx, nx + w):
-                    _arrive(m, now, IA, FA, has_align, free, q_head, q_tail, q_len, ht, hs, ha, hn)
+                    _arrive(m, now, IA, FA, has_align, free, q_head, q_tail, q_len, classes, ht, hs, ha, hn)
                 continue
         if nx >= 0:
-            _arrive(nx, now, IA, FA, has_align, free, q_head, q_tail, q_len, ht, hs, ha, hn)
+            _arrive(nx, now, IA, FA, has_align, free, q_head, q_tail, q_len, classes, ht, hs, ha, hn)
         else:
             unfinished[b] -= 1
             finished[IA[x, JOB]] = now
@@ -197,9 +253,9 @@ def _run(
 
 
 @njit(cache=True)
-def _start_waiting(units, now, IA, FA, free, q_head, q_tail, q_len, ht, hs, ha, hn):
+def _start_waiting(units, now, IA, FA, free, q_head, q_tail, q_len, classes, ht, hs, ha, hn):
     for u in units:
-        while free[u] > 0 and _start_next(u, now, IA, FA, q_head, q_tail, q_len, ht, hs, ha, hn):
+        while free[u] > 0 and _start_next(u, now, IA, FA, q_head, q_tail, q_len, classes, ht, hs, ha, hn):
             free[u] -= 1
 
 
@@ -209,35 +265,36 @@ def _relink_queues(src, IA, q_head, q_tail, q_len, fwd, lo, hi):
 
     Links are read from ``src`` at the old numbers and written to ``IA`` at the new ones.
     """
-    for u in range(len(q_head)):
-        if q_len[u] == 0:
+    for i in range(len(q_head)):
+        if q_len[i] == 0:
             continue
-        x = q_head[u]
+        x = q_head[i]
         prev = -1
         while x >= 0:
             nx = src[x, WAIT]
             y = fwd[x - lo] if lo <= x < hi else x
             if prev < 0:
-                q_head[u] = y
+                q_head[i] = y
             else:
                 IA[prev, WAIT] = y
+            IA[y, PREV] = prev
             prev = y
             x = nx
         IA[prev, WAIT] = -1
-        q_tail[u] = prev
+        q_tail[i] = prev
 
 
 @njit(cache=True)
 def _queued_chains(IA, q_head, q_len):
-    """Every waiting step, queue after queue in order (the units with a queue, and where each starts)."""
+    """Every waiting step, queue after queue in order."""
     total = 0
-    for u in range(len(q_head)):
-        total += q_len[u]
+    for i in range(len(q_head)):
+        total += q_len[i]
     steps = np.empty(total, dtype=np.int64)
     k = 0
-    for u in range(len(q_head)):
-        x = q_head[u]
-        while x >= 0 and q_len[u] > 0:
+    for i in range(len(q_head)):
+        x = q_head[i]
+        while x >= 0 and q_len[i] > 0:
             steps[k] = x
             k += 1
             x = IA[x, WAIT]
@@ -248,13 +305,15 @@ def _queued_chains(IA, q_head, q_len):
 def _relink_chains(IA, q_head, q_tail, q_len, steps):
     """Write the links of the waiting steps (already renumbered), queue after queue."""
     k = 0
-    for u in range(len(q_head)):
-        n = q_len[u]
+    for i in range(len(q_head)):
+        n = q_len[i]
         if n == 0:
             continue
-        q_head[u] = steps[k]
-        for i in range(n - 1):
-            IA[steps[k + i], WAIT] = steps[k + i + 1]
+        q_head[i] = steps[k]
+        IA[steps[k], PREV] = -1
+        for j in range(n - 1):
+            IA[steps[k + j], WAIT] = steps[k + j + 1]
+            IA[steps[k + j + 1], PREV] = steps[k + j]
         IA[steps[k + n - 1], WAIT] = -1
-        q_tail[u] = steps[k + n - 1]
+        q_tail[i] = steps[k + n - 1]
         k += n

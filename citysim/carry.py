@@ -18,7 +18,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from citysim.engine import NO_STEP, Batch, _doubles, _ints
+from citysim.batch import NO_STEP, Batch, _doubles, _ints
 from citysim.events import Codes
 from citysim.processes.incident import CompiledDay
 from citysim.processes.plan import Plan
@@ -89,6 +89,9 @@ def carry_forward(parts: list[tuple[CompiledDay, np.ndarray, int]]) -> tuple[Com
         group=np.concatenate([remapped(p, "group") for p in pieces]) if any_groups else None,
         width=cat(lambda cd, jobs, steps, *_: cd.plan.batch.width_np[steps]).astype(np.int64) if any_groups else None,
         tag="carried",
+        patience=cat(lambda cd, jobs, steps, *_: cd.plan.batch.patience_np[steps]),
+        alt=np.concatenate([remapped(p, "alt") for p in pieces]) if pieces else None,
+        prio=cat(lambda cd, jobs, steps, *_: cd.plan.batch.prio_np[steps]).astype(np.int64),
     )
     for k, dst in enumerate(new.times()):
         dst[:] = cat(lambda cd, jobs, steps, *_, k=k: cd.plan.batch.times()[k][steps])
@@ -140,6 +143,7 @@ def carry_forward(parts: list[tuple[CompiledDay, np.ndarray, int]]) -> tuple[Com
         role=cat(lambda cd, jobs, steps, *_: cd.plan.role[steps]).astype(np.int8),
         attempt=cat(lambda cd, jobs, steps, *_: cd.plan.attempt[steps]).astype(np.int8),
         travel=cat(lambda cd, jobs, steps, *_: cd.plan.travel[steps]),
+        call_try=cat(lambda cd, jobs, steps, *_: cd.plan.call_try[steps]).astype(np.int8),
     )
     new_cd = CompiledDay(
         incidents=new_inc,

@@ -53,13 +53,21 @@ def incident_and_stage_rows(cd, horizon: float, names: dict) -> tuple[dict, dict
     role, attempt, unit = plan.role, plan.attempt, batch.unit_np
     travel = plan.travel
     visited = ~np.isnan(q)
+    hung_up = visited & np.isnan(s) & ~np.isnan(e)  # a caller who hung up before being answered
+    taken = visited & ~hung_up  # visited, and not left unanswered
+    call_try = plan.call_try
 
     detected_at = np.where(det.detected_at <= horizon, det.detected_at, np.nan)
     seen = ~np.isnan(detected_at)
-    intake_idx = _first_per(row, (attempt == 0) & np.isin(role, (ROLE["intake"], ROLE["verify"])), n)
+    intake_idx = _first_per(row, taken & (attempt == 0) & np.isin(role, (ROLE["intake"], ROLE["verify"])), n)
     intake_at = np.where(intake_idx >= 0, _at(s, intake_idx), detected_at)
     intake_at = np.where(seen, intake_at, np.nan)
-    transfers = np.bincount(row[visited & (role == ROLE["transfer"])], minlength=n)
+    # a call to another hotline counts as one transfer however often the resident redials it
+    transfers = np.bincount(row[visited & (role == ROLE["transfer"]) & (call_try <= 0)], minlength=n)
+    calls = np.bincount(row[visited & (call_try >= 0)], minlength=n)
+    hung_up_calls = np.bincount(row[hung_up], minlength=n)
+    # gave up: hung up on a try after which the resident would not call again
+    gave_up = np.bincount(row[hung_up & (batch.alt_np < 0)], minlength=n) > 0
 
     field = role == ROLE["field"]
     first_field = _first_per(row, field, n)
@@ -91,14 +99,17 @@ def incident_and_stage_rows(cd, horizon: float, names: dict) -> tuple[dict, dict
     closing = np.zeros(len(row), dtype=bool)
     if len(row):
         closing = (field & (attempt == final[row])) | (
-            consult[row] & np.isin(role, (ROLE["intake"], ROLE["transfer"])) & (attempt == 0)
+            consult[row] & np.isin(role, (ROLE["intake"], ROLE["transfer"])) & (attempt == 0) & taken
         )
     resolved_at = np.full(n, -np.inf)
     pending = np.zeros(n, dtype=np.int64)
     np.maximum.at(resolved_at, row[closing], np.nan_to_num(e[closing], nan=-np.inf))
     np.add.at(pending, row[closing], np.isnan(e[closing]))
     has_closing = np.bincount(row[closing], minlength=n) > 0
-    resolved_at = np.where(has_closing & (pending == 0), resolved_at, np.nan)
+    # a consultation is answered by its last call taken in: once its plan has ended (no transfer still to come)
+    job_done = np.zeros(n, dtype=bool)
+    job_done[plan.job_incident] = ~np.isnan(np.asarray(batch.finished_at()))
+    resolved_at = np.where(has_closing & (pending == 0) & (job_done | ~consult) & ~gave_up, resolved_at, np.nan)
 
     # hazards: harm unless someone arrives on the final (real) attempt before time to harm
     harm_t = inc.occurred_at + inc.time_to_harm
@@ -113,6 +124,7 @@ def incident_and_stage_rows(cd, horizon: float, names: dict) -> tuple[dict, dict
     if visited.any():
         np.maximum.at(reopened, row[visited], attempt[visited].astype(np.int64))
     status = np.where(~seen, STATUSES.index("undetected"), np.where(~np.isnan(resolved_at), 0, 1))
+    status = np.where(seen & gave_up, STATUSES.index("gave_up"), status)
     ids = inc.ids
     dist = names["district_of_cell"][inc.cell]
     incidents = {
@@ -140,6 +152,9 @@ def incident_and_stage_rows(cd, horizon: float, names: dict) -> tuple[dict, dict
         "reopened": reopened,
         "status": Codes(status, STATUSES),
         "closed_unmet": cd.closed_unmet & ~np.isnan(resolved_at),
+        "calls": calls,
+        "hung_up": hung_up_calls,
+        "gave_up": gave_up,
     }
 
     # stages: one row per visited step; field visits split into travel and handling

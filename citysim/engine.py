@@ -1,18 +1,25 @@
-"""The engine: staffed units as counters plus FIFO queues, on SimPy's clock.
+"""The engine: staffed units as counters plus queues, on SimPy's clock.
 
 A city's work is a network of *units*: a hotline with 40 operators, a gas
 department's desk in one district with 3 clerks, a street centre with 4 staff,
 a district's 6 fire crews, one grid worker. Each unit is a number of free
-servers and a first-come-first-served queue (a :class:`collections.deque`).
+servers and one first-come-first-served queue (a :class:`collections.deque`)
+per priority class: a free server takes the longest-waiting job of the most
+urgent class waiting, and never leaves a job it has begun for a more urgent one.
 
 What moves through the network are *jobs* (an incident, a false alarm), each
-with a pre-compiled *plan*: the list of steps it will take, decided in bulk
-by the model before the job starts (which unit, how long the service takes,
-which pure delays lie between). Only what depends on who else is in the city
-(waiting for a free server) is left to the event loop, so each step costs one
-SimPy event: its end. A step is one of
+with a pre-compiled *plan* (a :class:`~citysim.batch.Batch`): the steps it will
+take, decided in bulk by the model before the job starts (which unit, how long
+the service takes, which pure delays lie between, how long a caller will hold).
+Only what depends on who else is in the city (waiting for a free server, and
+hanging up when that takes too long) is left to the event loop, so each step
+costs one SimPy event, its end, and a job that has to queue with a finite
+patience one more: the moment its patience runs out (ignored if it was
+answered before). A step is one of
 
-* a **service** at a unit: join the queue, hold one server for ``dur`` minutes;
+* a **service** at a unit: join the queue of its class, hold one server for ``dur``
+  minutes; or, with a finite ``patience``, leave the queue unserved when it runs
+  out and go on at the step's ``alt`` (a redial) or end there (the caller gave up);
 * a **delay** (``unit == -1``): wait ``dur`` minutes, then, if ``align > 0``,
   until the next time ``phase + k * align`` (a department polling its alerts every
   hour, a weekly coordination meeting);
@@ -30,7 +37,6 @@ is deterministic.
 from __future__ import annotations
 
 import math
-from array import array
 from collections import deque
 from collections.abc import Sequence
 from heapq import heapify, heappop, heappush
@@ -39,169 +45,30 @@ import numpy as np
 import simpy
 from simpy.events import NORMAL, Event
 
-__all__ = ["Batch", "Network"]
+from citysim.batch import DELAY, NEVER, NO_STEP, Batch, _doubles, _ints
 
-NO_STEP = -1
-"""``nxt`` of a job's last step, ``group`` of a step outside any parallel group."""
-DELAY = -1
-"""``unit`` of a pure delay step."""
+__all__ = ["DELAY", "NEVER", "NO_STEP", "Batch", "Network"]
 
-
-def _doubles(values: np.ndarray) -> array:
-    out = array("d")
-    out.frombytes(np.ascontiguousarray(values, dtype=np.float64).tobytes())
-    return out
-
-
-def _ints(values: np.ndarray) -> array:
-    out = array("q")
-    out.frombytes(np.ascontiguousarray(values, dtype=np.int64).tobytes())
-    return out
-
-
-def _view(values) -> np.ndarray:
-    """A numpy view of a record array (an array.array here, or an arena view in the compiled engine)."""
-    return values if isinstance(values, np.ndarray) else np.frombuffer(values, dtype=np.float64)
-
-
-class Batch:
-    """Jobs released together (one day's incidents, one day's false alarms) and their plans.
-
-    Steps of all jobs are stored column by column (one array per attribute,
-    one slot per step), jobs' steps consecutive.
-
-    Args:
-        first: first step of each job.
-        release: when each job enters its first step, minutes (``inf``: never).
-        unit: unit of each step, or ``-1`` for a pure delay.
-        dur: service or delay duration of each step, minutes.
-        nxt: step that follows each step, ``-1`` after the job's last.
-        align: for delays, wait on until the next ``phase + k * align`` (``0``: don't).
-        phase: for aligned delays, minutes by which the unit's cycle is offset from minute 0.
-        group: for members of a parallel group, the group's first step, else ``-1``.
-        width: for a parallel group's first step, the number of members, else 1.
-        tag: anything the owner needs to find its records again (e.g. the day).
-    """
-
-    __slots__ = (
-        "tag",
-        "n_jobs",
-        "n_steps",
-        "first_np",
-        "release_np",
-        "unit_np",
-        "dur_np",
-        "nxt_np",
-        "align_np",
-        "phase_np",
-        "group_np",
-        "width_np",
-        "job_np",
-        "unit",
-        "dur",
-        "nxt",
-        "align",
-        "phase",
-        "group",
-        "width",
-        "job",
-        "has_align",
-        "has_groups",
-        "queued",
-        "started",
-        "ended",
-        "finished",
-        "pending",
-        "unfinished",
-        "never",
-        "_release_first",
-        "_release_times",
-        "_slot",
-    )
-
-    def __init__(
-        self,
-        first: np.ndarray,
-        release: np.ndarray,
-        unit: np.ndarray,
-        dur: np.ndarray,
-        nxt: np.ndarray,
-        align: np.ndarray | None = None,
-        group: np.ndarray | None = None,
-        width: np.ndarray | None = None,
-        tag: object = None,
-        phase: np.ndarray | None = None,
-    ) -> None:
-        n_steps = len(unit)
-        if not (len(dur) == len(nxt) == n_steps):
-            raise ValueError("unit, dur and nxt must have one entry per step")
-        if np.any(np.asarray(dur) < 0):
-            raise ValueError("durations must be non-negative")
-        self.tag = tag
-        self.n_jobs = len(first)
-        self.n_steps = n_steps
-        self.first_np = np.asarray(first, dtype=np.int64)
-        self.release_np = np.asarray(release, dtype=np.float64)
-        self.unit_np = np.asarray(unit, dtype=np.int64)
-        self.dur_np = np.asarray(dur, dtype=np.float64)
-        self.nxt_np = np.asarray(nxt, dtype=np.int64)
-        self.has_align = align is not None and bool(np.any(np.asarray(align) > 0))
-        self.has_groups = width is not None and bool(np.any(np.asarray(width) > 1))
-        self.align_np = np.asarray(align, dtype=np.float64) if self.has_align else np.zeros(n_steps)
-        self.phase_np = (
-            np.asarray(phase, dtype=np.float64) if self.has_align and phase is not None else np.zeros(n_steps)
-        )
-        self.group_np = np.asarray(group, dtype=np.int64) if self.has_groups else np.full(n_steps, NO_STEP)
-        self.width_np = np.asarray(width, dtype=np.int64) if self.has_groups else np.ones(n_steps, dtype=np.int64)
-        # records: numpy here; the engine that runs the batch may keep them elsewhere (see Network.add)
-        self.queued = np.full(n_steps, np.nan)
-        self.started = np.full(n_steps, np.nan)
-        self.ended = np.full(n_steps, np.nan)
-        self.finished = np.full(self.n_jobs, np.nan)
-        counts = np.diff(np.append(self.first_np, n_steps))
-        if self.n_jobs and (self.first_np[0] != 0 or np.any(counts < 1)):
-            raise ValueError("each job needs at least one step, jobs' steps consecutive from step 0")
-        self.job_np = np.repeat(np.arange(self.n_jobs), counts)
-        self.pending: dict[int, int] = {}
-        self.unfinished = int(np.count_nonzero(np.isfinite(self.release_np)))
-        self.never = self.n_jobs - self.unfinished
-
-    def prepare_hot_loop(self) -> None:
-        """Copies of the plan and records the pure-Python engine reads fastest (array.array, 4x smaller than lists)."""
-        self.unit, self.dur, self.nxt = _ints(self.unit_np), _doubles(self.dur_np), _ints(self.nxt_np)
-        self.align, self.phase, self.group = _doubles(self.align_np), _doubles(self.phase_np), _ints(self.group_np)
-        self.width, self.job = _ints(self.width_np), _ints(self.job_np)
-        self.queued, self.started, self.ended = (_doubles(np.asarray(a)) for a in self.times())
-        self.finished = _doubles(np.asarray(self.finished_at()))
-
-    def times(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Queued, started and ended time of every step (NaN where not yet)."""
-        return _view(self.queued), _view(self.started), _view(self.ended)
-
-    def finished_at(self) -> np.ndarray:
-        """When each job ended its last step (NaN: not yet)."""
-        return _view(self.finished)
-
-    @property
-    def done(self) -> bool:
-        """Whether every job that will ever start has finished."""
-        return self.unfinished == 0
+_HANG_UP = True
+"""Marks a network event as the end of a caller's patience (a 6-tuple) rather than of a step (a 5-tuple)."""
 
 
 class Network:
-    """Staffed units serving jobs first come, first served, on a SimPy clock.
+    """Staffed units serving jobs by priority class, first come first served within a class, on a SimPy clock.
 
     Args:
         env: the SimPy environment whose clock (minutes) drives the network.
         servers: number of servers on duty at each unit at the start.
+        classes: priority classes (each step's ``prio`` is below it; 1: one queue per unit).
 
     The network puts its events on the environment's own event queue and runs
     them with :meth:`run`, which also processes any ordinary SimPy event on that
     queue (a shift change scheduled with ``env.timeout``) in the same order
     SimPy would: by time, then priority, then scheduling order. An event of the
-    network is a plain tuple ``(time, priority, id, batch, step)`` rather than a
-    :class:`simpy.Event` (that is SimPy's private event queue: this module is the
-    only one touching it, and SimPy is pinned in ``pyproject.toml``).
+    network is a plain tuple ``(time, priority, id, batch, step)`` (the end of a
+    step), or with a sixth item the moment a waiting caller's patience runs out,
+    rather than a :class:`simpy.Event` (that is SimPy's private event queue: this
+    module is the only one touching it, and SimPy is pinned in ``pyproject.toml``).
 
     Example:
         Two clerks at one desk, three jobs of 10 minutes arriving together::
@@ -215,15 +82,20 @@ class Network:
             [0.0, 0.0, 10.0]
     """
 
-    def __init__(self, env: simpy.Environment, servers: Sequence[int]) -> None:
+    def __init__(self, env: simpy.Environment, servers: Sequence[int], classes: int = 1) -> None:
         self.env = env
         servers = np.asarray(servers, dtype=np.int64)
         if np.any(servers < 0):
             raise ValueError("a unit cannot have a negative number of servers")
+        if classes < 1:
+            raise ValueError("a network needs at least one priority class")
+        self.classes = int(classes)
         self.servers = _ints(servers)
         self.free = _ints(servers)
-        self.queues: list[deque] = [deque() for _ in range(len(servers))]
-        self.waiting: set[int] = set()  # units with someone in their queue
+        # queue of unit u, class c: queues[u * classes + c]; a caller who hung up stays in it, skipped, until reached
+        self.queues: list[deque] = [deque() for _ in range(len(servers) * self.classes)]
+        self.waiting_count = _ints(np.zeros(len(servers) * self.classes, dtype=np.int64))  # callers still waiting
+        self.waiting: set[int] = set()  # units that may have someone in a queue
         self.events = 0
         self.overtime = _doubles(np.zeros(len(servers)))  # server-minutes worked past going off duty
         self._off_since = _doubles(np.zeros(len(servers)))
@@ -234,6 +106,8 @@ class Network:
 
     def add(self, batch: Batch) -> None:
         """Release a batch's jobs at their release times."""
+        if batch.classes > self.classes:
+            raise ValueError(f"the batch uses {batch.classes} priority classes, the network has {self.classes}")
         batch.prepare_hot_loop()
         order = np.argsort(batch.release_np, kind="stable")
         order = order[np.isfinite(batch.release_np[order])]
@@ -268,22 +142,35 @@ class Network:
         servers[changed] = target[changed]
         off_since[changed[delta[changed] < 0]] = now
         for u in [u for u in self.waiting if delta[u] > 0]:
-            queue = self.queues[u]
-            while self.free[u] > 0 and queue:
+            while self.free[u] > 0 and self._take(u, now):
                 self.free[u] -= 1
-                b, s = queue.popleft()
+        for u in [u for u in self.waiting if self.queue_length(u) == 0]:
+            self.waiting.discard(u)
+
+    def _take(self, u: int, now: float) -> bool:
+        """A server of unit u starts the most urgent, longest-waiting job there (False if none waits)."""
+        k = self.classes
+        for i in range(u * k, u * k + k):
+            q = self.queues[i]
+            while q:
+                b, s = q.popleft()
+                if b.ended[s] == b.ended[s]:  # hung up while waiting
+                    continue
+                self.waiting_count[i] -= 1
                 b.started[s] = now
                 self._push(now + b.dur[s], b, s)
-            if not queue:
-                self.waiting.discard(u)
+                return True
+        return False
 
     def queue_length(self, unit: int) -> int:
-        """Jobs waiting at a unit now."""
-        return len(self.queues[unit])
+        """Jobs waiting at a unit now (all classes)."""
+        k = self.classes
+        return int(sum(self.waiting_count[unit * k : unit * k + k]))
 
     def queue_lengths(self) -> np.ndarray:
-        """Jobs waiting at every unit now."""
-        return np.array([len(q) for q in self.queues], dtype=np.int64)
+        """Jobs waiting at every unit now (all classes)."""
+        counts = np.frombuffer(self.waiting_count, dtype=np.int64)
+        return counts.reshape(-1, self.classes).sum(axis=1)
 
     def forget(self, batch: Batch) -> None:
         """A finished batch will not be seen again (nothing to free in this engine)."""
@@ -298,23 +185,26 @@ class Network:
     def replace(self, olds: list[tuple[Batch, np.ndarray]], new: Batch) -> None:
         """Put ``new`` in the place of ``olds`` (each with its old-to-new step numbers) on the event list and queues.
 
-        The olds' pending releases are replaced by ``new``'s own release list.
+        The olds' pending releases are replaced by ``new``'s own release list. A pending end of patience of a
+        job that has finished (it was answered) keeps pointing at its old batch, where it is ignored.
         """
         new.prepare_hot_loop()
         maps = {id(b): m for b, m in olds}
         heap = []
         for item in self.env._queue:
-            if len(item) == 5 and id(item[3]) in maps:
+            if len(item) >= 5 and id(item[3]) in maps:
                 if item[4] < 0:
                     continue  # the old release chains: new has them all
-                item = (item[0], item[1], item[2], new, int(maps[id(item[3])][item[4]]))
+                step = int(maps[id(item[3])][item[4]])
+                if step >= 0:
+                    item = (item[0], item[1], item[2], new, step, *item[5:])
             heap.append(item)
         heapify(heap)
         self.env._queue[:] = heap
-        for u in self.waiting:
-            q = self.queues[u]
-            if any(id(b) in maps for b, _ in q):
-                self.queues[u] = deque((new, int(maps[id(b)][s])) if id(b) in maps else (b, s) for b, s in q)
+        for i, q in enumerate(self.queues):
+            if q and any(id(b) in maps for b, _ in q):
+                live = ((b, s) for b, s in q if b.ended[s] != b.ended[s])  # drop callers who hung up
+                self.queues[i] = deque((new, int(maps[id(b)][s])) if id(b) in maps else (b, s) for b, s in live)
         if len(new._release_times):
             self._push(max(new._release_times[0], self.env.now), new, -1)
 
@@ -331,10 +221,12 @@ class Network:
         env = self.env
         queue_heap = env._queue
         eid = env._eid
-        free, queues, waiting = self.free, self.queues, self.waiting
+        free, queues, waiting, counts = self.free, self.queues, self.waiting, self.waiting_count
         overtime, off_since = self.overtime, self._off_since
+        n_classes = self.classes
         push, pop = heappush, heappop
         ceil = math.ceil
+        never = NEVER
 
         def arrive(b: Batch, s: int, now: float) -> None:
             b.queued[s] = now
@@ -353,10 +245,14 @@ class Network:
                 b.started[s] = now
                 push(queue_heap, (now + b.dur[s], NORMAL, next(eid), b, s))
             else:
-                q = queues[u]
-                if not q:
-                    waiting.add(u)
-                q.append((b, s))
+                i = u * n_classes + b.prio[s]
+                queues[i].append((b, s))
+                counts[i] += 1
+                waiting.add(u)
+                if b.has_patience:
+                    p = b.patience[s]
+                    if p < never:
+                        push(queue_heap, (now + p, NORMAL, next(eid), b, s, _HANG_UP))
 
         def enter(b: Batch, s: int, now: float) -> None:
             w = b.width[s]
@@ -398,6 +294,18 @@ class Network:
                         push(queue_heap, (times[k], NORMAL, next(eid), b, -k - 1))
                         break
                 continue
+            if len(item) == 6:  # a waiting caller's patience runs out
+                if b.started[s] == b.started[s]:
+                    continue  # answered before: nothing happens
+                b.ended[s] = now  # hung up: left in the queue, skipped when reached
+                counts[b.unit[s] * n_classes + b.prio[s]] -= 1
+                nxt = b.alt[s]
+                if nxt >= 0:
+                    enter(b, nxt, now)
+                else:  # gave up
+                    b.unfinished -= 1
+                    b.finished[b.job[s]] = now
+                continue
             # the end of step s
             b.ended[s] = now
             u = b.unit[s]
@@ -407,14 +315,22 @@ class Network:
                     free[u] = f + 1
                     overtime[u] += now - off_since[u]
                 else:
-                    q = queues[u]
-                    if q:
-                        b2, s2 = q.popleft()
-                        if not q:
-                            waiting.discard(u)
-                        b2.started[s2] = now
-                        push(queue_heap, (now + b2.dur[s2], NORMAL, next(eid), b2, s2))
-                    else:
+                    started = False
+                    for i in range(u * n_classes, u * n_classes + n_classes):
+                        q = queues[i]
+                        while q:
+                            b2, s2 = q.popleft()
+                            e2 = b2.ended[s2]
+                            if e2 == e2:  # hung up while waiting
+                                continue
+                            counts[i] -= 1
+                            b2.started[s2] = now
+                            push(queue_heap, (now + b2.dur[s2], NORMAL, next(eid), b2, s2))
+                            started = True
+                            break
+                        if started:
+                            break
+                    if not started:
                         free[u] = f + 1
             if b.has_groups:
                 g = b.group[s]

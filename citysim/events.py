@@ -32,7 +32,7 @@ from citysim.processes.plan import ROLES
 
 __all__ = ["COLUMNS", "FolderTables", "MemorySink", "ParquetSink", "STATUSES", "TeeSink"]
 
-STATUSES = ("resolved", "in_progress", "undetected")
+STATUSES = ("resolved", "in_progress", "undetected", "gave_up")
 LEVELS = ("street", "district", "city")
 STAGES = tuple("travel" if r == "field" else r for r in ROLES) + ("handling",)
 """Stage names of ``stages.parquet`` (a field visit is written as travel, then handling)."""
@@ -101,8 +101,20 @@ COLUMNS: dict[str, dict[str, tuple[pa.DataType, str, str]]] = {
         ),
         "harmed_at": (pa.float64(), "min", "when a hazard turned into harm (null: it did not, or not by the horizon)"),
         "reopened": (pa.int8(), "count", "reopenings and re-reports (attempts after the first)"),
-        "status": (CATEGORY, "", "resolved, in_progress or undetected at the horizon"),
+        "status": (
+            CATEGORY,
+            "",
+            "resolved, in_progress, undetected or gave_up (the resident hung up and did not call again: never "
+            "taken in) at the horizon",
+        ),
         "closed_unmet": (pa.bool_(), "", "closed prematurely on its last attempt: the need was not met"),
+        "calls": (pa.int16(), "count", "calls and walk-in reports placed (each redial one more)"),
+        "hung_up": (pa.int16(), "count", "of those, left unanswered when the resident's patience ran out"),
+        "gave_up": (
+            pa.bool_(),
+            "",
+            "the resident hung up and did not call again: a need given up, never met (never censored)",
+        ),
     },
     "stages": {
         "incident_id": (pa.int64(), "", "incident id"),
@@ -110,7 +122,11 @@ COLUMNS: dict[str, dict[str, tuple[pa.DataType, str, str]]] = {
         "stage": (CATEGORY, "", ", ".join(r for r in ROLES if r != "field") + ", travel, handling"),
         "unit": (CATEGORY, "", "unit serving it (null for waits)"),
         "queued_at": (pa.float64(), "min", "joined the unit's queue (or began waiting)"),
-        "started_at": (pa.float64(), "min", "service began (null: still queued at the horizon)"),
+        "started_at": (
+            pa.float64(),
+            "min",
+            "service began (null: the resident hung up first, at ended_at; or still queued at the horizon)",
+        ),
         "ended_at": (pa.float64(), "min", "service or wait ended (null: not by the horizon)"),
     },
     "alerts": {
@@ -133,7 +149,8 @@ COLUMNS: dict[str, dict[str, tuple[pa.DataType, str, str]]] = {
         "kind": (
             pa.string(),
             "",
-            "city_intake, city_dispatch, city_callback, hotline, desk, team, district_centre, street_centre, grid",
+            "city_intake, city_dispatch, city_callback, hotline, desk, team, district_centre, street_centre, grid, "
+            "emergency_line",
         ),
         "level": (pa.string(), "", "city, district or street"),
         "department": (pa.string(), "", "department (null for centres and grid workers)"),
@@ -143,7 +160,7 @@ COLUMNS: dict[str, dict[str, tuple[pa.DataType, str, str]]] = {
             pa.string(),
             "",
             "staffing budget it draws on: call_centre, city_dispatch, district_offices, street_centres, "
-            "field_teams or grid_workers",
+            "field_teams, grid_workers or emergency_lines",
         ),
         **{
             f"servers_h{h:02d}": (pa.int32(), "persons", f"staff (or teams) on duty {h:02d}:00-{h + 1:02d}:00")

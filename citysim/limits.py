@@ -16,6 +16,7 @@ __all__ = [
     "MAX_CELLS",
     "MAX_CELLS_PER_STREET",
     "MAX_CELL_RATES",
+    "MAX_CLASSES",
     "MAX_DAYS",
     "MAX_DISTRICTS",
     "MAX_DISTRICT_POPULATION",
@@ -30,6 +31,7 @@ __all__ = [
     "MAX_NAMED",
     "MAX_PER_KM2",
     "MAX_RATE_PER_1000_DAY",
+    "MAX_REDIALS",
     "MAX_SCALE",
     "MAX_SEED",
     "MAX_SPEED_KMH",
@@ -117,3 +119,9 @@ MAX_MIN_ON_DUTY = 1_000
 
 MAX_PRICE_CNY = 1e12
 """Any yearly price, CNY (a thousand billion)."""
+
+MAX_CLASSES = 5
+"""Priority classes (one per severity at most: each class is a queue at every unit)."""
+
+MAX_REDIALS = 5
+"""Redials of one call (each a step of every caller's plan who would make it)."""

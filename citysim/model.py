@@ -46,6 +46,15 @@ from citysim.window import Window
 __all__ = ["CityModel"]
 
 
+def _gave_up(batch) -> np.ndarray:
+    """Per job: the resident hung up and did not call again (the need given up)."""
+    _, s, e = batch.times()
+    last_try = np.isnan(s) & ~np.isnan(e) & (batch.alt_np < 0)
+    out = np.zeros(batch.n_jobs, dtype=bool)
+    out[batch.job_np[last_try]] = True
+    return out
+
+
 def _whole(days: float) -> int:
     """A number of days that must be whole (plans are compiled a day at a time)."""
     if float(days) != int(days):
@@ -92,7 +101,7 @@ class CityModel(mesa.Model):
         self.units = build_units(scenario, self.city, regime)
         self.env = simpy.Environment()
         self.shocks = Shocks(scenario, self.city, self.units, self.streams, window.start_min)
-        self.network = make_network(self.env, self.shocks.servers_at(0.0))
+        self.network = make_network(self.env, self.shocks.servers_at(0.0), classes=scenario.queueing.classes)
         self.unit_names = self.units.names(self.city)
         self.desk_phase = unit_phases(self.streams, [self.unit_names[u] for u in self.units.desk.ravel()]).reshape(
             self.units.desk.shape
@@ -343,7 +352,7 @@ class CityModel(mesa.Model):
             rows = cd.plan.job_incident[done]
             inc = cd.incidents
             took = fin[done] - inc.occurred_at[rows]
-            met = ~cd.closed_unmet[rows]
+            met = ~cd.closed_unmet[rows] & ~_gave_up(cd.plan.batch)[done]
             score = np.where(met, np.where(took <= targets[inc.type[rows]], 1.0, 0.5), 0.0)
             c, d = inc.cohort[rows], self.city.cell_district[inc.cell[rows]]
             np.add.at(total, (c, d), score)

@@ -32,10 +32,13 @@ def engine_choice(engine: str | None = None) -> str:
     return engine
 
 
-def make_network(env: simpy.Environment, servers: Sequence[int], engine: str | None = None):
+def make_network(env: simpy.Environment, servers: Sequence[int], engine: str | None = None, classes: int = 1):
     """The engine to use: compiled with numba where installed, else this module's.
 
     Args:
+        env: the clock.
+        servers: servers on duty at each unit at the start.
+        classes: priority classes of the queues.
         engine: ``"python"``, ``"numba"`` or ``"auto"`` (default: the ``CITYSIM_ENGINE``
             environment variable, else ``"auto"``). Both give identical results.
     """
@@ -49,5 +52,5 @@ def make_network(env: simpy.Environment, servers: Sequence[int], engine: str | N
                     "CITYSIM_ENGINE", "'numba': numba is not installed (pip install 'citysim[fast]'); or use 'auto'"
                 ) from None
         else:
-            return FastNetwork(env, servers)
-    return Network(env, servers)
+            return FastNetwork(env, servers, classes)
+    return Network(env, servers, classes)

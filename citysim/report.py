@@ -107,6 +107,7 @@ def _coverage_block(m: Mapping) -> list[str]:
                 ["hazards that did not turn into harm", _pct(hz["averted"])],
                 ["residents in a cell with a sensor", _pct(reach["sensor"])],
                 ["residents in a cell patrolled daily", _pct(reach["daily_patrol"])],
+                ["needs given up (hung up, no call again)", _pct(hl.get("needs_given_up_share"))],
             ]
         ),
     ]
@@ -137,6 +138,25 @@ def _inclusion_block(m: Mapping) -> list[str]:
         ["Gini of unmet need across cells", _fmt(inc["gini_unmet_need"])],
     ]
     return _table(rows, indent=0) + _table(extra, numeric=False)
+
+
+def _calls_block(m: Mapping) -> list[str]:
+    c = m.get("calls")
+    if not c or not c["overall"]["calls"]:
+        return []
+    rows = [["Calls (phone items)", "calls", "answered", "hung up once+", "redials/item", "given up"]]
+    for label, s in (("  all lines", c["overall"]), *((f"  {k} lines", v) for k, v in c["by_line"].items())):
+        rows.append(
+            [
+                label,
+                f"{s['calls']:,}",
+                _pct(s["connection_rate"]),
+                _pct(s["items_hung_up_share"]),
+                _fmt(s["redials_per_item"]),
+                _pct(s["given_up_share"]),
+            ]
+        )
+    return _table(rows, indent=0)
 
 
 def _cost_block(m: Mapping) -> list[str]:
@@ -193,8 +213,11 @@ def _calibration_block(m: Mapping) -> list[str]:
         ("phone_share", "items by phone", _pct),
         ("online_share", "items online (web + app)", _pct),
         ("dispatched_share", "items dispatched", _pct),
+        ("connection_rate_department_lines", "calls answered, department hotlines", _pct),
+        ("connection_rate_unified", "calls answered, one merged hotline", _pct),
     ):
-        rows.append([f"  {label}", fmt(cal[key]["simulated"]), fmt(cal[key]["sourced"])])
+        if key in cal:
+            rows.append([f"  {label}", fmt(cal[key]["simulated"]), fmt(cal[key]["sourced"])])
     return _table(rows, indent=0) + ([f"  source: {cal['source']}"] if cal["source"] else [])
 
 
@@ -203,8 +226,9 @@ def summary_lines(result: RunResult) -> list[str]:
 
     A run stopped early has a first line saying where, and what its window therefore is.
     Blocks: the run (scenario, regime, seed, days, incidents); response time
-    and targets; where the time goes; coverage; inclusion; harm and cost; the
-    simulated hotline beside the sourced figures.
+    and targets; where the time goes; coverage; inclusion; calls (answered, hung
+    up, redialled, given up); harm and cost; the simulated hotline beside the
+    sourced figures.
     """
     m = result.metrics
     w = result.window
@@ -218,6 +242,7 @@ def summary_lines(result: RunResult) -> list[str]:
         _decomposition_block,
         _coverage_block,
         _inclusion_block,
+        _calls_block,
         _cost_block,
         _stability_block,
         _calibration_block,

@@ -46,6 +46,7 @@ from citysim.schema import (
     IncidentType,
     OccurrenceShock,
     PerKind,
+    Queueing,
     SensorOutage,
     SensorType,
     Shock,
@@ -108,6 +109,9 @@ class Scenario(_Model):
         f"day, and grid cells x cohorts x incident types at most {MAX_CELL_RATES:,}",
     )
     behaviour: Behaviour = Field(default_factory=Behaviour)
+    queueing: Queueing = Field(
+        default_factory=Queueing, description="callers who hang up and redial, priority classes (every regime)"
+    )
     shocks: list[Shock] = Field(default_factory=list, max_length=MAX_NAMED)
     calibration: Calibration = Field(default_factory=Calibration)
     hourly_profiles: dict[str, HourlyProfile] = Field(
@@ -184,6 +188,16 @@ def _check_references(s: Scenario) -> None:
             need(f"{where}.consult_department", [t.consult_department], s.departments, "department")
         elif not t.departments:
             raise _FieldError(f"{where}.consult_department", "a consultation (no departments) needs consult_department")
+        need(f"{where}.confused_with", list(t.confused_with), s.departments, "department")
+        if t.emergency_line:
+            if not t.departments:
+                raise _FieldError(f"{where}.emergency_line", "an emergency line sends teams: give departments")
+            if s.departments[t.departments[0]].emergency_line_staff_per_1m <= 0:
+                raise _FieldError(
+                    f"departments.{t.departments[0]}.emergency_line_staff_per_1m",
+                    f"{name} goes by {t.departments[0]}'s emergency line: staff it (a positive number)",
+                )
+    need("queueing.patience_by_cohort", list(s.queueing.patience_by_cohort), s.cohorts, "cohort")
     places = sorted({d.name for d in s.city.districts} | set(DISTRICT_KINDS))
     for i, shock in enumerate(s.shocks):
         need(f"shocks[{i}].districts", shock.districts, places, "district or kind")

@@ -19,8 +19,9 @@ placed, never how big it is:
   the departments' desks under ``"escalation"`` (shared by each department's
   expected work orders, at its ``desk_hours``).
 * ``street_centres``, ``field_teams`` (one budget per department: crews on duty hour by
-  hour as the work comes in, emergency crews alike at all hours), ``grid_workers``:
-  placed alike under every regime.
+  hour as the work comes in, emergency crews alike at all hours), ``grid_workers``,
+  ``emergency_lines`` (call-takers of the departments' emergency numbers, round the
+  clock): placed alike under every regime.
 
 A budget is a number of staff-hours a day; it is placed hour by hour and unit by
 unit in whole people, with the total kept exactly (largest remainders), so the
@@ -40,7 +41,15 @@ from citysim.errors import ScenarioError
 
 __all__ = ["FUNCTIONS", "FUNCTION_LEVEL", "hours_mask", "place", "round_with_minimum"]
 
-FUNCTIONS = ("call_centre", "city_dispatch", "district_offices", "street_centres", "field_teams", "grid_workers")
+FUNCTIONS = (
+    "call_centre",
+    "city_dispatch",
+    "district_offices",
+    "street_centres",
+    "field_teams",
+    "grid_workers",
+    "emergency_lines",
+)
 """Staffing functions, each a budget the regime places (see the module)."""
 
 FUNCTION_LEVEL = {
@@ -50,6 +59,7 @@ FUNCTION_LEVEL = {
     "street_centres": "street",
     "field_teams": "district",
     "grid_workers": "street",
+    "emergency_lines": "city",
 }
 
 

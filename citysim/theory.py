@@ -10,6 +10,12 @@
 * :func:`fork_join_means` — two tasks with independent durations done in
   parallel (mean of the maximum) or in sequence (mean of the sum), by closed
   form for exponentials and numerical integration otherwise.
+* :func:`erlang_a` — the M/M/c+M queue (Erlang-A: callers with exponential
+  patience who hang up; Garnett, Mandelbaum & Reiman 2002) from its birth-death
+  chain: probability of abandonment, mean wait of those served and of all arrivals.
+* :func:`cobham` — the M/M/c queue with non-preemptive priority classes (one
+  service rate): each class's mean wait by Cobham's formula
+  ``W_k = C / (cμ (1 - σ_{k-1})(1 - σ_k))``, ``σ_k`` the load of classes up to k.
 
 Rates are per minute, times in minutes.
 """
@@ -23,7 +29,18 @@ from scipy import integrate, special, stats
 
 from citysim.distributions import Deterministic, Exponential, Gamma, Lognormal, Uniform
 
-__all__ = ["MMc", "cdf", "erlang_c", "fork_join_means", "jackson", "mmc", "pollaczek_khinchine"]
+__all__ = [
+    "ErlangA",
+    "MMc",
+    "cdf",
+    "cobham",
+    "erlang_a",
+    "erlang_c",
+    "fork_join_means",
+    "jackson",
+    "mmc",
+    "pollaczek_khinchine",
+]
 
 
 def erlang_c(c: int, offered: float) -> float:
@@ -168,3 +185,79 @@ def fork_join_means(a, b) -> tuple[float, float]:
     upper = 50 * max(a.mean_min, b.mean_min)
     value, _ = integrate.quad(lambda t: 1 - cdf(a, t) * cdf(b, t), 0, upper, limit=500)
     return float(value), total
+
+
+@dataclass(frozen=True)
+class ErlangA:
+    """Steady state of an M/M/c+M queue (see :func:`erlang_a`)."""
+
+    p_abandon: float  # share of arrivals who hang up before being served
+    wq_served: float  # mean wait of those served
+    wq_all: float  # mean wait of all arrivals (those who hang up: until they do)
+    lq: float  # mean number waiting (time average)
+
+
+def erlang_a(lam: float, mu: float, c: int, theta: float, tol: float = 1e-12) -> ErlangA:
+    """The Erlang-A queue: Poisson arrivals ``lam``, ``c`` servers of rate ``mu``, exponential patience of rate
+    ``theta`` (a waiting caller hangs up at that rate), first come, first served.
+
+    The number in system is a birth-death chain (birth ``lam``, death ``min(n, c) mu + max(n - c, 0) theta``),
+    stable for any load when ``theta > 0``; it is truncated where its probabilities fall below ``tol``. By PASTA an
+    arrival sees the stationary distribution; one who finds ``n >= c`` in the system has ``n - c`` callers ahead,
+    and reaches a server after stages of rates ``c mu + m theta`` (m ahead: a service ends, or one of them hangs
+    up), racing its own patience (rate ``theta``) at each.
+    """
+    if theta <= 0:
+        raise ValueError("Erlang-A needs a positive abandonment rate (else: Erlang C)")
+    # stationary distribution, unnormalised, in logs (no overflow at heavy loads)
+    logs = [0.0]
+    n = 0
+    while True:
+        n += 1
+        death = min(n, c) * mu + max(n - c, 0) * theta
+        logs.append(logs[-1] + np.log(lam / death))
+        if n > c and (logs[-1] - max(logs)) < np.log(tol) and lam < death:
+            break
+    p = np.exp(np.array(logs) - max(logs))
+    p /= p.sum()
+    states = np.arange(len(p))
+    lq = float(np.sum(np.maximum(states - c, 0) * p))
+    served = wait_served = wait_all = 0.0
+    for k in range(len(p)):
+        if k < c:
+            served += p[k]
+            continue
+        reach = 1.0  # chance of reaching the current stage still waiting
+        expected = 0.0  # E[time waited over the stages] (each stage: Exp(total) while still waiting)
+        for m in range(k - c, -1, -1):
+            rate = c * mu + m * theta
+            total = rate + theta
+            expected += reach / total
+            reach *= rate / total
+        served += p[k] * reach
+        wait_all += p[k] * expected
+        wait_served += p[k] * reach * sum(1.0 / (c * mu + m * theta + theta) for m in range(k - c + 1))
+    return ErlangA(
+        p_abandon=float(1.0 - served),
+        wq_served=float(wait_served / served),
+        wq_all=float(wait_all),
+        lq=lq,
+    )
+
+
+def cobham(lams: np.ndarray, mu: float, c: int) -> np.ndarray:
+    """Mean wait of each class (0 most urgent) in an M/M/c queue with non-preemptive priorities, one service rate.
+
+    Args:
+        lams: arrival rate of each class, most urgent first.
+        mu: service rate of a server (the same for every class).
+        c: servers.
+    """
+    lams = np.asarray(lams, dtype=float)
+    lam = float(lams.sum())
+    rho = lam / (c * mu)
+    if rho >= 1:
+        raise ValueError(f"unstable queue: rho = {rho:.3f} >= 1")
+    w0 = erlang_c(c, lam / mu) / (c * mu)  # mean residual time until a server frees, for an arrival that waits
+    sigma = np.concatenate([[0.0], np.cumsum(lams / (c * mu))])
+    return w0 / ((1 - sigma[:-1]) * (1 - sigma[1:]))

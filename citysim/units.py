@@ -36,6 +36,7 @@ UNIT_KINDS = (
     "district_centre",
     "street_centre",
     "grid",
+    "emergency_line",
 )
 UNIT_LEVEL = {
     "city_intake": "city",
@@ -47,6 +48,7 @@ UNIT_LEVEL = {
     "district_centre": "district",
     "street_centre": "street",
     "grid": "street",
+    "emergency_line": "city",
 }
 UNIT_FUNCTION = {
     "city_intake": "call_centre",
@@ -58,6 +60,7 @@ UNIT_FUNCTION = {
     "street_centre": "street_centres",
     "team": "field_teams",
     "grid": "grid_workers",
+    "emergency_line": "emergency_lines",
 }
 """The staffing function (budget) each kind of unit draws on."""
 
@@ -80,6 +83,7 @@ class Units:
     district_centre: np.ndarray  # [district]
     street_centre: np.ndarray  # [street]
     grid: np.ndarray  # [grid worker]
+    emergency_line: np.ndarray  # [department]: its emergency line (119 ...), -1 none
 
     def __len__(self) -> int:
         return len(self.kind)
@@ -140,7 +144,8 @@ def _demand(scenario: Scenario, city: City) -> tuple[np.ndarray, np.ndarray, np.
     """Regime-neutral weights from the scenario's own expected incidents.
 
     Returns:
-        ``(hour_shape, calls, orders)``: the share of a day's occurrences in each hour (mean 1); each
+        ``(hour_shape, call_shape, calls, orders)``: the share of a day's occurrences in each hour (mean 1); the
+        share of a day's calls in each hour (mean 1: occurrences shifted by each type's report delay); each
         department's expected minutes of calls a day on its own line (consultations to their
         consult_department, the rest to their first department, plus the calls residents place on the
         wrong line, by their cohorts' chance of picking the right one); each department's expected
@@ -150,6 +155,7 @@ def _demand(scenario: Scenario, city: City) -> tuple[np.ndarray, np.ndarray, np.
     by_district = sampler.expected_by_type_district()
     by_hour = sampler.expected_by_type_hour().sum(axis=0)
     hour_shape = by_hour / by_hour.mean() if by_hour.sum() > 0 else np.ones(24)
+    call_shape = _call_hours(scenario, sampler.expected_by_type_hour())
     deps = city.department_names
     calls = np.zeros(len(deps))
     orders = np.zeros((len(deps), city.n_districts))
@@ -166,7 +172,26 @@ def _demand(scenario: Scenario, city: City) -> tuple[np.ndarray, np.ndarray, np.
     right = float(np.average(a0 + (a1 - a0) * literacy, weights=residents)) if residents.sum() > 0 else 1.0
     if len(deps) > 1:
         calls = calls + (1 - right) * (calls.sum() - calls) / (len(deps) - 1)
-    return hour_shape, calls, orders
+    return hour_shape, call_shape, calls, orders
+
+
+def _call_hours(scenario: Scenario, by_type_hour: np.ndarray) -> np.ndarray:
+    """When in the day residents' reports come (mean 1): each type's occurrences, reported after its report delay.
+
+    A report comes ``report_delay`` after the occurrence: the hourly occurrences are spread over the hours that
+    follow by the delay's distribution (hour bins, around the clock), weighted by the type's report propensity and
+    intake time.
+    """
+    from citysim.theory import cdf
+
+    out = np.zeros(24)
+    edges = np.arange(0, 24 * 60 + 1) * 60.0  # two months of hourly bins: the longest delays wrap around
+    for occ, t in zip(by_type_hour, scenario.incident_types.values(), strict=True):
+        p = np.diff(cdf(t.report_delay, edges))
+        spread = np.bincount(np.arange(len(p)) % 24, weights=p, minlength=24)  # delay's hour of the day, mod 24
+        weight = t.report_propensity * _mean(t.intake_time, 6.0)
+        out += weight * np.array([occ @ np.roll(spread[::-1], h + 1) for h in range(24)])
+    return out / out.mean() if out.sum() > 0 else np.ones(24)
 
 
 def build_units(scenario: Scenario, city: City, regime: Regime) -> Units:
@@ -179,7 +204,7 @@ def build_units(scenario: Scenario, city: City, regime: Regime) -> Units:
     deps = city.department_names
     n_dep, n_dis = len(deps), city.n_districts
     day = hours_mask(*scenario.city.day_hours)
-    hour_shape, calls, orders = _demand(scenario, city)
+    hour_shape, call_shape, calls, orders = _demand(scenario, city)
 
     def office(hours: str, night_share: float) -> np.ndarray:
         """Relative staffing by hour: 1 by day, the night share at night (or 1 round the clock)."""
@@ -203,7 +228,7 @@ def build_units(scenario: Scenario, city: City, regime: Regime) -> Units:
     )
     share = calls / calls.sum() if calls.sum() > 0 else np.full(n_dep, 1 / n_dep)
     target = np.zeros((2 + n_dep, 24))  # city intake, city call-back, department hotlines
-    pool, split = calls_h * hour_shape / 24, calls_h * share[:, None] * lines / lines.sum(axis=1, keepdims=True)
+    pool, split = calls_h * call_shape / 24, calls_h * share[:, None] * lines / lines.sum(axis=1, keepdims=True)
     if unified:
         target[0] = pool
     else:
@@ -274,6 +299,13 @@ def build_units(scenario: Scenario, city: City, regime: Regime) -> Units:
     grid = np.array(
         [add("grid", -1, int(city.street_district[s]), s, shift) for s in city.worker_street.tolist()], dtype=np.int64
     )
+    # --- emergency lines (119, the gas company's number): round the clock, alike under every regime
+    emergency_line = np.full(n_dep, -1, dtype=np.int64)
+    for j, name in enumerate(deps):
+        dep = scenario.departments[name]
+        if dep.emergency_line_staff_per_1m > 0:
+            staff = np.full(24, dep.emergency_line_staff_per_1m * scale * millions)
+            emergency_line[j] = add("emergency_line", j, -1, -1, round_with_minimum(staff, max(dep.min_on_duty, 1)))
     a = np.array(rows, dtype=np.int64).reshape(-1, 4)
     units = Units(
         kind=a[:, 0],
@@ -290,6 +322,7 @@ def build_units(scenario: Scenario, city: City, regime: Regime) -> Units:
         district_centre=district_centre,
         street_centre=street_centre,
         grid=grid,
+        emergency_line=emergency_line,
     )
     unstaffed(scenario, city, regime, units)  # refuses a unit with work and nobody ever on duty
     return units
@@ -307,6 +340,7 @@ def _field_of(kind: str, department: str | None, district_kind: str | None) -> s
         "district_centre": f"centres.district.staff_per_100k.{district_kind}",
         "street_centre": f"centres.street.staff.{district_kind}",
         "grid": "grid_workers.cells_per_worker",
+        "emergency_line": f"departments.{department}.emergency_line_staff_per_1m",
     }[kind]
 
 
@@ -322,6 +356,8 @@ def routed_work(scenario: Scenario, city: City, regime: Regime, units: Units) ->
     if regime.field_force == "own_teams" or regime.sensor_fusion == "fused":
         needed.update(s.owner for s in scenario.sensors.values())  # false alarms checked on site
     team_needed = np.array([deps[j] in needed if j >= 0 else False for j in units.department])
+    lines = {t.departments[0] for t in scenario.incident_types.values() if t.emergency_line}
+    line_needed = np.array([deps[j] in lines if j >= 0 else False for j in units.department])
     return np.select(
         [
             kind == "city_intake",
@@ -329,6 +365,7 @@ def routed_work(scenario: Scenario, city: City, regime: Regime, units: Units) ->
             kind == "hotline",
             kind == "district_centre",
             kind == "team",
+            kind == "emergency_line",
         ],
         [
             regime.intake == "unified",
@@ -336,6 +373,7 @@ def routed_work(scenario: Scenario, city: City, regime: Regime, units: Units) ->
             regime.intake == "per_department",
             regime.dispatch_level == "lowest_capable",
             team_needed,
+            line_needed,
         ],
         True,
     )

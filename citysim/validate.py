@@ -26,6 +26,14 @@ under 3% (5% with ``--quick``). A distribution check (the M/M/c waiting time)
 passes when a chi-square goodness-of-fit test on well-spaced waits pooled over
 the replications does not reject at the corrected level: this is what catches
 a queue served in the wrong order, whose mean wait can be right.
+
+Two cases check how calls and cases queue (:mod:`citysim.schema.queueing`):
+``erlang_a`` (callers on the unified hotline who hang up after an exponential
+patience: M/M/c+M, probability of abandonment and mean waits from the
+birth-death chain) and ``priority_mm5`` (three priority classes at one team
+pool, non-preemptive: each class's mean wait by Cobham's formula). Every other
+case puts every type in one class and lets nobody hang up, so Erlang C and
+Jackson still apply.
 """
 
 from __future__ import annotations
@@ -42,10 +50,9 @@ from pathlib import Path
 import numpy as np
 from scipy import stats
 
-from citysim.distributions import Exponential
-from citysim.scenario import Scenario, load_scenario
-from citysim.theory import fork_join_means, jackson, pollaczek_khinchine, second_moment
+from citysim.scenario import load_scenario
 from citysim.validate_sink import ValidationSink
+from citysim.validate_theory import Node, theory_of
 
 __all__ = ["CASES", "SEEDS", "Case", "run_validation", "theory_of"]
 
@@ -77,6 +84,7 @@ class Case:
 
 
 _ALL = ("wq", "p_wait", "w", "l")
+_ABANDON = ("p_abandon", "wq_served", "wq_all")
 CASES: tuple[Case, ...] = (
     Case("mm1_rho50", {"quick": _ALL, "full": _ALL}, {"quick": 4, "full": 7}),
     Case(
@@ -96,95 +104,23 @@ CASES: tuple[Case, ...] = (
     Case("jackson", {"quick": ("l", "w"), "full": ("l", "w")}, {"quick": 13, "full": 34}),
     Case("fork_joint", {"quick": ("response",), "full": ("response",)}, {"quick": 2, "full": 4}),
     Case("fork_sequential", {"quick": ("response",), "full": ("response",)}, {"quick": 2, "full": 4}),
+    Case("erlang_a", {"full": _ABANDON}, {"full": 20}),
+    Case("priority_mm5", {"full": ("wq", "w")}, {"full": 70}),
 )
 """Which cases run in which mode, and for how long: lengths were set from pilot runs so that the
-expected CI half-width is about 70% of the stated maximum (the heavy-load cases only in the full run)."""
-
-
-# ------------------------------------------------------------------ theory
-
-
-@dataclass
-class Node:
-    """One department's teams as a queue, with its theoretical values."""
-
-    unit: str
-    lam: float  # total arrival rate per minute
-    servers: int
-    service: object  # distribution
-    theory: dict[str, float]
-    tail_t: tuple[float, ...] = ()
-
-
-def theory_of(scenario: Scenario) -> dict:
-    """Queueing model and theoretical values of a validation scenario, from its own parameters."""
-    pop = sum(d.population for d in scenario.city.districts)
-    district = scenario.city.districts[0]
-    deps = list(scenario.departments)
-    per_min = {
-        name: t.rate_per_1000_day * scenario.city.rate_scale * pop / 1000 / 1440
-        for name, t in scenario.incident_types.items()
-        if t.rate_per_1000_day > 0
-    }
-    forks = {n: t for n, t in scenario.incident_types.items() if n in per_min and len(t.departments) > 1}
-    if forks:
-        ((name, t),) = forks.items()
-        a, b = (scenario.departments[d].handling for d in t.departments[:2])
-        joint, seq = fork_join_means(a, b)
-        parallel = scenario.regime_named(scenario.regime).coordination == "joint"
-        return {"kind": "fork", "response": joint if parallel else seq, "parallel": parallel}
-    gamma = np.zeros(len(deps))
-    for name, rate in per_min.items():
-        gamma[deps.index(scenario.incident_types[name].departments[0])] += rate
-    routing = np.array([[scenario.departments[i].handoff_to.get(j, 0.0) for j in deps] for i in deps])
-    lam = np.linalg.solve(np.eye(len(deps)) - routing.T, gamma)
-    nodes = []
-    active = [k for k, d in enumerate(deps) if lam[k] > 0]
-    services = [scenario.departments[deps[k]].handling for k in active]
-    servers = [
-        max(
-            1,
-            round(
-                scenario.departments[deps[k]].teams_per_100k.of(district.kind)
-                * scenario.city.staffing_scale
-                * pop
-                / 1e5
-            ),
-        )
-        for k in active
-    ]
-    exponential = all(isinstance(d, Exponential) for d in services)
-    if exponential:
-        solved = jackson(
-            gamma[active], routing[np.ix_(active, active)], 1 / np.array([d.mean for d in services]), np.array(servers)
-        )
-    for i, k in enumerate(active):
-        unit, service, c = f"team:{deps[k]}@{district.name}", services[i], servers[i]
-        if exponential:
-            q = solved[i].queue
-            decay = q.c * q.mu - q.lam
-            tails = (0.5 / decay, 1.5 / decay)
-            th = {"wq": q.wq, "p_wait": q.p_wait, "w": q.w, "l": q.l, "little": 1.0, "decay": decay}
-            th.update({f"tail_{j}": float(q.wait_tail(t)) for j, t in enumerate(tails)})
-            nodes.append(Node(unit, q.lam, c, service, th, tails))
-            continue
-        if c != 1:
-            raise ValueError(f"{deps[k]}: general service needs a single server (Pollaczek-Khinchine)")
-        wq = pollaczek_khinchine(float(lam[k]), service.mean_min, second_moment(service))
-        w = wq + service.mean_min
-        nodes.append(Node(unit, float(lam[k]), 1, service, {"wq": wq, "w": w, "l": float(lam[k]) * w, "little": 1.0}))
-    return {"kind": "network", "nodes": nodes, "exponential": exponential}
+expected CI half-width is about 70% of the stated maximum (the heavy-load cases, and the costlier
+abandonment and priority cases, only in the full run; the tests run the latter small)."""
 
 
 # -------------------------------------------------------------- measurement
 
 
 def _replication(args: tuple) -> dict:
-    path, seed, days, units, tails = args
+    path, seed, days, units, tails, lines = args
     from citysim.model import CityModel
 
     sc = load_scenario(path)
-    sink = ValidationSink(units, tails, WARMUP_DAYS * 1440, days * 1440, (days - COOLDOWN_DAYS) * 1440)
+    sink = ValidationSink(units, tails, WARMUP_DAYS * 1440, days * 1440, (days - COOLDOWN_DAYS) * 1440, lines)
     model = CityModel(sc, sc.regime_named(sc.regime), seed=seed, horizon_days=days, sink=sink)
     model.run()
     return sink.results()
@@ -216,6 +152,9 @@ LABELS = {
     "tail_0": "P(Wq > t1)",
     "tail_1": "P(Wq > t2)",
     "response": "mean time to resolve (min)",
+    "p_abandon": "P(hang up before answered)",
+    "wq_served": "mean wait of callers served (min)",
+    "wq_all": "mean wait of all callers (min)",
 }
 
 
@@ -247,10 +186,12 @@ def run_validation(
     for case in cases:
         path = root / f"{case.name}.toml"
         th = theory_of(load_scenario(path))
-        units = [n.unit for n in th["nodes"]] if th["kind"] == "network" else []
-        tails = {n.unit: n.tail_t for n in th["nodes"]} if th["kind"] == "network" else {}
+        nodes = th["nodes"] if th["kind"] == "network" else []
+        units = [n.unit for n in nodes if not n.line]
+        lines = [n.unit for n in nodes if n.line]
+        tails = {n.unit: n.tail_t for n in nodes}
         plans.append((case, th, len(jobs)))
-        jobs += [(str(path), SEEDS[r], float(case.days[mode]), units, tails) for r in range(reps)]
+        jobs += [(str(path), SEEDS[r], float(case.days[mode]), units, tails, lines) for r in range(reps)]
     workers = workers or os.cpu_count() or 1
     results = []
     if workers == 1:
@@ -291,7 +232,7 @@ def run_validation(
             checks.append(_ci_check(case.name, LABELS["response"], th["response"], values, t_q, mode))
             continue
         for node in th["nodes"]:
-            prefix = node.unit if len(th["nodes"]) > 1 else ""
+            prefix = (node.label or node.unit) if len(th["nodes"]) > 1 else ""
             for q in case.checks[mode]:
                 keys = ("tail_0", "tail_1") if q == "tail" else (q,)
                 for key in keys:

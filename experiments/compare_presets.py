@@ -46,6 +46,8 @@ SHOWN = {
     "needs_met_worst_best_cohort": "needs met, worst / best cohort",
     "needs_met_worst_best_district_kind": "needs met, worst / best district kind",
     "transfers_per_case": "transfers per dispatched case",
+    "connection_rate": "phone calls answered (each redial a call)",
+    "needs_given_up_share": "needs given up (hung up, did not call again)",
     "open_at_end": "still open at the end of the run (censored)",
 }
 

@@ -146,6 +146,9 @@ def test_compiled_engine_gives_identical_tables(monkeypatch, small_dict, case):
     for name in ("incidents", "stages", "alerts", "units"):
         pd.testing.assert_frame_equal(runs["python"].tables[name], runs["numba"].tables[name])
     assert len(runs["numba"].stages) > 1000
+    if case == "fragmented":  # callers hung up, redialled and gave up at the department hotlines, alike
+        calls, stages = runs["numba"].incidents, runs["numba"].stages
+        assert calls.hung_up.sum() > 20 and calls.gave_up.sum() > 5 and (stages.stage == "redial_wait").any()
 
 
 @pytest.mark.parametrize("engine", ["python", "numba"] if _has_numba() else ["python"])

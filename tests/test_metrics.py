@@ -352,7 +352,7 @@ def test_needs_met_by_cohort():
     # young: 0 met (60 min), 1 closed unmet (resolved at 100 min: never met), 2 met (18 min);
     # elderly: 3 in progress (followed 8 days, not met within a week), 4 met (20 min)
     assert r.loc["young"].to_dict() == pytest.approx(
-        {"incidents": 3, "share_met": 2 / 3, "median_resolve_min": 60.0, "never_reported": 0.0}
+        {"incidents": 3, "share_met": 2 / 3, "median_resolve_min": 60.0, "never_reported": 0.0, "given_up": 0.0}
     )
     assert r.loc["elderly", "share_met"] == 0.5
     # followed less than a week, the share met within a week is not known
@@ -476,7 +476,7 @@ def test_table_counts():
     alerts = pd.DataFrame({"true_alarm": [True, False, False], "outcome": ["work_order", "filtered", "dismissed"]})
     stages = _stage_rows([(0, 0, "intake", 1, 1, 2)])
     c = table_counts({"incidents": incidents(), "alerts": alerts, "stages": stages})
-    assert c["by_status"] == {"resolved": 4, "in_progress": 1, "undetected": 0}
+    assert c["by_status"] == {"resolved": 4, "in_progress": 1, "undetected": 0, "gave_up": 0}
     assert c["alerts"] == {
         "true": 1,
         "false": 2,
@@ -539,6 +539,7 @@ def test_real_run_metrics_round_trip_through_json(run):
         "inclusion",
         "harm",
         "cost",
+        "calls",
         "calibration",
         "ledger",
         "stability",

@@ -225,7 +225,9 @@ def test_conservation_under_any_regime(regime, seed, load):
     i, s = r.incidents, r.stages
     horizon = days * 1440.0
     assert i.id.is_unique
-    assert i.status.isin(["resolved", "in_progress", "undetected"]).all()
+    assert i.status.isin(["resolved", "in_progress", "undetected", "gave_up"]).all()
+    assert (i.status.eq("gave_up") == i.gave_up).all()
+    assert (i.hung_up <= i.calls).all()
     assert (i.status.eq("undetected") == i.detected_at.isna()).all()
     assert (i.status.eq("resolved") == i.resolved_at.notna()).all()
     assert not i.harmed_at.notna()[~i.hazard].any()

@@ -153,3 +153,20 @@ def test_city_is_split_into_streets_and_cells_with_everyone_counted(small):
 
 def test_public_api_exports_a_short_list():
     assert sorted(citysim.__all__) == ["CityModel", "Result", "__version__", "load_scenario", "simulate"]
+
+
+def test_queueing_references_and_classes_are_checked(small_dict):
+    msg = error(small_dict, lambda d: d["incident_types"]["fire"].update(confused_with={"police": 1}))
+    assert msg.startswith("town.toml: incident_types.fire.confused_with: unknown department 'police'; known: gas,")
+    msg = error(small_dict, lambda d: d["departments"]["gas"].update(emergency_line_staff_per_1m=0))
+    assert msg == (
+        "town.toml: departments.gas.emergency_line_staff_per_1m: gas_leak goes by gas's emergency line: "
+        "staff it (a positive number)"
+    )
+    msg = error(small_dict, lambda d: d["queueing"].update(patience_by_cohort={"pensioners": 2}))
+    assert msg.startswith("town.toml: queueing.patience_by_cohort: unknown cohort 'pensioners'; known:")
+    msg = error(small_dict, lambda d: d["queueing"].update(priority_by_severity=[3, 3, 1, 0, 0]))
+    assert (
+        msg
+        == "town.toml: queueing.priority_by_severity: classes are numbered 0, 1, 2 ... without gaps: no severity has 2"
+    )

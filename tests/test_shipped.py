@@ -100,7 +100,7 @@ def test_tables_hang_together(shipped_runs, key):
     run = shipped_runs[key]
     i, s = run.table("incidents"), run.table("stages")
     assert len(i) > 0
-    assert set(i.status) <= {"resolved", "in_progress", "undetected"}
+    assert set(i.status) <= {"resolved", "in_progress", "undetected", "gave_up"}
     assert i.id.is_unique and set(s.incident_id) <= set(i.id)
     seen = i[i.detected_at.notna()]
     assert (seen.detected_at >= seen.occurred_at).all()

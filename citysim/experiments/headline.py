@@ -37,7 +37,14 @@ __all__ = [
 RELATIVE_KINDS = ("time_h", "count")
 """Kinds whose confidence-interval widths are judged relative to the mean (the rest: absolute)."""
 
-_LOWER_IS_BETTER = ("_h", "open_at_end", "harm_per_day", "unmet_gini_cells", "transfers_per_case")
+_LOWER_IS_BETTER = (
+    "_h",
+    "open_at_end",
+    "harm_per_day",
+    "unmet_gini_cells",
+    "transfers_per_case",
+    "needs_given_up_share",
+)
 _NEUTRAL = ("incidents_per_day",)
 
 

@@ -26,8 +26,10 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from citysim.metrics import calibration, coverage, harm, inclusion, response, survival
+from citysim.metrics import calibration, calls, coverage, harm, inclusion, response, survival
 from citysim.metrics.calibration import calibration_table, channel_shares, items_per_resident_year
+from citysim.metrics.calls import CallCounts
+from citysim.metrics.chunk import Chunk
 from citysim.metrics.coverage import (
     detected_by_shares,
     detected_share,
@@ -66,6 +68,7 @@ from citysim.metrics.response import (
     stage_minutes,
 )
 from citysim.metrics.stability import unstable_units
+from citysim.metrics.survival import given_up
 from citysim.window import Window
 
 __all__ = [
@@ -77,6 +80,8 @@ __all__ = [
     "survival_curves",
     "calibration",
     "calibration_table",
+    "CallCounts",
+    "calls",
     "chain_targets",
     "channel_shares",
     "compute_metrics",
@@ -114,7 +119,11 @@ __all__ = [
     "worst_best",
 ]
 
-STATUSES = ("resolved", "in_progress", "undetected")
+STATUSES = ("resolved", "in_progress", "undetected", "gave_up")
+
+
+def _names(frame: pd.DataFrame, column: str) -> list[str]:
+    return sorted({str(v) for v in frame[column].dropna()}) if column in frame else []
 
 
 def to_jsonable(obj: object) -> object:
@@ -195,14 +204,18 @@ def compute_metrics(
     Returns:
         Keys ``window``, ``headline`` (see :mod:`citysim.metrics.headline`: the figures
         other commands read), ``survival``, ``response``, ``decomposition``, ``targets``,
-        ``coverage``, ``inclusion``, ``harm``, ``cost``, ``calibration``, ``ledger``
-        (staffing and yearly cost) and ``counts``.
+        ``coverage`` (with ``given_up``: the share of incidents whose resident hung up and
+        did not call again), ``inclusion``, ``harm``, ``cost``, ``calls`` (connection rate,
+        hang-ups, redials and needs given up: see :mod:`citysim.metrics.calls`),
+        ``calibration``, ``ledger`` (staffing and yearly cost) and ``counts``.
     """
     inc, stages, units, cells = (tables[k] for k in ("incidents", "stages", "units", "cells"))
     population = float(cells["population"].sum())
     horizon_min, length_min = window.horizon_min, window.length_min
 
     per_incident = stage_minutes(inc, stages)
+    call_counts = CallCounts(list(scenario.cohorts) if scenario is not None else _names(inc, "cohort"))
+    call_counts.add(Chunk({c: inc[c] for c in inc.columns}), Chunk({c: stages[c] for c in stages.columns}))
     target_min = {t: it.target_min for t, it in scenario.incident_types.items()} if scenario is not None else {}
     targets = None
     if scenario is not None:
@@ -240,6 +253,7 @@ def compute_metrics(
                 "overall": _row(population_reach(cells), "all"),
                 "by_district_kind": population_reach(cells, "district_kind"),
             },
+            "given_up": float(given_up(inc).mean()) if len(inc) else None,
         },
         "inclusion": {
             "by_cohort": met_cohort,
@@ -261,8 +275,9 @@ def compute_metrics(
             "reopened_share": reopened_share(inc),
             **staff_use(units),
         },
+        "calls": call_counts.block(),
         "calibration": calibration_table(
-            inc, population, length_min, None if scenario is None else scenario.calibration
+            inc, population, length_min, None if scenario is None else scenario.calibration, call_counts.line_rates()
         ),
         "ledger": ledger(units, cells, None if scenario is None else scenario.costs, regime),
         "stability": unstable_units(units),

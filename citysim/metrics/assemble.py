@@ -86,6 +86,7 @@ class _Reader:
                 "share_met": self.curve("needs_met", g).share_within(WEEK_MIN),
                 "median_resolve_min": self.curve("resolution", g).quantile(0.5),
                 "never_reported": 1.0 - self.curve("detection", g).share_within(WEEK_MIN),
+                "given_up": _ratio(self.s.gave_up[g], self.s.incidents[g]),
             }
         return out
 
@@ -166,6 +167,8 @@ def assemble(s, scenario=None, regime=None) -> dict:
         "needs_met_worst_best_district_kind": ratio_kind["ratio"],
         "unmet_gini_cells": gini_cells,
         "transfers_per_case": _ratio(t["transfers_dispatched"], t["detected_dispatched"]),
+        "connection_rate": 1.0 - t["phone_hung_up"] / t["phone_calls"] if t["phone_calls"] > 0 else np.nan,
+        "needs_given_up_share": _ratio(s.gave_up[0], n),
     }
     hours = np.asarray(SURVIVAL_HOURS, dtype=float) * _H
     survival = {"hours": list(SURVIVAL_HOURS)}
@@ -201,6 +204,8 @@ def assemble(s, scenario=None, regime=None) -> dict:
         "phone_share": _ratio(t["items_phone"], t["items"]),
         "online_share": 1.0 - t["items_phone"] / t["items"] if t["items"] else np.nan,
         "dispatched_share": _ratio(t["items_dispatched"], t["items"]),
+        "connection_rate_department_lines": s.calls.line_rates()["department"],
+        "connection_rate_unified": s.calls.line_rates()["unified"],
     }
     calibration = {k: {"simulated": v, "sourced": getattr(sourced, k, None)} for k, v in simulated.items()}
     calibration["source"] = getattr(sourced, "source", "") or ""
@@ -263,6 +268,7 @@ def assemble(s, scenario=None, regime=None) -> dict:
                 "overall": reach.to_dict(orient="index")["all"],
                 "by_district_kind": population_reach(cells, "district_kind"),
             },
+            "given_up": _ratio(s.gave_up[0], n) if n else None,
         },
         "inclusion": {
             "by_cohort": met_cohort,
@@ -284,6 +290,7 @@ def assemble(s, scenario=None, regime=None) -> dict:
             "reopened_share": _ratio(t["reopened"], t["detected"]),
             **staff_use(units),
         },
+        "calls": s.calls.block(),
         "calibration": calibration,
         "ledger": ledger(units, cells, None if scenario is None else scenario.costs, regime),
         "stability": unstable_units(units),

@@ -2,7 +2,9 @@
 
 A "hotline item" is a resident's report by phone, web form or app (what a
 12345 hotline counts). Simulated: items per resident per year, the channel
-mix, and the share of items dispatched to a department; sourced: the
+mix, the share of items dispatched to a department, and the share of calls
+answered (接通率) on the departments' own hotlines and on one merged hotline
+(whichever the regime has; see :mod:`citysim.metrics.calls`); sourced: the
 scenario's ``[calibration]`` table, with the source named.
 """
 
@@ -78,7 +80,11 @@ def dispatched_share(incidents: pd.DataFrame) -> float:
 
 
 def calibration_table(
-    incidents: pd.DataFrame, population: float, horizon_min: float, sourced: object | None = None
+    incidents: pd.DataFrame,
+    population: float,
+    horizon_min: float,
+    sourced: object | None = None,
+    line_rates: dict[str, float] | None = None,
 ) -> dict:
     """Simulated hotline figures side by side with sourced ones.
 
@@ -87,12 +93,15 @@ def calibration_table(
         population: residents (the cells table's population).
         horizon_min: length of the run, minutes.
         sourced: the scenario's calibration (``items_per_resident_year``,
-            ``phone_share``, ``online_share``, ``dispatched_share``, ``source``);
+            ``phone_share``, ``online_share``, ``dispatched_share``,
+            ``connection_rate_department_lines``, ``connection_rate_unified``, ``source``);
             None when there is none.
+        line_rates: the simulated connection rate of each kind of line, ``unified`` and
+            ``department`` (:meth:`citysim.metrics.calls.CallCounts.line_rates`; None: left out).
 
     Returns:
-        ``{figure: {"simulated": x, "sourced": y or None}}`` for the four
-        figures, plus ``source`` (str) and ``channel_shares`` (simulated, of all
+        ``{figure: {"simulated": x, "sourced": y or None}}`` for the figures,
+        plus ``source`` (str) and ``channel_shares`` (simulated, of all
         detected incidents).
     """
     mix = hotline_channel_shares(incidents)
@@ -102,6 +111,9 @@ def calibration_table(
         "online_share": mix["online"],
         "dispatched_share": dispatched_share(incidents),
     }
+    if line_rates is not None:
+        simulated["connection_rate_department_lines"] = line_rates["department"]
+        simulated["connection_rate_unified"] = line_rates["unified"]
     out: dict = {k: {"simulated": v, "sourced": getattr(sourced, k, None)} for k, v in simulated.items()}
     out["source"] = getattr(sourced, "source", "") or ""
     out["channel_shares"] = channel_shares(incidents).to_dict()

@@ -34,6 +34,10 @@ class Chunk:
     def __len__(self) -> int:
         return self.n
 
+    def __contains__(self, name: str) -> bool:
+        """Whether the rows have this column (a table written before it existed has not)."""
+        return name in (self.data.column_names if self._arrow else self.data)
+
     def _column(self, name: str):
         if self._arrow:
             return self.data.column(name).combine_chunks()
@@ -60,6 +64,18 @@ class Chunk:
 
     def codes(self, name: str, names: Sequence[str]) -> np.ndarray:
         """A column of names as indices into ``names`` (-1: missing, or a name not in the list)."""
+        given, raw = self.names_and_codes(name)
+        key = (id(given), id(names))
+        cached = self._lut.get(key)
+        if cached is None or cached[0] is not given:
+            where = {n: i for i, n in enumerate(names)}
+            lut = np.array([where.get(g, -1) for g in given] + [-1], dtype=np.int64)
+            self._lut[key] = cached = (given, lut)
+        raw = np.asarray(raw, dtype=np.int64)
+        return cached[1][np.where(raw >= 0, raw, len(cached[1]) - 1)]
+
+    def names_and_codes(self, name: str) -> tuple[Sequence, np.ndarray]:
+        """A column of names as the names it uses and, per row, an index into them (-1: missing)."""
         col = self._column(name)
         if isinstance(col, pa.Array):
             if pa.types.is_dictionary(col.type):
@@ -73,14 +89,7 @@ class Chunk:
             given, raw = list(col.categories), col.codes
         else:
             given, raw = _factorize(np.asarray(col, dtype=object))
-        key = (id(given), id(names))
-        cached = self._lut.get(key)
-        if cached is None or cached[0] is not given:
-            where = {n: i for i, n in enumerate(names)}
-            lut = np.array([where.get(g, -1) for g in given] + [-1], dtype=np.int64)
-            self._lut[key] = cached = (given, lut)
-        raw = np.asarray(raw, dtype=np.int64)
-        return cached[1][np.where(raw >= 0, raw, len(cached[1]) - 1)]
+        return given, np.asarray(raw, dtype=np.int64)
 
 
 def _factorize(values: np.ndarray) -> tuple[list, np.ndarray]:

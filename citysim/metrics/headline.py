@@ -15,13 +15,17 @@ contract of :mod:`citysim.window`):
   detection (as a hotline measures from the report; for a sensor-detected case,
   from the alert), over the incidents detected;
 * shares "within" a time use that time whatever the run's length: detected and
-  needs met within a week (a need closed without being met is never met),
+  needs met within a week (a need closed without being met, or given up by a
+  resident who hung up and did not call again, is never met),
   resolved within 24 h, 72 h and each type's target; the restricted mean counts
   each case at most a week.
 
 Each figure has a kind (:data:`HEADLINE_KINDS`), for confidence intervals:
 ``time_h`` (hours: judged relative), ``share`` (0-1: judged absolute),
 ``ratio`` (worst/best: bootstrap) and ``count`` (per day or per case).
+``connection_rate`` is the share of phone calls answered (each redial a call:
+see :mod:`citysim.metrics.calls`), ``needs_given_up_share`` the share of every
+incident of the window whose resident hung up and did not call again.
 """
 
 from __future__ import annotations
@@ -33,7 +37,7 @@ import pandas as pd
 
 from citysim.metrics.inclusion import share_met_by, unmet_need_gini, worst_best
 from citysim.metrics.response import resolution_target_shares
-from citysim.metrics.survival import WEEK_MIN, clock_survival, column, met_survival
+from citysim.metrics.survival import WEEK_MIN, clock_survival, column, given_up, met_survival
 
 __all__ = ["HEADLINE_KINDS", "SURVIVAL_HOURS", "headline", "survival_curves"]
 
@@ -60,6 +64,8 @@ HEADLINE_KINDS: dict[str, str] = {
     "needs_met_worst_best_district_kind": "ratio",
     "unmet_gini_cells": "share",
     "transfers_per_case": "count",
+    "connection_rate": "share",
+    "needs_given_up_share": "share",
 }
 """Every headline figure and its kind (``time_h``, ``share``, ``ratio``, ``count``), in display order."""
 
@@ -106,6 +112,13 @@ def headline(
     detected_at = column(incidents, "detected_at")
     dispatched = ~np.isnan(detected_at) & ~np.isnan(column(incidents, "dispatched_at"))
     transfers = incidents["transfers"].to_numpy(dtype=float, na_value=0.0)
+    phone = (
+        (incidents["channel"] == "phone").to_numpy(dtype=bool, na_value=False)
+        if "channel" in incidents
+        else np.zeros(n, dtype=bool)
+    )
+    calls = incidents["calls"].to_numpy(dtype=float, na_value=0.0)[phone] if "calls" in incidents else np.zeros(0)
+    hung_up = incidents["hung_up"].to_numpy(dtype=float, na_value=0.0)[phone] if "hung_up" in incidents else calls * 0
     out = {
         "incidents_per_day": n / window_days,
         "resolution_median_h": occ.quantile(0.5) / h,
@@ -131,6 +144,9 @@ def headline(
         ],
         "unmet_gini_cells": unmet_need_gini(incidents, cells, horizon_min, met),
         "transfers_per_case": float(transfers[dispatched].mean()) if dispatched.any() else np.nan,
+        # a call still on hold at the end counts as answered (with a follow-up, none is)
+        "connection_rate": 1.0 - hung_up.sum() / calls.sum() if calls.sum() > 0 else np.nan,
+        "needs_given_up_share": float(given_up(incidents).mean()) if n else np.nan,
     }
     return {k: float(out[k]) for k in HEADLINE_KINDS}
 

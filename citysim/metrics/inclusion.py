@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from citysim.metrics.survival import WEEK_MIN, Survival, clock_survival, met_durations, met_survival
+from citysim.metrics.survival import WEEK_MIN, Survival, clock_survival, given_up, met_durations, met_survival
 
 __all__ = ["gini", "needs_met", "share_met_by", "unmet_need_by_cell", "unmet_need_gini", "worst_best"]
 
@@ -34,7 +34,8 @@ def needs_met(incidents: pd.DataFrame, by: str, horizon_min: float) -> pd.DataFr
         Index the groups, columns ``incidents``; ``share_met`` (share of the
         group's incidents whose need was met within a week of occurring);
         ``median_resolve_min`` (median minutes from occurrence to resolution, NaN
-        where not estimable); ``never_reported`` (share not detected within a week).
+        where not estimable); ``never_reported`` (share not detected within a week); ``given_up``
+        (share whose resident hung up and did not call again: never met).
     """
     keys = incidents[by].to_numpy(dtype=object)
     rows = {}
@@ -45,8 +46,9 @@ def needs_met(incidents: pd.DataFrame, by: str, horizon_min: float) -> pd.DataFr
             "share_met": met_survival(g, horizon_min).share_within(WEEK_MIN),
             "median_resolve_min": clock_survival(g, "occurred_at", "resolved_at", horizon_min).quantile(0.5),
             "never_reported": 1.0 - clock_survival(g, "occurred_at", "detected_at", horizon_min).share_within(WEEK_MIN),
+            "given_up": float(given_up(g).mean()),
         }
-    columns = ["incidents", "share_met", "median_resolve_min", "never_reported"]
+    columns = ["incidents", "share_met", "median_resolve_min", "never_reported", "given_up"]
     out = pd.DataFrame.from_dict(rows, orient="index", columns=columns)
     out["incidents"] = out["incidents"].astype(int)
     return out.rename_axis(by)

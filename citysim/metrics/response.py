@@ -77,6 +77,7 @@ _CATEGORY_OF_STAGE = {
     "callback_wait": "reopening",
     "callback": "reopening",
     "rereport_wait": "reopening",
+    "redial_wait": "intake",
 }
 _CATEGORIES = (
     "intake",

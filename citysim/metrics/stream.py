@@ -30,6 +30,7 @@ from citysim.events import OUTCOMES, STAGES, STATUSES, Codes
 from citysim.metrics.assemble import _Reader, assemble
 from citysim.metrics.bins import TimeBins
 from citysim.metrics.calibration import CHANNELS, HOTLINE_CHANNELS
+from citysim.metrics.calls import CallCounts
 from citysim.metrics.chunk import Chunk
 from citysim.metrics.headline import SURVIVAL_HOURS
 from citysim.metrics.response import CHAIN_TARGETS, COMPONENTS, MEASURES, STAGE_NAMES, parts_minutes, stage_intervals
@@ -80,6 +81,8 @@ class MetricsStream:
         }
         self.first_start = {"occurred": np.full(g, np.inf), "detected": np.full(g, np.inf)}
         self.incidents = np.zeros(g, np.int64)
+        self.gave_up = np.zeros(g, np.int64)  # needs given up (the resident hung up and did not call again)
+        self.calls = CallCounts(self.cohorts)
         self.hist = {m: np.zeros((g, b), np.int64) for m in MEASURES}
         self.sums = {m: np.zeros(g) for m in MEASURES}
         z = np.zeros(t, np.int64)
@@ -94,6 +97,8 @@ class MetricsStream:
             (
                 "items",
                 "items_phone",
+                "phone_calls",
+                "phone_hung_up",
                 "items_dispatched",
                 "detected",
                 "detected_dispatched",
@@ -274,14 +279,16 @@ class MetricsStream:
         resolved_ok, seen = ~np.isnan(resolved), ~np.isnan(detected)
         done = resolved_ok & (resolved <= h)
         found = seen & (detected <= h)
-        unmet = c.bools("closed_unmet")
+        gave_up = c.bools("gave_up") if "gave_up" in c else np.zeros(n, dtype=bool)  # never resolved, never censored
+        self.gave_up += np.bincount(groups[:, gave_up][groups[:, gave_up] >= 0], minlength=self.n_groups)
+        unmet = c.bools("closed_unmet") | gave_up
         met = resolved_ok & ~unmet
         b_res = self._bin(resolved - occurred, resolved_ok)
         b_det = self._bin(detected - occurred, seen)
         b_open = self._bin(h - occurred, ~done | ~found | ~met)
-        self._clock("resolution", np.where(done, b_res, b_open), done, groups, every)
+        self._clock("resolution", np.where(done, b_res, b_open), done, groups, every, never=gave_up & ~done)
         b_report = self._bin(np.where(done, resolved, h) - detected, seen)
-        self._clock("report_resolution", b_report, done, groups, seen)
+        self._clock("report_resolution", b_report, done, groups, seen, never=seen & gave_up & ~done)
         self._clock("detection", np.where(found, b_det, b_open), found, groups, every)
         met_minutes = np.where(met, resolved - occurred, h - occurred)
         self._clock("needs_met", np.where(met, b_res, b_open), met, groups, every, never=unmet & ~met)
@@ -317,6 +324,7 @@ class MetricsStream:
         self._cost(c, channel, detected, dispatched_at)
         self._chains(c, type_code, by)
         self._decompose(c, stages, type_code, status, occurred, detected, resolved, dispatched_at)
+        self.calls.add(c, stages)
 
     def _response(self, measure: str, minutes: np.ndarray, bins: np.ndarray, ok: np.ndarray, groups) -> None:
         self._add(self.hist[measure], bins, groups, ok)
@@ -345,6 +353,10 @@ class MetricsStream:
         dispatched = ~np.isnan(dispatched_at)
         t["items"] += int(items.sum())
         t["items_phone"] += int((channel[items] == CHANNELS.index("phone")).sum())
+        if "calls" in c:  # calls and hang-ups of phone items (the headline connection rate)
+            phone = channel == CHANNELS.index("phone")
+            t["phone_calls"] += float(np.nan_to_num(c.floats("calls"))[phone].sum())
+            t["phone_hung_up"] += float(np.nan_to_num(c.floats("hung_up"))[phone].sum())
         t["items_dispatched"] += int(dispatched[items].sum())
         seen = ~np.isnan(detected)
         transfers = np.nan_to_num(c.floats("transfers"))

@@ -35,6 +35,7 @@ __all__ = [
     "Survival",
     "clock_survival",
     "column",
+    "given_up",
     "kaplan_meier",
     "met_durations",
     "met_survival",
@@ -130,25 +131,35 @@ def column(frame: pd.DataFrame, name: str) -> np.ndarray:
     return frame[name].to_numpy(dtype=float, na_value=np.nan)
 
 
+def given_up(incidents: pd.DataFrame) -> np.ndarray:
+    """Which incidents' residents hung up and did not call again (False throughout for tables without the column)."""
+    if "gave_up" not in incidents:
+        return np.zeros(len(incidents), dtype=bool)
+    return incidents["gave_up"].to_numpy(dtype=bool, na_value=False)
+
+
 def clock_survival(incidents: pd.DataFrame, start: str, end: str, horizon_min: float) -> Survival:
     """Kaplan-Meier curve of the time from column ``start`` to column ``end``, open cases censored at the horizon.
 
-    Incidents without a ``start`` (never detected, for the detection clock) are left out.
+    Incidents without a ``start`` (never detected, for the detection clock) are left out. To
+    ``resolved_at``, a need given up (the resident hung up and did not call again) never ends: it
+    stays in the denominator for ever, never censored.
     """
     t0, t1 = column(incidents, start), column(incidents, end)
     has = ~np.isnan(t0)
+    never = given_up(incidents)[has] if end == "resolved_at" else np.zeros(int(has.sum()), dtype=bool)
     t0, t1 = t0[has], t1[has]
     done = ~np.isnan(t1) & (t1 <= horizon_min)
-    duration = np.where(done, t1 - t0, horizon_min - t0)
+    duration = np.where(done, t1 - t0, np.where(never, np.inf, horizon_min - t0))
     return kaplan_meier(duration, done, followed=float(horizon_min - t0.min()) if len(t0) else 0.0)
 
 
 def met_durations(incidents: pd.DataFrame, horizon_min: float) -> tuple[np.ndarray, np.ndarray, float]:
-    """Per incident, minutes from occurrence to the need met (or followed, or ``inf``: closed unmet), whether
-    met, and the longest follow-up."""
+    """Per incident, minutes from occurrence to the need met (or followed, or ``inf``: closed unmet or given up),
+    whether met, and the longest follow-up."""
     occurred = column(incidents, "occurred_at")
     resolved = column(incidents, "resolved_at")
-    unmet = incidents["closed_unmet"].to_numpy(dtype=bool, na_value=False)
+    unmet = incidents["closed_unmet"].to_numpy(dtype=bool, na_value=False) | given_up(incidents)
     met = ~np.isnan(resolved) & ~unmet
     duration = np.where(met, resolved - occurred, np.where(unmet, np.inf, horizon_min - occurred))
     followed = float(horizon_min - occurred.min()) if len(occurred) else 0.0

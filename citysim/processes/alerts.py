@@ -84,6 +84,8 @@ class FalseAlarmCompiler(DayCompiler):
         self.dep = np.full((n, 3), -1, dtype=np.int64)
         self.dep[:, 0] = owner
         self.grid_capable = np.ones(n, dtype=bool)
+        self.emergency = np.zeros(n, dtype=bool)
+        self.prio = self.sensor_class[sensor_type]  # treated as what it may be until found false
         self.handoff_cum = None  # nothing to hand on: there was nothing there
         self.dice = Dice(self.streams, "false_alarm", day, n)
         u = self.dice.u("alarm", 3)
@@ -91,7 +93,7 @@ class FalseAlarmCompiler(DayCompiler):
         filtered = fused & (u[:, 0] < self.scenario.behaviour.cross_check_filter)
         if n == 0:
             return FalseAlarms(day, sensor_type, cell, raised, filtered, None)
-        b = PlanBuilder(n)
+        b = PlanBuilder(n, prio=self.prio)
         if fused:
             release = raised + self.scenario.behaviour.platform_latency.ppf(u[:, 1])
             add_dispatch_and_field(self, b, 0, ~filtered, np.full(n, ENTRY_FUSED))

@@ -8,7 +8,9 @@
   where ``field_force = "grid_tasked"`` and the type is ``grid_capable``, the
   grid worker responsible for the cell. Who issues the order: under ``"lowest_capable"`` the
   centre at the level of whoever goes out (street or district centre), one
-  step; a fused sensor's automatic work order needs none. Under
+  step; a fused sensor's automatic work order needs none, nor does a case whose
+  emergency line (or, for a sensor in a silo, the desk that verified it) sends
+  the teams itself (``emergency_line`` types, under every regime). Under
   ``"escalation"`` the order passes down the chain, one queue per level: the
   city centre (for cases taken in there), the department's district desk
   (which approves), and the street centre (when grid workers go out).
@@ -37,7 +39,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from citysim.engine import DELAY
+from citysim.batch import DELAY
 from citysim.processes.intake import ENTRY_FUSED, ENTRY_HOTLINE
 from citysim.processes.plan import PlanBuilder
 
@@ -99,11 +101,12 @@ def add_dispatch_and_field(m, b: PlanBuilder, attempt: int, active: np.ndarray, 
     """
     reg, units = m.regime, m.units
     sc = m.scenario
-    grid = active & (reg.field_force == "grid_tasked") & m.grid_capable
+    chain = active & ~m.emergency  # an emergency line sends its teams itself
+    grid = chain & (reg.field_force == "grid_tasked") & m.grid_capable
     dep0 = np.maximum(m.dep[:, 0], 0)
     u = m.dice.u("dispatch", m.attempts, 5)[:, attempt]
     if reg.dispatch_level == "lowest_capable":
-        needs_order = active & (entry != ENTRY_FUSED)
+        needs_order = chain & (entry != ENTRY_FUSED)
         unit = np.where(grid, units.street_centre[m.street], units.district_centre[m.district])
         dur = np.where(
             grid,
@@ -112,9 +115,9 @@ def add_dispatch_and_field(m, b: PlanBuilder, attempt: int, active: np.ndarray, 
         )
         b.add("dispatch", attempt, needs_order, unit, dur)
     else:
-        from_city = active & (entry == ENTRY_HOTLINE) & (reg.intake == "unified")
+        from_city = chain & (entry == ENTRY_HOTLINE) & (reg.intake == "unified")
         b.add("dispatch", attempt, from_city, units.city_dispatch, sc.centres.city.dispatch_time.ppf(u[:, 0]))
-        b.add("dispatch", attempt, active, units.desk[dep0, m.district], m.dept_value("dispatch_time", dep0, u[:, 1]))
+        b.add("dispatch", attempt, chain, units.desk[dep0, m.district], m.dept_value("dispatch_time", dep0, u[:, 1]))
         b.add("dispatch", attempt, grid, units.street_centre[m.street], sc.centres.street.dispatch_time.ppf(u[:, 2]))
 
     joint = reg.coordination == "joint"

@@ -30,7 +30,7 @@ from citysim.processes.occurrence import DayIncidents
 from citysim.processes.plan import Plan, PlanBuilder
 from citysim.regimes import Regime
 from citysim.rng import Streams
-from citysim.scenario import Scenario
+from citysim.scenario import CHANNELS, Scenario
 from citysim.units import Units
 
 __all__ = ["CompiledDay", "DayCompiler"]
@@ -101,6 +101,7 @@ class DayCompiler:
                 if dist is not None:
                     self._handling[(i, j)] = dist
         self._handling_list = [self._handling.get((i, j)) for i in range(len(types)) for j in range(len(deps))]
+        self._queueing_parts(scenario, types, deps)
         handoff = np.array([[dep.handoff_to.get(d, 0.0) for d in deps] for dep in depts])
         self.handoff_cum = np.cumsum(handoff, axis=1) if handoff.any() else None
         self._jitter = (
@@ -108,6 +109,27 @@ class DayCompiler:
             if scenario.behaviour.travel_jitter_cv > 0
             else None
         )
+
+    def _queueing_parts(self, scenario: Scenario, types: list, deps: list[str]) -> None:
+        """Priority classes, emergency lines, confusion tables and callers' patience, per type, cohort, channel."""
+        qu = scenario.queueing
+        self.t_class = np.array([qu.priority_by_severity[t.severity - 1] for t in types], dtype=np.int64)
+        self.intake_class = qu.intake_class
+        self.urgent_class = 0 if qu.classes > 1 else -1  # with one class nothing is urgent
+        self.t_emergency = np.array([t.emergency_line for t in types], dtype=bool)
+        self.confusion = np.array(
+            [[t.confused_with.get(d, 0.0) for d in deps] if t.confused_with else [1.0] * len(deps) for t in types]
+        )
+        sensor_class = [
+            min((self.t_class[i] for i, t in enumerate(types) if name in t.sensors), default=qu.intake_class)
+            for name in scenario.sensors
+        ]
+        self.sensor_class = np.array(sensor_class + [qu.intake_class], dtype=np.int64)  # an alarm: what it may be
+        by_channel = {k: qu.patience.of(name) for k, name in enumerate(CHANNELS)}  # a resident's channels, by code
+        self.patience_by_channel = {k: d for k, d in by_channel.items() if d is not None}
+        self.patience_factor = np.array([qu.patience_by_cohort.get(c, 1.0) for c in scenario.cohorts])
+        self.callers_hang_up = bool(self.patience_by_channel)
+        self.calls_per_attempt = scenario.behaviour.max_transfers + 1  # the entry, and calls to other hotlines
 
     # ---------------------------------------------------------- per-row helpers
     def dept_value(self, attr: str, dep: np.ndarray, u: np.ndarray) -> np.ndarray:
@@ -150,16 +172,20 @@ class DayCompiler:
         self.grid_capable = self.t_grid_capable[inc.type]
         self.data_requests = self.t_data_requests[inc.type]
         self.sensor_owner = self.sensor_owner_of_type[det.sensor_type]
+        self.channel = det.channel
+        self.prio = self.t_class[inc.type]
+        self.urgent = self.prio == self.urgent_class
+        self.emergency = self.t_emergency[inc.type]
         resident = np.isin(det.detected_by, (RESIDENT, AFTER_HARM))
         self.rereport_probability = np.where(
             resident, self.t_propensity[inc.type] * trust[inc.cohort, self.district], 1.0
         )
         self.dice = Dice(self.streams, "incident", inc.day, n)
 
-        b = PlanBuilder(n)
+        b = PlanBuilder(n, prio=self.prio)
         detected = np.isfinite(det.detected_at)
         dispatched = detected & ~self.consult
-        first_entry = entry_kind(det.channel, self.regime.sensor_fusion == "fused")
+        first_entry = entry_kind(det.channel, self.regime.sensor_fusion == "fused", self.emergency)
         alive = detected.copy()
         entry = first_entry
         attempts = np.zeros(n, dtype=np.int64)

@@ -11,6 +11,13 @@ giving the engine's :class:`~citysim.engine.Batch`.
 Slots can be marked as one *parallel group* (joint dispatch of several
 departments): the members an incident takes, if more than one, become a
 group entered at once and left when all have ended.
+
+A *call* (:meth:`PlanBuilder.add_call`) is a service the resident may hang up
+on: its first try, then for each redial the resident would make a wait and
+another try, each try with its own patience. The engine takes the branch: an
+answered try goes on after the last try, a hung-up one to the next redial (or,
+after the last the resident would make, the job ends: the need is given up).
+Every step has a priority class (the incident's, unless the slot says otherwise).
 """
 
 from __future__ import annotations
@@ -19,7 +26,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from citysim.engine import DELAY, NO_STEP, Batch
+from citysim.batch import DELAY, NEVER, NO_STEP, Batch
 
 __all__ = ["ROLES", "PlanBuilder", "Plan"]
 
@@ -35,6 +42,7 @@ ROLES = (
     "callback_wait",
     "callback",
     "rereport_wait",
+    "redial_wait",
 )
 """What a step is, as written to ``stages.parquet`` (``field`` is split there
 into ``travel`` and ``handling``)."""
@@ -54,6 +62,10 @@ class _Slot:
     align: float
     phase: np.ndarray | None
     group: int
+    prio: np.ndarray | None = None
+    patience: np.ndarray | None = None
+    call: int = 0  # a call group's id (its tries and redial waits), 0: none
+    call_try: int = -1  # try number within the call (0 first), -1: not a try
 
 
 @dataclass
@@ -65,7 +77,12 @@ class Plan:
     role: np.ndarray  # per step
     attempt: np.ndarray  # per step
     travel: np.ndarray  # per step: minutes of the service spent reaching the site
+    call_try: np.ndarray | None = None  # per step: try of a call (0 first, 1 first redial ...), -1 other steps
     extra: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.call_try is None:
+            self.call_try = np.full(len(self.role), -1, dtype=np.int8)
 
 
 class PlanBuilder:
@@ -73,12 +90,15 @@ class PlanBuilder:
 
     Args:
         n: number of incidents (rows) in every slot.
+        prio: each incident's priority class (default: 0 for all).
     """
 
-    def __init__(self, n: int) -> None:
+    def __init__(self, n: int, prio: np.ndarray | None = None) -> None:
         self.n = n
+        self.prio = np.zeros(n, dtype=np.int64) if prio is None else np.asarray(prio, dtype=np.int64)
         self.slots: list[_Slot] = []
         self._groups = 0
+        self._calls = 0
 
     def new_group(self) -> int:
         """A fresh parallel-group id for :meth:`add`."""
@@ -97,6 +117,7 @@ class PlanBuilder:
         align: float = 0.0,
         phase: np.ndarray | float = 0.0,
         group: int = 0,
+        prio: np.ndarray | int | None = None,
     ) -> None:
         """Append one slot (a possible step) after the slots added so far.
 
@@ -111,6 +132,7 @@ class PlanBuilder:
             phase: for aligned delays, the offset of each incident's cycle (minutes; e.g. the
                 meeting time of the desk it waits for, see :mod:`citysim.phases`).
             group: a :meth:`new_group` id to join consecutive slots into a parallel group.
+            prio: the priority class at the unit, per incident or one for all (default: the incident's).
         """
         n = self.n
         rows = np.flatnonzero(active)  # a new array: callers may update their mask afterwards
@@ -126,9 +148,46 @@ class PlanBuilder:
             raise ValueError(f"slot {role!r}: infinite duration")
         travel_r = None if travel is None else pick(travel, np.float64)
         phase_r = pick(phase, np.float64) if align > 0 else None
+        prio_r = pick(self.prio if prio is None else prio, np.int64)
         self.slots.append(
-            _Slot(ROLE[role], attempt, rows, pick(unit, np.int64), dur_r, travel_r, align, phase_r, group)
+            _Slot(ROLE[role], attempt, rows, pick(unit, np.int64), dur_r, travel_r, align, phase_r, group, prio_r)
         )
+
+    def add_call(
+        self,
+        role: str,
+        attempt: int,
+        active: np.ndarray,
+        unit: np.ndarray | int,
+        dur: np.ndarray | float,
+        patience: np.ndarray,
+        redials: np.ndarray,
+        redial_delay: np.ndarray,
+        prio: np.ndarray | int | None = None,
+    ) -> None:
+        """Append a call: its first try and, per incident, the redials the resident would make.
+
+        Args:
+            role, attempt, active, unit, dur, prio: as :meth:`add` (each try is served alike).
+            patience: ``[incident, try]`` minutes the resident holds on each try (``inf``: for ever).
+            redials: per incident, how many times the resident would call again after hanging up.
+            redial_delay: ``[incident, redial]`` minutes from hanging up to calling again.
+        """
+        self._calls += 1
+        tries = patience.shape[1]
+        for k in range(tries):
+            on = active & (redials >= k)
+            if k > 0:
+                self.add("redial_wait", attempt, on, DELAY, redial_delay[:, k - 1])
+                self._mark(self._calls, -1, None)
+            self.add(role, attempt, on, unit, dur, prio=prio)
+            self._mark(self._calls, k, patience[:, k])
+
+    def _mark(self, call: int, call_try: int, patience: np.ndarray | None) -> None:
+        slot = self.slots[-1]
+        slot.call, slot.call_try = call, call_try
+        if patience is not None:
+            slot.patience = np.asarray(patience, dtype=np.float64)[slot.rows]
 
     def build(self, release: np.ndarray, tag: object = None) -> Plan:
         """Lay out the plans of incidents with at least one step.
@@ -190,6 +249,23 @@ class PlanBuilder:
                 width[head] = length
                 after = nxt[head + length - 1]
                 nxt[head : head + length] = after
+        prio = column("prio", 0, np.int64)
+        call_k = np.array([s.call for s in self.slots])[slot_of]
+        call_try = np.array([s.call_try for s in self.slots], dtype=np.int8)[slot_of]
+        patience = alt = None
+        if np.any(call_k > 0):
+            patience = column("patience", NEVER, np.float64)
+            alt = np.full(n_steps, NO_STEP, dtype=np.int64)
+            # runs of consecutive steps of one job in one call: try, wait, try ... try
+            same = np.zeros(n_steps, dtype=bool)
+            same[1:] = (call_k[1:] == call_k[:-1]) & (row_of[1:] == row_of[:-1]) & (call_k[1:] > 0)
+            run_id = np.cumsum(~same) - 1
+            run_last = np.zeros(run_id[-1] + 1, dtype=np.int64)
+            run_last[run_id] = np.arange(n_steps)  # the last step of each run wins
+            last_of = run_last[run_id]
+            tries = np.flatnonzero(call_try >= 0)
+            alt[tries] = np.where(tries < last_of[tries], tries + 1, NO_STEP)  # hung up: the redial, or give up
+            nxt[tries] = nxt[last_of[tries]]  # answered: on after the call
         batch = Batch(
             first=first.astype(np.int64),
             release=np.asarray(release, dtype=np.float64)[rows],
@@ -201,5 +277,8 @@ class PlanBuilder:
             group=group,
             width=width,
             tag=tag,
+            patience=patience,
+            alt=alt,
+            prio=prio,
         )
-        return Plan(batch=batch, job_incident=rows, role=role, attempt=attempt, travel=travel)
+        return Plan(batch=batch, job_incident=rows, role=role, attempt=attempt, travel=travel, call_try=call_try)

@@ -2,6 +2,7 @@
 
 from citysim.schema.city import ChannelPreference, City, Cohort, District, GridWorkers, SensorType
 from citysim.schema.common import CHANNELS, DISTRICT_KINDS, LEVELS, PerKind
+from citysim.schema.queueing import Patience, Queueing
 from citysim.schema.services import (
     Behaviour,
     Calibration,
@@ -36,7 +37,9 @@ __all__ = [
     "GridWorkers",
     "IncidentType",
     "OccurrenceShock",
+    "Patience",
     "PerKind",
+    "Queueing",
     "SensorOutage",
     "SensorType",
     "Shock",

@@ -94,6 +94,12 @@ class Department(_Model):
         description="after a visit, chance the case is handed on to each other department (Markov routing; "
         "the rest of the chance: no hand-off)",
     )
+    emergency_line_staff_per_1m: StaffPer1m = Field(
+        default=0.0,
+        description="call-takers of the department's emergency line (119, the gas company's number) on duty round "
+        "the clock per million residents, at least min_on_duty; it takes the reports of its incident types with "
+        "emergency_line and sends its teams at once, under every regime",
+    )
 
     @model_validator(mode="after")
     def _handoffs(self) -> Department:
@@ -218,6 +224,19 @@ class IncidentType(_Model):
     handling: dict[str, Distribution] = Field(
         default_factory=dict, max_length=MAX_NAMED, description="on-site handling per department, minutes"
     )
+    emergency_line: bool = Field(
+        default=False,
+        description="reported on its first department's emergency line (119, the gas company's number; 12345 passes "
+        "such calls on at once, as the 12345-110 linkage rules require), which sends the department's teams "
+        "straight away under every regime (no transfers, no dispatch chain)",
+    )
+    confused_with: dict[str, Annotated[float, Field(ge=0, le=1e6)]] = Field(
+        default_factory=dict,
+        max_length=MAX_NAMED,
+        description="departments a misrouted case of this type plausibly goes to, with relative weights (a desk never "
+        "sends a case where it has already been; with none left, it goes to the right one); empty: any other "
+        "department alike",
+    )
     target_min: float = Field(
         default=7 * 24 * 60, gt=0, le=MAX_MINUTES, description="resolution target, minutes (for shares meeting target)"
     )
@@ -287,6 +306,12 @@ class Calibration(_Model):
     phone_share: Share | None = Field(default=None, description="share of items by phone")
     online_share: Share | None = Field(default=None, description="share of items online (web + app)")
     dispatched_share: Share | None = Field(default=None, description="share of items dispatched to departments")
+    connection_rate_department_lines: Share | None = Field(
+        default=None, description="share of calls answered on the departments' own hotlines (before merging them)"
+    )
+    connection_rate_unified: Share | None = Field(
+        default=None, description="share of calls answered on one merged hotline (12345)"
+    )
     source: str = Field(
         default="", description="where the figures come from (rows of scenarios/sources/city_facts.csv)"
     )

@@ -293,10 +293,20 @@ CHONGQING = CityFile(
             "[sourced: Beijing, 12345 hotline: requests dispatched to agencies (派单)] approx. 4.5M / 11.04M "
             "[assumption] borrowed",
         ),
+        "connection_rate_department_lines": (
+            0.7892,
+            "[sourced: Chongqing, district-level 12356 family-planning hotlines: average connection rate (Feb)] 2015",
+        ),
+        "connection_rate_unified": (
+            0.95,
+            "[assumption] borrowed: Guangzhou's 12345 answered over 95% after merging 72 department lines (city_facts.csv, Guangzhou (reference city, not scenario): answer rate of some hotlines before integration / average after integration)",
+        ),
     },
     calibration_source=(
         "items: Chongqing, civic requests handled per day (30,000 x 365 / 32,054,159); "
-        "channel shares and dispatched share: Beijing 12345 2020 (Chongqing's are unknown)"
+        "channel shares and dispatched share: Beijing 12345 2020 (Chongqing's are unknown); "
+        "calls answered: Chongqing's district 12356 lines 78.92% (Feb 2015), Guangzhou's merged 12345 over 95% "
+        "(Chongqing's 12345 rate is unknown)"
     ),
     districts=[
         D("Yuzhong", "渝中区", "core", 588717, "[sourced: Chongqing, district resident population: 渝中区]"),
@@ -389,11 +399,22 @@ BEIJING = CityFile(
             0.41,
             "[sourced: Beijing, 12345 hotline: requests dispatched to agencies (派单)] approx. 4,500,000 / 11,039,400",
         ),
+        "connection_rate_department_lines": (
+            0.7892,
+            "[sourced: Chongqing, district-level 12356 family-planning hotlines: average connection rate (Feb)] [assumption] borrowed",
+        ),
+        "connection_rate_unified": (
+            0.95,
+            "[sourced: Beijing, 12345 draft service standard: answer within / 24-hour connection rate at least] "
+            "a standard (at least 95%), not a measurement",
+        ),
     },
     calibration_source=(
         "Beijing 12345, 2020: items = requests received (calls+web) 11,039,400 / resident population (7th census) "
         "21,893,095; phone and online shares = share of requests by phone / via internet channels; "
-        "dispatched = requests dispatched to agencies (派单) approx. 4.5 million / 11,039,400"
+        "dispatched = requests dispatched to agencies (派单) approx. 4.5 million / 11,039,400; "
+        "calls answered: Chongqing's district 12356 lines 78.92% (Feb 2015, borrowed), Beijing's draft 12345 "
+        "standard of at least 95%"
     ),
     districts=[
         D(
@@ -480,12 +501,21 @@ SHANGHAI = CityFile(
             0.426,
             "[sourced: Shanghai, 12345 hotline: work orders forwarded] 1,200,000 / 2,815,000, 2016",
         ),
+        "connection_rate_department_lines": (
+            0.7892,
+            "[sourced: Chongqing, district-level 12356 family-planning hotlines: average connection rate (Feb)] [assumption] borrowed",
+        ),
+        "connection_rate_unified": (
+            0.90,
+            "[sourced: Shanghai, 12345 hotline: call connection rate (10-year)] over 90%",
+        ),
     },
     calibration_source=(
         "items: Shanghai 12345 requests received 9,028,000 (2023) / resident population (7th census) 24,870,895; "
         "phone, online and dispatched shares: Shanghai 12345 2016 rows (phone calls answered 2,700,000; "
         "requests via website and mobile app 115,000; work orders forwarded 1,200,000), our division, "
-        "a 2016 mix that may have changed by 2023 (not borrowed from Beijing)"
+        "a 2016 mix that may have changed by 2023 (not borrowed from Beijing); calls answered: Shanghai 12345 "
+        "over 90% (2012-2022), department lines borrowed from Chongqing's district 12356 lines (78.92%)"
     ),
     groups={
         SH_CENTRAL: Group(
