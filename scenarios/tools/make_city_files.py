@@ -36,7 +36,12 @@ exactly one of these documented rules fills it, and the file says which:
 * **Volume** (``rate_scale``): the city's hotline items per resident-year
   divided by Beijing's 0.504, the volume the common file's rates are set to.
   Where a city's volume is unknown it is an assumption borrowed from a named
-  city, and the file says so.
+  city, and the file says so. The common file's rates are fitted on
+  Chongqing at the settled state; a city whose cohorts report more or less
+  (older, more rural, more online) would miss its own figure, so its
+  ``settled`` factor, measured at the settled state by
+  ``scenarios/tools/calibrate.py`` (the factor it prints), multiplies its
+  ``rate_scale``. Staff stay in proportion to the sourced volume.
 
 Real-world knowledge that is not in the CSV (a city's total land area or its
 number of streets, which districts make up an aggregate) is used only as a
@@ -102,6 +107,7 @@ class CityFile:
     streets_source: str
     rate_scale: float
     rate_source: str
+    settled: float  # calibrate.py's factor at the settled state (1: the city the common rates are fitted on)
     calibration: dict[str, tuple[float, str]]  # field -> (value, sourced/assumption note)
     calibration_source: str
     districts: list[D]
@@ -221,7 +227,13 @@ def render(c: CityFile) -> str:
         f'name = "{c.name}"',
         f"household_size = {c.household_size}   # {c.household_source}",
         "households_per_cell = 300      # [assumption] a management grid of a few hundred households",
-        f"rate_scale = {c.rate_scale}   # {c.rate_source}",
+        f"rate_scale = {round(c.rate_scale * c.settled, 3)}   # {c.rate_source}"
+        + (
+            ""
+            if c.settled == 1
+            else f"; times {c.settled}, measured at the settled state (scenarios/tools/calibrate.py) so that "
+            "this city's own cohorts make that volume"
+        ),
         f"staffing_scale = {c.rate_scale}   # [assumption] staff in proportion to the city's volume (staffing counts are unknown)",
         f"# population {c.total_population:,}: {c.pop_source}",
         f"# land area {_num(c.area_km2)} km²: {c.area_source}",
@@ -272,6 +284,7 @@ CHONGQING = CityFile(
         "1 / 41 / 1031"
     ),
     rate_scale=0.68,
+    settled=1.0,  # the common file's rates are fitted on Chongqing
     rate_source=(
         "[sourced: Chongqing, civic requests handled per day (日办理民生诉求)] 30,000 a day = 0.342 per resident-year, "
         "0.68 of the common file's Beijing volume of 0.504 "
@@ -383,6 +396,7 @@ BEIJING = CityFile(
     streets_total=343,
     streets_source="[sourced: Beijing, 12345: streets/townships connected to platform] (2021)",
     rate_scale=1.0,
+    settled=0.9603,  # calibrate.py, 2026-11-26: 0.5248 simulated against 0.504
     rate_source=(
         "[sourced: Beijing, 12345 hotline: requests received (calls+web)] 11,039,400 / 21,893,095 residents "
         "= 0.504 per resident-year (2020), the volume the common file's rates are set to"
@@ -478,6 +492,7 @@ SHANGHAI = CityFile(
         "only Pudong's and Xuhui's counts are sourced"
     ),
     rate_scale=0.72,
+    settled=0.9799,  # calibrate.py, 2026-11-26: 0.3704 simulated against 0.363
     rate_source=(
         "[sourced: Shanghai, 12345 hotline: requests received] 9,028,000 (2023) / 24,870,895 residents (2020) "
         "= 0.363 per resident-year, 0.72 of the common file's Beijing volume of 0.504"
@@ -607,6 +622,7 @@ CHENGDU = CityFile(
         "not in city_facts.csv; only Chenghua's count is sourced"
     ),
     rate_scale=0.72,
+    settled=0.9567,  # calibrate.py, 2026-11-26: 0.3794 simulated against 0.363 (Shanghai's, borrowed)
     rate_source=(
         "[assumption] Chengdu's hotline volume is unknown: taken as Shanghai's 0.363 per resident-year "
         "([sourced: Shanghai, 12345 hotline: requests received] 9,028,000 / 24,870,895), "
