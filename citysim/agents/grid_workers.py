@@ -25,6 +25,11 @@ class GridWorker(mesa.Agent):
         self.unit = int(unit)
 
     @property
+    def on_duty(self) -> int:
+        """1 while the worker's shift is on, 0 off shift."""
+        return int(self.model.network.servers[self.unit])
+
+    @property
     def backlog(self) -> int:
         """Tasks waiting for this worker now."""
         return self.model.network.queue_length(self.unit)

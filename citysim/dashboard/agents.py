@@ -25,7 +25,7 @@ def street_rows(model: CityModel, street: int) -> list[list[object]]:
             rows.append(["street centre", centre.staff_on_duty, centre.queue_length])
     workers = [w for w in model.agents_by_type.get(GridWorker, []) if w.street == street]
     for w in sorted(workers, key=lambda w: w.unit):
-        rows.append([f"grid worker {w.unit} ({len(w.cells)} cells)", 1, w.backlog])
+        rows.append([f"grid worker {w.unit} ({len(w.cells)} cells)", w.on_duty, w.backlog])
     return rows
 
 

@@ -11,6 +11,7 @@ from click.testing import CliRunner
 
 import citysim
 from citysim.cli import main
+from citysim.dashboard.agents import street_rows
 from citysim.dashboard.classroom import Classroom
 from citysim.dashboard.levers import CHINESE_TERMS, lever_controls, plain_value
 from citysim.dashboard.live import LiveCity
@@ -26,8 +27,12 @@ def small():
 @pytest.mark.parametrize("regime", ["fragmented", "integrated"])
 def test_hourly_tallies_equal_the_tables_of_a_run_to_that_hour(small, regime):
     city = LiveCity(small, small.regime_named(regime), seed=3)
-    for _ in range(96):
+    duty = {}
+    for hour in range(1, 97):
         city.step()
+        if hour in (3, 12):  # the street table: grid workers on duty only on their day shift
+            duty[hour] = {row[1] for row in street_rows(city.model, 0) if str(row[0]).startswith("grid worker")}
+    assert duty == {3: {0}, 12: {1}}
     look = city.look()
     result = citysim.simulate(small, regime=regime, seed=3, days=4, warmup_days=small.warmup_days, follow_up_days=0)
     inc = result.incidents
@@ -113,3 +118,4 @@ def test_dashboard_without_the_viz_extra_says_how_to_install_it(monkeypatch):
     result = run(str(SMALL))
     assert result.exit_code == 2
     assert result.output == "error: the dashboard needs the viz extra: pip install 'citysim[viz]'\n"
+
