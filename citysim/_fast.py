@@ -337,8 +337,8 @@ class FastNetwork:
         self.free[changed] += delta[changed]
         self.servers[changed] = target[changed]
         self._off_since[changed[delta[changed] < 0]] = now
-        waiting = self.q_len.reshape(-1, self.classes).sum(axis=1)
-        grew = changed[(delta[changed] > 0) & (waiting[changed] > 0)]
+        waiting = self.q_len.reshape(-1, self.classes)[changed].sum(axis=1)  # only the units that changed
+        grew = changed[(delta[changed] > 0) & (waiting > 0)]
         if len(grew):
             _start_waiting(
                 grew,
