@@ -21,6 +21,20 @@ __all__ = ["register"]
 _PRESETS = "fragmented,integrated,tech_only,institution_only"
 
 
+_POOL_OPTIONS = (
+    click.option("--workers", type=int, default=None, help="Local worker processes [default: all CPUs]."),
+    click.option("--scheduler", default=None, metavar="ADDRESS", help="Dask scheduler, e.g. tcp://host:8786."),
+    click.option("--quiet", is_flag=True, help="No progress bar."),
+)
+
+
+def _pool_options(command: Callable) -> Callable:
+    """The options every command that runs many runs takes: where they run, and quiet."""
+    for option in reversed(_POOL_OPTIONS):
+        command = option(command)
+    return command
+
+
 def _workers(workers: int | None, scheduler: str | None = None) -> int | None:
     """Check --workers (and --scheduler's form) before anything runs."""
     if workers is not None and workers < 1:
@@ -82,10 +96,8 @@ def _failures(summary) -> None:
 @click.option("--follow-up-days", type=int, default=None, help="Simulated after the window [default: the scenario's].")
 @click.option("--seed", type=int, default=None, help="Experiment seed [default: the scenario's].")
 @click.option("--out", type=click.Path(file_okay=False), default=None, help="Folder [default: out/compare-SCENARIO].")
-@click.option("--workers", type=int, default=None, help="Local worker processes [default: all CPUs].")
-@click.option("--scheduler", default=None, metavar="ADDRESS", help="Dask scheduler, e.g. tcp://host:8786.")
+@_pool_options
 @click.option("--no-figures", is_flag=True, help="Skip the figures.")
-@click.option("--quiet", is_flag=True, help="No progress bar.")
 def compare(
     scenario,
     regimes,
@@ -168,10 +180,8 @@ def compare(
 @click.command()
 @click.argument("experiment", type=click.Path(dir_okay=False))
 @click.option("--out", type=click.Path(file_okay=False), default=None, help="Folder [default: out/NAME].")
-@click.option("--workers", type=int, default=None, help="Local worker processes [default: all CPUs].")
-@click.option("--scheduler", default=None, metavar="ADDRESS", help="Dask scheduler, e.g. tcp://host:8786.")
+@_pool_options
 @click.option("--retry-failed", is_flag=True, help="Run failed runs again.")
-@click.option("--quiet", is_flag=True, help="No progress bar.")
 def sweep(experiment, out, workers, scheduler, retry_failed, quiet) -> None:
     """Run EXPERIMENT's design (an experiments/*.toml file) in parallel, resumably.
 
@@ -252,10 +262,8 @@ def analyze(folder, no_figures) -> None:
 )
 @click.option("--permutations", type=int, default=0, help="Sample this many orderings instead of every coalition.")
 @click.option("--out", type=click.Path(file_okay=False), default=None, help="Folder [default: out/attribute-FROM-TO].")
-@click.option("--workers", type=int, default=None, help="Local worker processes [default: all CPUs].")
-@click.option("--scheduler", default=None, metavar="ADDRESS", help="Dask scheduler, e.g. tcp://host:8786.")
+@_pool_options
 @click.option("--no-figures", is_flag=True, help="Skip the figures.")
-@click.option("--quiet", is_flag=True, help="No progress bar.")
 def attribute(
     scenario,
     start,
