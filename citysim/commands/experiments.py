@@ -28,11 +28,33 @@ _POOL_OPTIONS = (
 )
 
 
-def _pool_options(command: Callable) -> Callable:
-    """The options every command that runs many runs takes: where they run, and quiet."""
-    for option in reversed(_POOL_OPTIONS):
-        command = option(command)
-    return command
+_WINDOW_OPTIONS = (
+    click.option("--days", type=int, default=None, help="Measurement window, whole days [default: the scenario's]."),
+    click.option(
+        "--warmup-days", type=int, default=None, help="Simulated before the window [default: the scenario's]."
+    ),
+    click.option(
+        "--follow-up-days", type=int, default=None, help="Simulated after the window [default: the scenario's]."
+    ),
+    click.option("--seed", type=int, default=None, help="Experiment seed [default: the scenario's]."),
+)
+
+
+def _options(*options) -> Callable:
+    """A decorator adding ``options`` in their order (as if written one above the other)."""
+
+    def decorate(command: Callable) -> Callable:
+        for option in reversed(options):
+            command = option(command)
+        return command
+
+    return decorate
+
+
+_pool_options = _options(*_POOL_OPTIONS)
+"""The options every command that runs many runs takes: where they run, and quiet."""
+_window_options = _options(*_WINDOW_OPTIONS)
+"""The run's window and the experiment's seed, for commands that build their own plan."""
 
 
 def _workers(workers: int | None, scheduler: str | None = None) -> int | None:
@@ -91,10 +113,7 @@ def _failures(summary) -> None:
 @click.option("--replications", default="10", show_default=True, help="Replications, or 'auto' (with --ci-width).")
 @click.option("--ci-width", type=float, default=None, help="With --replications auto: CI half-width wanted.")
 @click.option("--max-replications", type=int, default=200, show_default=True, help="Cap for --replications auto.")
-@click.option("--days", type=int, default=None, help="Measurement window, whole days [default: the scenario's].")
-@click.option("--warmup-days", type=int, default=None, help="Simulated before the window [default: the scenario's].")
-@click.option("--follow-up-days", type=int, default=None, help="Simulated after the window [default: the scenario's].")
-@click.option("--seed", type=int, default=None, help="Experiment seed [default: the scenario's].")
+@_window_options
 @click.option("--out", type=click.Path(file_okay=False), default=None, help="Folder [default: out/compare-SCENARIO].")
 @_pool_options
 @click.option("--no-figures", is_flag=True, help="Skip the figures.")
@@ -249,10 +268,7 @@ def analyze(folder, no_figures) -> None:
 @click.option("--from", "start", default="fragmented", show_default=True, help="Regime to start from.")
 @click.option("--to", "end", default="integrated", show_default=True, help="Regime to arrive at.")
 @click.option("--replications", type=int, default=5, show_default=True, help="Replications of every coalition.")
-@click.option("--days", type=int, default=None, help="Measurement window, whole days [default: the scenario's].")
-@click.option("--warmup-days", type=int, default=None, help="Simulated before the window [default: the scenario's].")
-@click.option("--follow-up-days", type=int, default=None, help="Simulated after the window [default: the scenario's].")
-@click.option("--seed", type=int, default=None, help="Experiment seed [default: the scenario's].")
+@_window_options
 @click.option(
     "--by",
     type=click.Choice(["group", "lever"]),
