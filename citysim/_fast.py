@@ -131,10 +131,12 @@ class FastNetwork:
                 self._has_groups = np.resize(self._has_groups, grow)
                 self._unfinished = np.resize(self._unfinished, grow)
         n, nj = batch.n_steps, batch.n_jobs
-        self._make_room(n, nj)
-        base, jbase = self._top, self._jtop
-        self._top += n
-        self._jtop += nj
+        base, jbase = self._gap(n, nj)
+        if base < 0 or jbase < 0:
+            self._make_room(n, nj)
+            base, jbase = self._top, self._jtop
+        self._top = max(self._top, base + n)
+        self._jtop = max(self._jtop, jbase + nj)
         IA, FA = self._I, self._F
         sl = slice(base, base + n)
         IA[sl, UNIT] = batch.unit_np
@@ -168,6 +170,19 @@ class FastNetwork:
         self._rebuild_releases()
         self._reserve_heap()
         return slot
+
+    def _gap(self, n: int, nj: int) -> tuple[int, int]:
+        """The lowest free places for n steps and nj jobs between the live batches (-1: none without compacting).
+
+        Days are written out roughly in the order they began, so the space of old days is taken again
+        by new ones and the arena is rarely compacted.
+        """
+        steps, jobs = [], []
+        for slot, (base, jbase) in self._base.items():
+            b = self._slots[slot]
+            steps.append((base, base + b.n_steps))
+            jobs.append((jbase, jbase + b.n_jobs))
+        return _first_fit(steps, n, self._I.shape[0]), _first_fit(jobs, nj, len(self._fin))
 
     def released(self, batch: Batch) -> int:
         """How many of a batch's jobs (in release order) have been released."""
@@ -213,8 +228,7 @@ class FastNetwork:
         self._ht[:m], self._hs[:m], self._ha[:m] = t[order], q[order], a[order]
         self._hn[0] = m
         for old, _ in olds:
-            self._slots[old._slot] = None
-            del self._base[old._slot]
+            self._free(old)
         self._rebuild_releases()
         if len(new._release_times):
             _push(
@@ -255,8 +269,16 @@ class FastNetwork:
         slot = getattr(batch, "_slot", None)
         if slot is None or self._slots[slot] is not batch:
             return
+        self._free(batch)
+
+    def _free(self, batch: Batch) -> None:
+        """Give a batch's space back: its records are copied out, and ends of patience pointing there are dropped."""
+        slot = batch._slot
+        base, _ = self._base[slot]
         batch.queued, batch.started, batch.ended = (np.array(a) for a in (batch.queued, batch.started, batch.ended))
         batch.finished = np.array(batch.finished)
+        ha = self._ha[: self._hn[0]]
+        ha[(ha >= HANG_UP + base) & (ha < HANG_UP + base + batch.n_steps)] = DEAD  # answered callers' (space reused)
         self._slots[slot] = None
         del self._base[slot]
 
@@ -407,3 +429,13 @@ class FastNetwork:
                 b.unfinished = int(self._unfinished[slot])
         if until != math.inf and env._now < until:
             env._now = until
+
+
+def _first_fit(regions: list[tuple[int, int]], need: int, capacity: int) -> int:
+    """The lowest start of ``need`` free places among used ``regions`` (start, end) of ``capacity`` (-1: none)."""
+    pos = 0
+    for start, end in sorted(regions):
+        if start - pos >= need:
+            return pos
+        pos = max(pos, end)
+    return pos if capacity - pos >= need else -1

@@ -317,3 +317,30 @@ def _relink_chains(IA, q_head, q_tail, q_len, steps):
         IA[steps[k + n - 1], WAIT] = -1
         q_tail[i] = steps[k + n - 1]
         k += n
+
+
+@njit(cache=True)
+def _plan_use(unit, role, role_slot, q, s, dur, start, end, n_units, n_roles):
+    """:func:`citysim.accounting._plan_use_numpy` in one pass (the same sums, in the same order)."""
+    busy = np.zeros(n_roles * n_units)
+    offered = np.zeros(n_units)
+    began_unit = np.empty(len(unit), dtype=unit.dtype)
+    began_wait = np.empty(len(unit))
+    k = 0
+    for i in range(len(unit)):
+        u = unit[i]
+        if u < 0:
+            continue
+        si = s[i]
+        d = dur[i]
+        r = role_slot[role[i]]
+        if si < end and si + d > start and r >= 0:
+            busy[r * n_units + u] += min(si + d, end) - max(si, start)
+        qi = q[i]
+        if qi >= start and qi < end:
+            offered[u] += d
+        if si >= start and si < end:
+            began_unit[k] = u
+            began_wait[k] = si - qi
+            k += 1
+    return busy, offered, began_unit[:k], began_wait[:k]

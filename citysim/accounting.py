@@ -19,6 +19,11 @@ from citysim.processes.plan import ROLE
 
 __all__ = ["BUSY_ROLES", "DayUse", "day_use"]
 
+try:  # the compiled engine's kernel where numba is installed (identical sums, in one pass)
+    from citysim._fast_kernels import _plan_use
+except ImportError:
+    _plan_use = None
+
 BUSY_ROLES = ("intake", "verify", "transfer", "dispatch", "field", "callback")
 """Activities whose service time is counted as busy time (the units table's ``busy_<role>_min``)."""
 
@@ -58,24 +63,14 @@ def day_use(plans: Iterable, n_units: int, start: float, end: float) -> DayUse:
     for plan in plans:
         b = plan.batch
         q, s, _ = b.times()
-        unit = b.unit_np
-        dur = b.dur_np
-        # one pass per plan, np.bincount rather than np.add.at (an order of magnitude faster)
-        sel = (unit >= 0) & (s < end) & (s + dur > start)
-        if sel.any():
-            idx = np.flatnonzero(sel)
-            overlap = np.minimum(s[idx] + dur[idx], end) - np.maximum(s[idx], start)
-            slot = role_slot[plan.role[idx]]
-            ok = slot >= 0
-            key = slot[ok] * n_units + unit[idx[ok]]
-            busy_flat += np.bincount(key, weights=overlap[ok], minlength=n_roles * n_units)
-        came = (unit >= 0) & (q >= start) & (q < end)
-        if came.any():
-            offered += np.bincount(unit[came], weights=dur[came], minlength=n_units)
-        began = (unit >= 0) & (s >= start) & (s < end)
-        if began.any():
-            units.append(unit[began])
-            waits.append(s[began] - q[began])
+        busy_plan, offered_plan, began_unit, began_wait = _plan_use(
+            b.unit_np, plan.role, role_slot, q, s, b.dur_np, float(start), float(end), n_units, n_roles
+        )
+        busy_flat += busy_plan
+        offered += offered_plan
+        if len(began_unit):
+            units.append(began_unit)
+            waits.append(began_wait)
     busy = {r: busy_flat[i * n_units : (i + 1) * n_units].copy() for i, r in enumerate(BUSY_ROLES)}
     wait_unit = np.concatenate(units) if units else np.zeros(0, dtype=np.int64)
     wait_min = np.concatenate(waits) if waits else np.zeros(0)
@@ -87,3 +82,26 @@ def day_use(plans: Iterable, n_units: int, start: float, end: float) -> DayUse:
         wait_unit=wait_unit,
         wait_min=wait_min,
     )
+
+
+def _plan_use_numpy(unit, role, role_slot, q, s, dur, start, end, n_units, n_roles):
+    """One plan's busy minutes per (role slot, unit), work offered per unit, and the services begun in the day.
+
+    Sums run in step order (as ``np.bincount``): :func:`citysim._fast_kernels._plan_use` gives the same bits.
+    """
+    busy = np.zeros(n_roles * n_units)
+    offered = np.zeros(n_units)
+    slot = role_slot[role]
+    sel = (unit >= 0) & (s < end) & (s + dur > start) & (slot >= 0)
+    if sel.any():
+        overlap = np.minimum(s[sel] + dur[sel], end) - np.maximum(s[sel], start)
+        busy = np.bincount(slot[sel] * n_units + unit[sel], weights=overlap, minlength=n_roles * n_units)
+    came = (unit >= 0) & (q >= start) & (q < end)
+    if came.any():
+        offered = np.bincount(unit[came], weights=dur[came], minlength=n_units)
+    began = (unit >= 0) & (s >= start) & (s < end)
+    return busy, offered, unit[began], s[began] - q[began]
+
+
+if _plan_use is None:
+    _plan_use = _plan_use_numpy

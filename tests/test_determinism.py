@@ -253,3 +253,27 @@ def test_multi_department_cases_resolve_within_a_week_under_weekly_meetings(busy
     waits = run.stages.query("stage == 'handoff_wait'")
     ended = waits["ended_at"].dropna() % (168 * 60)
     assert ended.round(3).nunique() > 1  # meetings at each desk's own time of the week
+
+
+@pytest.mark.skipif(not _has_numba(), reason="numba is not installed")
+def test_day_accounting_compiled_and_in_numpy_agree_bit_for_bit(monkeypatch, small):
+    """The units' busy time, work offered and waits: the numba kernel gives numpy's sums to the last bit."""
+    from citysim import accounting
+    from citysim.model import CityModel
+
+    model = CityModel(small, small.regime_named("fragmented"), seed=3, horizon_days=3)
+    model.run_to(2.5 * 1440)  # two whole days and half of one
+    kernel = accounting._plan_use
+    assert kernel is not accounting._plan_use_numpy  # numba's, where installed
+    uses = []
+    for impl in (kernel, accounting._plan_use_numpy):
+        monkeypatch.setattr(accounting, "_plan_use", impl)
+        n_units = len(model.units)
+        uses.append([accounting.day_use(model._plans(), n_units, d * 1440.0, (d + 1) * 1440.0) for d in (1, 2)])
+    assert uses[0][0].busy_total.sum() > 0
+    for compiled, numpy_ in zip(*uses, strict=True):
+        for role in accounting.BUSY_ROLES:
+            np.testing.assert_array_equal(compiled.busy[role], numpy_.busy[role])
+        for field in ("offered", "wait_unit", "wait_min", "wait_sum", "wait_count"):
+            np.testing.assert_array_equal(getattr(compiled, field), getattr(numpy_, field))
+        assert len(compiled.wait_min) > 0

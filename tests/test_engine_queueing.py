@@ -196,3 +196,19 @@ def test_both_engines_give_identical_logs_with_hang_ups_redials_classes_and_shif
 
 def test_the_python_engine_is_the_one_without_numba():
     assert ENGINES[0] is Network
+
+
+def test_an_answered_callers_end_of_patience_never_reaches_a_later_caller(env, Net):
+    # the compiled engine gives a finished batch's space to the next one: the end of patience still
+    # pending for a caller answered long ago must not hang up whoever waits in that place now
+    net = Net(env, [1])
+    first = calls([0, 1], [2, 2], patience=[NEVER, 100])  # the second caller is answered at 2; patience ends at 101
+    net.add(first)
+    net.run(10)
+    assert first.done
+    net.forget(first)
+    later = calls([10, 10], [200, 5], patience=[NEVER, NEVER])  # the second caller waits from 10 to 210
+    net.add(later)
+    net.run()
+    assert log(later) == [(10, 10, 210), (10, 210, 215)]
+    assert log(first) == [(0, 0, 2), (1, 2, 4)]  # kept when forgotten

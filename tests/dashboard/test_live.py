@@ -118,4 +118,3 @@ def test_dashboard_without_the_viz_extra_says_how_to_install_it(monkeypatch):
     result = run(str(SMALL))
     assert result.exit_code == 2
     assert result.output == "error: the dashboard needs the viz extra: pip install 'citysim[viz]'\n"
-
