@@ -344,3 +344,13 @@ def _plan_use(unit, role, role_slot, q, s, dur, start, end, n_units, n_roles):
             began_wait[k] = si - qi
             k += 1
     return busy, offered, began_unit[:k], began_wait[:k]
+
+
+@njit(cache=True)
+def _gave_up_jobs(started, ended, alt, job, n_jobs):
+    """Per job: a try hung up with no try after it (``citysim.model._gave_up``, in one pass)."""
+    out = np.zeros(n_jobs, dtype=np.bool_)
+    for i in range(len(started)):
+        if np.isnan(started[i]) and not np.isnan(ended[i]) and alt[i] < 0:
+            out[job[i]] = True
+    return out

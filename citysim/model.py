@@ -45,10 +45,17 @@ from citysim.window import Window
 
 __all__ = ["CityModel"]
 
+try:  # one compiled pass where numba is installed
+    from citysim._fast_kernels import _gave_up_jobs
+except ImportError:
+    _gave_up_jobs = None
+
 
 def _gave_up(batch) -> np.ndarray:
     """Per job: the resident hung up and did not call again (the need given up)."""
     _, s, e = batch.times()
+    if _gave_up_jobs is not None:
+        return _gave_up_jobs(s, e, batch.alt_np, batch.job_np, batch.n_jobs)
     last_try = np.isnan(s) & ~np.isnan(e) & (batch.alt_np < 0)
     out = np.zeros(batch.n_jobs, dtype=bool)
     out[batch.job_np[last_try]] = True
@@ -355,8 +362,9 @@ class CityModel(mesa.Model):
             met = ~cd.closed_unmet[rows] & ~_gave_up(cd.plan.batch)[done]
             score = np.where(met, np.where(took <= targets[inc.type[rows]], 1.0, 0.5), 0.0)
             c, d = inc.cohort[rows], self.city.cell_district[inc.cell[rows]]
-            np.add.at(total, (c, d), score)
-            np.add.at(count, (c, d), 1.0)
+            cell = c * n_dist + d  # scores are halves and counts whole: sums exact in any grouping
+            total += np.bincount(cell, weights=score, minlength=total.size).reshape(total.shape)
+            count += np.bincount(cell, minlength=count.size).reshape(count.shape)
         seen = count > 0
         weight = beh.trust_learning_rate * count / (count + beh.trust_half_weight)
         if self.window.period_of_day(self.day) == "warmup":

@@ -100,13 +100,20 @@ class Units:
 
     def servers_at(self, minute: float) -> np.ndarray:
         """Servers on duty at a simulated minute (staffing changes on the hour)."""
-        return self.servers_by_hour[:, int(minute % 1440.0 // 60)].astype(np.int64)
+        return self._by_hour()[0][int(minute % 1440.0 // 60)].copy()
 
     def shift_change_minutes(self) -> np.ndarray:
         """Minutes of the day at which some unit's staffing changes."""
-        s = self.servers_by_hour
-        changes = np.flatnonzero((s != np.roll(s, 1, axis=1)).any(axis=0))
-        return changes * 60.0
+        return self._by_hour()[1].copy()
+
+    def _by_hour(self) -> tuple[np.ndarray, np.ndarray]:
+        """Staffing hour by hour (``[hour, unit]``, contiguous) and the minutes it changes, worked out once."""
+        cached = self.__dict__.get("_by_hour_cache")
+        if cached is None or cached[0] is not self.servers_by_hour:
+            s = self.servers_by_hour
+            changes = np.flatnonzero((s != np.roll(s, 1, axis=1)).any(axis=0)) * 60.0
+            cached = self._by_hour_cache = (s, np.ascontiguousarray(s.T, dtype=np.int64), changes)
+        return cached[1], cached[2]
 
     def level(self, unit: np.ndarray) -> np.ndarray:
         """Level name (street, district, city) of units."""

@@ -257,7 +257,7 @@ def test_multi_department_cases_resolve_within_a_week_under_weekly_meetings(busy
 
 @pytest.mark.skipif(not _has_numba(), reason="numba is not installed")
 def test_day_accounting_compiled_and_in_numpy_agree_bit_for_bit(monkeypatch, small):
-    """The units' busy time, work offered and waits: the numba kernel gives numpy's sums to the last bit."""
+    """Units' busy time, work offered, waits, needs given up: numba's kernels give numpy's to the last bit."""
     from citysim import accounting
     from citysim.model import CityModel
 
@@ -277,3 +277,12 @@ def test_day_accounting_compiled_and_in_numpy_agree_bit_for_bit(monkeypatch, sma
         for field in ("offered", "wait_unit", "wait_min", "wait_sum", "wait_count"):
             np.testing.assert_array_equal(getattr(compiled, field), getattr(numpy_, field))
         assert len(compiled.wait_min) > 0
+    # needs given up (trust): the same jobs compiled and in numpy
+    from citysim import model as model_module
+
+    batches = [plan.batch for plan in model._plans()]
+    compiled = [model_module._gave_up(b) for b in batches]
+    monkeypatch.setattr(model_module, "_gave_up_jobs", None)
+    for b, got in zip(batches, compiled, strict=True):
+        np.testing.assert_array_equal(got, model_module._gave_up(b))
+    assert sum(int(g.sum()) for g in compiled) > 0
