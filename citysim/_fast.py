@@ -283,32 +283,40 @@ class FastNetwork:
         del self._base[slot]
 
     def _make_room(self, n: int, nj: int) -> None:
-        """Room for n more steps and nj more jobs: move the live batches to the front, growing if need be."""
+        """Room for n more steps and nj more jobs at the top: grow, or move the live batches to the front, or both."""
         if self._top + n <= self._I.shape[0] and self._jtop + nj <= len(self._fin):
             return
         live = sorted((base, jbase, slot) for slot, (base, jbase) in self._base.items())
         used = sum(self._slots[s].n_steps for _, _, s in live)
         used_j = sum(self._slots[s].n_jobs for _, _, s in live)
+        grow = used + n > 0.75 * self._I.shape[0] or used_j + nj > 0.75 * len(self._fin)
+        cap, cap_j = int(GROWTH * (used + n)), int(GROWTH * (used_j + nj))
+        if grow and self._top - used <= 0.25 * used and self._jtop - used_j <= 0.25 * used_j:
+            self._grow(max(cap, self._top + n), max(cap_j, self._jtop + nj))  # few holes: nothing moves
+            return
         waiting = _queued_chains(self._I, self.q_head, self.q_len)  # before anything moves
-        if used + n <= 0.75 * self._I.shape[0] and used_j + nj <= 0.75 * len(self._fin):
+        if not grow:
             IA, FA, fin = self._I, self._F, self._fin  # compact in place: regions only move down
         else:
-            cap, cap_j = int(GROWTH * (used + n)), int(GROWTH * (used_j + nj))
             IA, FA, fin = np.empty((cap, N_INT_ROWS), STEP_INT), np.empty((cap, N_FLOAT_ROWS)), np.empty(cap_j)
+        # steps and jobs each move down in their own order (a batch's steps and jobs need not be in the same order)
+        new_job, jtop = {}, 0
+        for _, jbase, slot in sorted(live, key=lambda r: r[1]):
+            mj = self._slots[slot].n_jobs
+            fin[jtop : jtop + mj] = self._fin[jbase : jbase + mj]
+            new_job[slot] = jtop
+            jtop += mj
         fwd = np.full(self._top, -1, dtype=np.int64)
-        top = jtop = 0
+        top = 0
         new_base = {}
         for base, jbase, slot in live:
-            b = self._slots[slot]
-            m, mj = b.n_steps, b.n_jobs
+            m = self._slots[slot].n_steps
             fwd[base : base + m] = np.arange(top, top + m)
             IA[top : top + m] = self._I[base : base + m]
             FA[top : top + m] = self._F[base : base + m]
-            IA[top : top + m, JOB] += jtop - jbase
-            fin[jtop : jtop + mj] = self._fin[jbase : jbase + mj]
-            new_base[slot] = (top, jtop)
+            IA[top : top + m, JOB] += new_job[slot] - jbase
+            new_base[slot] = (top, new_job[slot])
             top += m
-            jtop += mj
 
         def remap(a: np.ndarray) -> np.ndarray:
             return np.where(a >= 0, fwd[np.clip(a, 0, len(fwd) - 1)], a)
@@ -327,6 +335,15 @@ class FastNetwork:
         for slot, (base, jbase) in new_base.items():
             self._point(self._slots[slot], base, jbase)
         self._rebuild_releases()
+
+    def _grow(self, cap: int, cap_j: int) -> None:
+        """Larger arena arrays, every step and job at the same place (no renumbering)."""
+        top, jtop = self._top, self._jtop
+        IA, FA, fin = np.empty((cap, N_INT_ROWS), STEP_INT), np.empty((cap, N_FLOAT_ROWS)), np.empty(cap_j)
+        IA[:top], FA[:top], fin[:jtop] = self._I[:top], self._F[:top], self._fin[:jtop]
+        self._I, self._F, self._fin = IA, FA, fin
+        for slot, (base, jbase) in self._base.items():
+            self._point(self._slots[slot], base, jbase)
 
     def _reserve_heap(self) -> None:
         # each step is ended once and hangs up at most once; a batch has one pending release

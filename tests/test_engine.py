@@ -178,3 +178,41 @@ def test_time_worked_past_going_off_duty_is_counted(env, Net):
     net.set_servers(0, 0)  # shift ends at minute 4; the job ends at minute 10
     net.run()
     assert list(net.overtime) == [6.0]
+
+
+def delay_chains(n_jobs: int, k: int, t0: float = 0.0) -> Batch:
+    """n_jobs jobs of k one-minute delays each, released a minute apart from t0."""
+    n = n_jobs * k
+    nxt = np.arange(1, n + 1)
+    nxt[k - 1 :: k] = NO_STEP
+    return Batch(
+        first=np.arange(n_jobs) * k,
+        release=t0 + np.arange(n_jobs, dtype=float),
+        unit=np.full(n, DELAY),
+        dur=np.ones(n),
+        nxt=nxt,
+    )
+
+
+def test_records_of_held_batches_survive_others_coming_and_going(env, Net):
+    # the compiled engine reuses the space of forgotten batches (a batch's steps and jobs may then lie in
+    # different orders) and compacts its arena when no gap is large enough: nothing held may change
+    net = Net(env, [1])
+    a, b = delay_chains(100, 1), delay_chains(100, 1)
+    net.add(a)
+    net.add(b)
+    net.run(1_000)
+    net.forget(a)
+    c, f, g = (delay_chains(n, k, t0=1_000) for n, k in ((50, 3), (10, 3_200), (12, 10)))  # c's jobs: where a's were
+    for x in (c, f, g):
+        net.add(x)
+    net.run(10_000)
+    net.forget(f)  # a gap too small for d, with room enough in all
+    held = {id(x): (log(x), x.finished_at().tolist()) for x in (b, c, g)}
+    d = delay_chains(10, 3_400, t0=10_000)
+    net.add(d)
+    net.run()
+    for x in (b, c, g):
+        assert (log(x), x.finished_at().tolist()) == held[id(x)]
+    assert c.finished_at().tolist() == [1_003.0 + j for j in range(50)]
+    assert d.finished_at().tolist() == [13_400.0 + j for j in range(10)]
