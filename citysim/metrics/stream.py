@@ -391,25 +391,21 @@ class MetricsStream:
 
     def _decompose(self, c, stages, type_code, status, occurred, detected, resolved, dispatched_at) -> None:
         """Where the time of resolved, dispatched incidents went (as citysim.metrics.response.stage_minutes)."""
-        keep = (status == STATUSES.index("resolved")) & ~np.isnan(dispatched_at)
-        ids = c.floats("id").astype(np.int64)
+        dispatched = ~np.isnan(dispatched_at)
+        keep = (status == STATUSES.index("resolved")) & dispatched
         if stages is not None:
-            sid = stages.floats("incident_id").astype(np.int64)
-            dispatched_ids = np.sort(ids[~np.isnan(dispatched_at)])
-            pos = np.minimum(np.searchsorted(dispatched_ids, sid), max(len(dispatched_ids) - 1, 0))
+            row = c.rows_of("id", stages.floats("incident_id"))  # each stage row's incident (-1: none)
             handoff = stages.codes("stage", STAGES) == STAGES.index("handoff_wait")
-            if len(dispatched_ids):
-                self.tally["handoffs"] += int((handoff & (dispatched_ids[pos] == sid)).sum())
+            self.tally["handoffs"] += int((handoff & (row >= 0) & dispatched[row]).sum())
         if not keep.any():
             return
         kept = np.flatnonzero(keep)
-        order = np.argsort(ids[kept], kind="stable")
-        kept = kept[order]
-        kept_ids = ids[kept]
+        kept = kept[np.argsort(c.floats("id")[kept], kind="stable")]  # in id order
         parts = np.zeros((len(kept), len(COMPONENTS) - 1))
         if stages is not None and len(stages):
-            pos = np.minimum(np.searchsorted(kept_ids, sid), len(kept_ids) - 1)
-            key = np.where(kept_ids[pos] == sid, pos, -1)
+            position = np.full(len(c) + 1, -1, dtype=np.int64)  # incident row -> position in kept (last: none)
+            position[kept] = np.arange(len(kept))
+            key = position[row]
             times = (stages.floats(col) for col in ("queued_at", "started_at", "ended_at"))
             attempt = stages.floats("attempt")
             group, start, end = stage_intervals(
