@@ -296,13 +296,39 @@ def _union_minutes(group: np.ndarray, start: np.ndarray, end: np.ndarray, n_grou
     out = np.bincount(group[~multi], weights=(end - start)[~multi], minlength=n_groups).astype(float)
     # groups of several intervals: sort by start, count only what extends past
     # the furthest end seen so far in the group
-    order = np.lexsort((start[multi], group[multi]))
-    group, start, end = group[multi][order], start[multi][order], end[multi][order]
+    group, start, end = group[multi], start[multi], end[multi]
+    order = _by_group_then_start(group, start)
+    group, start, end = group[order], start[order], end[order]
     if len(group):
-        reach = pd.Series(end).groupby(group).cummax().to_numpy()
+        reach = _cummax_by_group(end, group)
         before = np.r_[-np.inf, reach[:-1]]
         before[np.r_[True, group[1:] != group[:-1]]] = -np.inf
         out += np.bincount(group, weights=np.clip(end - np.maximum(start, before), 0.0, None), minlength=n_groups)
+    return out
+
+
+def _by_group_then_start(group: np.ndarray, start: np.ndarray) -> np.ndarray:
+    """``np.lexsort((start, group))``: rows come nearly in group order, so sort by group, then fix the few groups
+    whose starts are out of order."""
+    order = np.argsort(group, kind="stable")
+    g, s = group[order], start[order]
+    unsorted = (g[1:] == g[:-1]) & (s[1:] < s[:-1])
+    if unsorted.any():
+        at = np.flatnonzero(np.isin(g, g[1:][unsorted]))  # those groups' rows, each group's together
+        order[at] = order[at][np.lexsort((s[at], g[at]))]
+    return order
+
+
+def _cummax_by_group(values: np.ndarray, group: np.ndarray) -> np.ndarray:
+    """Running maximum of ``values`` within each run of equal ``group`` (a scan doubling its reach each pass)."""
+    out = values.copy()
+    step = 1
+    while step < len(out):
+        same = group[step:] == group[:-step]
+        if not same.any():  # no group is longer than step: done
+            break
+        np.maximum(out[step:], np.where(same, out[:-step], -np.inf), out=out[step:])
+        step *= 2
     return out
 
 
