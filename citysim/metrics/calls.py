@@ -107,18 +107,20 @@ class CallCounts:
             _shift(kind, o["district_kind"]),
             np.where(has, _shift(hour[first], o["hour"]), -1),
         ]
-        self._add(call_groups, [np.ones(len(calls)), answered, hung], 0)
-        self._add(item_groups, [np.ones(len(items)), hung_items, redials, gave_up], len(_CALL_COLS))
+        self._add(call_groups, [np.ones(len(calls), dtype=bool), answered, hung], 0)
+        self._add(item_groups, [np.ones(len(items), dtype=bool), hung_items, redials, gave_up], len(_CALL_COLS))
 
     def _add(self, groups: list[np.ndarray], values: list[np.ndarray], col: int) -> None:
-        """Add each row's ``values`` to the columns from ``col`` on of each of its ``groups`` (-1: none)."""
+        """Add each row's ``values`` (counts) to the columns from ``col`` on of each of its ``groups`` (-1: none)."""
         g = np.concatenate(groups)
         ok = g >= 0
-        n_values = len(values)
-        per_row = np.tile(np.column_stack(values).astype(float), (len(groups), 1))[ok]
-        flat = (g[ok][:, None] * n_values + np.arange(n_values)).ravel()
-        sums = np.bincount(flat, weights=per_row.ravel(), minlength=len(self.counts) * n_values)
-        self.counts[:, col : col + n_values] += sums.reshape(len(self.counts), n_values).astype(np.int64)
+        size = len(self.counts)
+        for j, v in enumerate(values):
+            if v.dtype == bool:
+                self.counts[:, col + j] += np.bincount(g[ok & np.tile(v, len(groups))], minlength=size)
+            else:
+                weights = np.tile(v, len(groups))[ok]
+                self.counts[:, col + j] += np.bincount(g[ok], weights=weights, minlength=size).astype(np.int64)
 
     def _line_of_unit(self, stages: Chunk) -> np.ndarray:
         """Per stage row, the kind of phone line that served it (index into ``LINES``; -1: not a line).

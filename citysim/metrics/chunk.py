@@ -123,6 +123,11 @@ def _rows_of(ids: np.ndarray, values: np.ndarray) -> np.ndarray:
     ids, values = ids.astype(np.int64), np.asarray(values).astype(np.int64)
     if not len(ids):
         return np.full(len(values), -1, dtype=np.int64)
+    low, high = int(ids.min()), int(ids.max())
+    if high - low < 4 * len(ids) + 1024:  # ids close together (a day's, say): a table from id to row
+        row = np.full(high - low + 2, -1, dtype=np.int64)  # the last: ids outside
+        row[ids - low] = np.arange(len(ids))
+        return row[np.where((values >= low) & (values <= high), values - low, len(row) - 1)]
     order = np.argsort(ids, kind="stable")
     ids = ids[order]
     pos = np.minimum(np.searchsorted(ids, values), len(ids) - 1)

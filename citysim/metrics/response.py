@@ -93,6 +93,7 @@ COMPONENTS = ("detection", *_CATEGORIES)
 """Parts of the resolution time, in the order of an incident's life."""
 STAGE_NAMES = tuple(_CATEGORY_OF_STAGE)
 """Stages whose rows count in the decomposition (``stages.parquet``'s ``stage``)."""
+_CATEGORY_CODE = np.array([_CATEGORIES.index(c) for c in _CATEGORY_OF_STAGE.values()])
 
 
 def _minutes(frame: pd.DataFrame, column: str) -> np.ndarray:
@@ -266,20 +267,21 @@ def stage_intervals(
         attempt, queued, started, ended: the stage rows' columns.
         resolved: per incident counted, when it was resolved.
     """
-    of_stage = np.array([_CATEGORIES.index(c) for c in _CATEGORY_OF_STAGE.values()])
-    rows = (key >= 0) & (code >= 0)
-    rows[rows] &= queued[rows] < resolved[key[rows]]
+    rows = np.flatnonzero((key >= 0) & (code >= 0))
+    rows = rows[queued[rows] < resolved[key[rows]]]
     key, code = key[rows], code[rows]
     queued, started, ended = queued[rows], started[rows], ended[rows]
-    cat = np.where(np.asarray(attempt)[rows] >= 1, _CATEGORIES.index("reopening"), of_stage[code])
-    travel = code == STAGE_NAMES.index("travel")
+    cat = np.where(np.asarray(attempt)[rows] >= 1, _CATEGORIES.index("reopening"), _CATEGORY_CODE[code])
+    travel = np.flatnonzero(code == STAGE_NAMES.index("travel"))
     # travel rows: the wait for a free team belongs to dispatch, the trip to travel
     wait_cat = np.where(cat[travel] == _CATEGORIES.index("travel"), _CATEGORIES.index("dispatch"), cat[travel])
+    start = queued.copy()
+    start[travel] = started[travel]
     key = np.concatenate([key, key[travel]])
     cat = np.concatenate([cat, wait_cat])
-    start = np.concatenate([np.where(travel, started, queued), queued[travel]])
+    start = np.concatenate([start, queued[travel]])
     end = np.minimum(np.concatenate([ended, started[travel]]), resolved[key])
-    ok = ~np.isnan(start) & ~np.isnan(end) & (end > start)
+    ok = end > start  # False where either is NaN
     return key[ok] * len(_CATEGORIES) + cat[ok], start[ok], end[ok]
 
 
