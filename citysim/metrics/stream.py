@@ -237,13 +237,17 @@ class MetricsStream:
             out[rows] = self.bins.index(minutes[rows])
         return out
 
-    def _add(self, into: np.ndarray, bins: np.ndarray, groups: np.ndarray, rows: np.ndarray) -> None:
-        """Add the incidents ``rows``, binned, to ``into[group, bin]`` for each of their groups."""
+    def _add(self, into: np.ndarray, bins: np.ndarray, groups: np.ndarray, rows: np.ndarray, sums=None, minutes=None):
+        """Add the incidents ``rows``, binned, to ``into[group, bin]`` for each of their groups (and, given
+        ``sums``, their ``minutes`` to ``sums[group]``)."""
         rows = np.flatnonzero(rows)
         if not len(rows):
             return
-        flat = groups[:, rows] * self.bins.n + bins[rows]  # negative where no group
-        into += np.bincount(flat[flat >= 0], minlength=into.size).reshape(into.shape)
+        g = groups[:, rows]
+        has = g >= 0
+        into += np.bincount((g * self.bins.n + bins[rows])[has], minlength=into.size).reshape(into.shape)
+        if sums is not None:  # each group's minutes added in row order, then to the sum so far
+            sums += np.bincount(g[has], weights=np.broadcast_to(minutes[rows], g.shape)[has], minlength=len(sums))
 
     def _clock(self, clock: str, bins: np.ndarray, done, groups, has, never=None) -> None:
         km = self.km[clock]
@@ -327,10 +331,7 @@ class MetricsStream:
         self.calls.add(c, stages)
 
     def _response(self, measure: str, minutes: np.ndarray, bins: np.ndarray, ok: np.ndarray, groups) -> None:
-        self._add(self.hist[measure], bins, groups, ok)
-        g = groups[:, ok]
-        w = np.broadcast_to(minutes[ok], g.shape)
-        self.sums[measure] += np.bincount(g[g >= 0], weights=w[g >= 0], minlength=self.n_groups)
+        self._add(self.hist[measure], bins, groups, ok, self.sums[measure], minutes)
 
     def _per_type(self, key: str, type_code: np.ndarray, mask: np.ndarray) -> None:
         sel = mask & (type_code >= 0)
