@@ -48,7 +48,7 @@ def incident_and_stage_rows(cd, horizon: float, names: dict) -> tuple[dict, dict
     inc, det, plan = cd.incidents, cd.detection, cd.plan
     n = len(inc)
     batch = plan.batch
-    q, s, e = (np.array(a) for a in batch.times())
+    q, s, e = (np.asarray(a) for a in batch.times())  # only read: every column below is a new array
     row = plan.job_incident[batch.job_np] if batch.n_steps else np.zeros(0, dtype=np.int64)
     role, attempt, unit = plan.role, plan.attempt, batch.unit_np
     travel = plan.travel
@@ -59,7 +59,7 @@ def incident_and_stage_rows(cd, horizon: float, names: dict) -> tuple[dict, dict
 
     detected_at = np.where(det.detected_at <= horizon, det.detected_at, np.nan)
     seen = ~np.isnan(detected_at)
-    intake_idx = _first_per(row, taken & (attempt == 0) & np.isin(role, (ROLE["intake"], ROLE["verify"])), n)
+    intake_idx = _first_per(row, taken & (attempt == 0) & ((role == ROLE["intake"]) | (role == ROLE["verify"])), n)
     intake_at = np.where(intake_idx >= 0, _at(s, intake_idx), detected_at)
     intake_at = np.where(seen, intake_at, np.nan)
     # a call to another hotline counts as one transfer however often the resident redials it
@@ -99,12 +99,11 @@ def incident_and_stage_rows(cd, horizon: float, names: dict) -> tuple[dict, dict
     closing = np.zeros(len(row), dtype=bool)
     if len(row):
         closing = (field & (attempt == final[row])) | (
-            consult[row] & np.isin(role, (ROLE["intake"], ROLE["transfer"])) & (attempt == 0) & taken
+            consult[row] & ((role == ROLE["intake"]) | (role == ROLE["transfer"])) & (attempt == 0) & taken
         )
     resolved_at = np.full(n, -np.inf)
-    pending = np.zeros(n, dtype=np.int64)
     np.maximum.at(resolved_at, row[closing], np.nan_to_num(e[closing], nan=-np.inf))
-    np.add.at(pending, row[closing], np.isnan(e[closing]))
+    pending = np.bincount(row[closing & np.isnan(e)], minlength=n)
     has_closing = np.bincount(row[closing], minlength=n) > 0
     # a consultation is answered by its last call taken in: once its plan has ended (no transfer still to come)
     job_done = np.zeros(n, dtype=bool)

@@ -277,6 +277,26 @@ def test_stage_minutes_when_no_part_is_a_single_row():
     assert per.loc[1, ["travel", "handling"]].tolist() == [15, 30]
 
 
+def test_union_minutes_equals_a_plain_sweep_over_each_groups_sorted_intervals():
+    from citysim.metrics.response import _union_minutes
+
+    rng = np.random.default_rng(3)
+    n, groups = 4000, 900
+    # nearly in group order, as stage rows come, with some rows moved to the end (travel waits)
+    group = np.sort(rng.integers(0, groups, n))
+    moved = rng.random(n) < 0.1
+    group = np.concatenate([group[~moved], group[moved]])
+    start = rng.integers(0, 50, n).astype(float)  # ties in start too
+    end = start + rng.integers(1, 30, n)
+    expected = np.zeros(groups)
+    for g in range(groups):
+        reach = -np.inf
+        for i in np.lexsort((start, group))[group[np.lexsort((start, group))] == g]:
+            expected[g] += max(end[i] - max(start[i], reach), 0.0)
+            reach = max(reach, end[i])
+    assert np.array_equal(_union_minutes(group, start, end, groups), expected)
+
+
 def test_decomposition_of_nothing_is_nan_not_an_error():
     inc, stages = decomposition_tables()
     empty = decomposition(inc.iloc[:0], stages.iloc[:0])

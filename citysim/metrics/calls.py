@@ -58,69 +58,81 @@ class CallCounts:
             self.offsets[by] = start
             start += len(names)
         self.counts = np.zeros((start, len(_CALL_COLS) + len(_ITEM_COLS)), dtype=np.int64)
+        self._lines: tuple[object, np.ndarray] | None = None  # (unit names, line of each name)
 
     def add(self, incidents: Chunk, stages: Chunk | None) -> None:
         """Count one write of incidents with their stages."""
         if not len(incidents) or "calls" not in incidents or stages is None or not len(stages):
             return
         phone = incidents.codes("channel", CHANNELS) == CHANNELS.index("phone")
-        items = phone & (np.nan_to_num(incidents.floats("calls")) > 0)
-        if not items.any():
+        items = np.flatnonzero(phone & (np.nan_to_num(incidents.floats("calls")) > 0))  # their incident rows
+        if not len(items):
             return
-        ids = incidents.floats("id").astype(np.int64)[items]
-        order = np.argsort(ids)
-        ids = ids[order]
-        cohort = incidents.codes("cohort", self.names["cohort"])[items][order]
-        kind = incidents.codes("district_kind", self.names["district_kind"])[items][order]
-        hung_items = (np.nan_to_num(incidents.floats("hung_up")) > 0)[items][order]
-        gave_up = incidents.bools("gave_up")[items][order]
+        cohort = incidents.codes("cohort", self.names["cohort"])[items]
+        kind = incidents.codes("district_kind", self.names["district_kind"])[items]
+        hung_items = (np.nan_to_num(incidents.floats("hung_up")) > 0)[items]
+        gave_up = incidents.bools("gave_up")[items]
 
-        sid = stages.floats("incident_id").astype(np.int64)
-        pos = np.minimum(np.searchsorted(ids, sid), len(ids) - 1)
-        mine = ids[pos] == sid  # a stage row of a phone item
-        stage = stages.codes("stage", STAGES)
-        line = _lines(stages)
-        q, s, e = (stages.floats(col) for col in ("queued_at", "started_at", "ended_at"))
-        call = mine & np.isin(stage, _CALL_STAGES) & (line >= 0)
-        answered = call & ~np.isnan(s)
-        hung = call & np.isnan(s) & ~np.isnan(e)
-        redial = mine & (stage == _REDIAL) & ~np.isnan(e)
-        hour = np.where(call, (np.nan_to_num(q) // 60 % 24).astype(np.int64), -1)
-        redials = np.bincount(pos[redial], minlength=len(ids))
-        first = np.full(len(ids), -1, dtype=np.int64)  # each item's first call (row)
-        rows = np.flatnonzero(call)
-        _, at = np.unique(pos[rows], return_index=True)
-        first[pos[rows[at]]] = rows[at]
+        item_of = np.full(len(incidents) + 1, -1, dtype=np.int64)  # incident row -> item (last: no incident)
+        item_of[items] = np.arange(len(items))
+        item = item_of[incidents.rows_of("id", stages.floats("incident_id"))]
+        mine = np.flatnonzero(item >= 0)  # the stage rows of phone items
+        item = item[mine]
+        stage = stages.codes("stage", STAGES)[mine]
+        line = self._line_of_unit(stages)[mine]
+        q, s, e = (stages.floats(col)[mine] for col in ("queued_at", "started_at", "ended_at"))
+        call = np.isin(stage, _CALL_STAGES) & (line >= 0)
+        redials = np.bincount(item[(stage == _REDIAL) & ~np.isnan(e)], minlength=len(items))
+        calls = np.flatnonzero(call)
+        answered, hung = ~np.isnan(s[calls]), np.isnan(s[calls]) & ~np.isnan(e[calls])
+        item, line = item[calls], line[calls]
+        hour = (np.nan_to_num(q[calls]) // 60 % 24).astype(np.int64)
+        first = np.full(len(items), -1, dtype=np.int64)  # each item's first call (in calls)
+        _, at = np.unique(item, return_index=True)
+        first[item[at]] = at
         has = first >= 0
 
-        call_values = np.column_stack([call, answered, hung]).astype(np.int64)
-        item_values = np.column_stack([np.ones(len(ids)), hung_items, redials, gave_up]).astype(np.int64)
-        n_calls = len(_CALL_COLS)
         o = self.offsets
-        call_groups = {
-            "": np.zeros(len(sid), dtype=np.int64),
-            "line": np.where(line >= 0, line + o["line"], -1),
-            "cohort": _shift(cohort[pos], o["cohort"]),
-            "district_kind": _shift(kind[pos], o["district_kind"]),
-            "hour": _shift(hour, o["hour"]),
-        }
-        item_groups = {
-            "": np.zeros(len(ids), dtype=np.int64),
-            "line": np.where(has, _shift(line[first], o["line"]), -1),
-            "cohort": _shift(cohort, o["cohort"]),
-            "district_kind": _shift(kind, o["district_kind"]),
-            "hour": np.where(has, _shift(hour[first], o["hour"]), -1),
-        }
-        for by in call_groups:
-            self._add(call_groups[by], call_values, call, 0)
-            self._add(item_groups[by], item_values, np.ones(len(ids), dtype=bool), n_calls)
+        call_groups = [
+            np.zeros(len(calls), dtype=np.int64),
+            line + o["line"],
+            _shift(cohort[item], o["cohort"]),
+            _shift(kind[item], o["district_kind"]),
+            _shift(hour, o["hour"]),
+        ]
+        item_groups = [
+            np.zeros(len(items), dtype=np.int64),
+            np.where(has, _shift(line[first], o["line"]), -1),
+            _shift(cohort, o["cohort"]),
+            _shift(kind, o["district_kind"]),
+            np.where(has, _shift(hour[first], o["hour"]), -1),
+        ]
+        self._add(call_groups, [np.ones(len(calls), dtype=bool), answered, hung], 0)
+        self._add(item_groups, [np.ones(len(items), dtype=bool), hung_items, redials, gave_up], len(_CALL_COLS))
 
-    def _add(self, group: np.ndarray, values: np.ndarray, rows: np.ndarray, col: int) -> None:
-        ok = rows & (group >= 0)
-        for j in range(values.shape[1]):
-            self.counts[:, col + j] += np.bincount(group[ok], weights=values[ok, j], minlength=len(self.counts)).astype(
-                np.int64
-            )
+    def _add(self, groups: list[np.ndarray], values: list[np.ndarray], col: int) -> None:
+        """Add each row's ``values`` (counts) to the columns from ``col`` on of each of its ``groups`` (-1: none)."""
+        g = np.concatenate(groups)
+        ok = g >= 0
+        size = len(self.counts)
+        for j, v in enumerate(values):
+            if v.dtype == bool:
+                self.counts[:, col + j] += np.bincount(g[ok & np.tile(v, len(groups))], minlength=size)
+            else:
+                weights = np.tile(v, len(groups))[ok]
+                self.counts[:, col + j] += np.bincount(g[ok], weights=weights, minlength=size).astype(np.int64)
+
+    def _line_of_unit(self, stages: Chunk) -> np.ndarray:
+        """Per stage row, the kind of phone line that served it (index into ``LINES``; -1: not a line).
+
+        A run's stages share one list of unit names: each name is looked at once, not once per write.
+        """
+        names, codes = stages.names_and_codes("unit")
+        if self._lines is None or self._lines[0] is not names:
+            kinds = [LINES.index(LINE_KINDS[kind]) if (kind := _unit_kind(n)) in LINE_KINDS else -1 for n in names]
+            self._lines = (names, np.array([*kinds, -1], dtype=np.int64))
+        lut = self._lines[1]
+        return lut[np.where(codes >= 0, codes, len(lut) - 1)]
 
     def _stats(self, g: int) -> dict:
         calls, answered, hung_up, items, items_hung, redials, gave_up = (int(x) for x in self.counts[g])
@@ -157,13 +169,6 @@ def _shift(codes: np.ndarray, offset: int) -> np.ndarray:
     return np.where(codes >= 0, codes + offset, -1)
 
 
-def _lines(stages: Chunk) -> np.ndarray:
-    """Per stage row, the kind of phone line that served it (index into ``LINES``; -1: not a line)."""
-    names, codes = stages.names_and_codes("unit")
-    kinds = [LINES.index(LINE_KINDS[n.split(":")[0].split("@")[0]]) if _is_line(n) else -1 for n in names]
-    lut = np.array([*kinds, -1], dtype=np.int64)
-    return lut[np.where(codes >= 0, codes, len(lut) - 1)]
-
-
-def _is_line(name) -> bool:
-    return isinstance(name, str) and name.split(":")[0].split("@")[0] in LINE_KINDS
+def _unit_kind(name) -> str | None:
+    """The kind of unit a unit's name starts with (``hotline:water@Yubei``: hotline; None: not a name)."""
+    return name.split(":")[0].split("@")[0] if isinstance(name, str) else None

@@ -4,6 +4,7 @@ The model hands a sink each table's rows as a dict of columns (numpy arrays, and
 :class:`~citysim.events.Codes` for columns of names); ``citysim metrics`` reads the
 same rows back from Parquet row groups as Arrow tables. :class:`Chunk` gives either as
 numpy arrays: floats with NaN for missing, names as codes into a fixed list of names.
+Each column is converted once per chunk (the arrays given are shared and read-only).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ class Chunk:
         first = data.column(0) if self._arrow else next(iter(data.values()))
         self.n = len(first.codes) if hasattr(first, "codes") and hasattr(first, "names") else len(first)
         self._lut: dict[tuple[int, int], tuple[object, np.ndarray]] = {}
+        self._cache: dict[tuple, tuple[object, np.ndarray]] = {}
 
     def __len__(self) -> int:
         return self.n
@@ -44,8 +46,20 @@ class Chunk:
         col = self.data[name]
         return col.array if isinstance(col, pd.Series) else col
 
+    def _once(self, key: tuple, make, names=None) -> np.ndarray:
+        """``make()``, computed at the first call with this key (and list of ``names``), read-only after."""
+        cached = self._cache.get(key)
+        if cached is None or cached[0] is not names:  # not another list at a reused address
+            out = make().view()  # a view: the caller's own array (a column given as float64) stays writeable
+            out.flags.writeable = False
+            self._cache[key] = cached = (names, out)
+        return cached[1]
+
     def floats(self, name: str) -> np.ndarray:
         """A numeric column as float64, NaN where missing."""
+        return self._once(("floats", name), lambda: self._floats(name))
+
+    def _floats(self, name: str) -> np.ndarray:
         col = self._column(name)
         if isinstance(col, pa.Array):
             return col.cast(pa.float64()).to_numpy(zero_copy_only=False)
@@ -55,6 +69,9 @@ class Chunk:
 
     def bools(self, name: str) -> np.ndarray:
         """A true/false column (missing: False)."""
+        return self._once(("bools", name), lambda: self._bools(name))
+
+    def _bools(self, name: str) -> np.ndarray:
         col = self._column(name)
         if isinstance(col, pa.Array):
             return col.fill_null(False).to_numpy(zero_copy_only=False).astype(bool)
@@ -64,6 +81,9 @@ class Chunk:
 
     def codes(self, name: str, names: Sequence[str]) -> np.ndarray:
         """A column of names as indices into ``names`` (-1: missing, or a name not in the list)."""
+        return self._once(("codes", name, id(names)), lambda: self._codes(name, names), names)
+
+    def _codes(self, name: str, names: Sequence[str]) -> np.ndarray:
         given, raw = self.names_and_codes(name)
         key = (id(given), id(names))
         cached = self._lut.get(key)
@@ -73,6 +93,13 @@ class Chunk:
             self._lut[key] = cached = (given, lut)
         raw = np.asarray(raw, dtype=np.int64)
         return cached[1][np.where(raw >= 0, raw, len(cached[1]) - 1)]
+
+    def rows_of(self, name: str, values: np.ndarray) -> np.ndarray:
+        """Per value, the row whose ``name`` column holds it (-1: none); the column's values are unique ids.
+
+        ``values`` (another chunk's column: the stages' ``incident_id``, say) is looked up once per chunk.
+        """
+        return self._once(("rows_of", name, id(values)), lambda: _rows_of(self.floats(name), values), values)
 
     def names_and_codes(self, name: str) -> tuple[Sequence, np.ndarray]:
         """A column of names as the names it uses and, per row, an index into them (-1: missing)."""
@@ -90,6 +117,21 @@ class Chunk:
         else:
             given, raw = _factorize(np.asarray(col, dtype=object))
         return given, np.asarray(raw, dtype=np.int64)
+
+
+def _rows_of(ids: np.ndarray, values: np.ndarray) -> np.ndarray:
+    ids, values = ids.astype(np.int64), np.asarray(values).astype(np.int64)
+    if not len(ids):
+        return np.full(len(values), -1, dtype=np.int64)
+    low, high = int(ids.min()), int(ids.max())
+    if high - low < 4 * len(ids) + 1024:  # ids close together (a day's, say): a table from id to row
+        row = np.full(high - low + 2, -1, dtype=np.int64)  # the last: ids outside
+        row[ids - low] = np.arange(len(ids))
+        return row[np.where((values >= low) & (values <= high), values - low, len(row) - 1)]
+    order = np.argsort(ids, kind="stable")
+    ids = ids[order]
+    pos = np.minimum(np.searchsorted(ids, values), len(ids) - 1)
+    return np.where(ids[pos] == values, order[pos], -1)
 
 
 def _factorize(values: np.ndarray) -> tuple[list, np.ndarray]:

@@ -93,6 +93,7 @@ COMPONENTS = ("detection", *_CATEGORIES)
 """Parts of the resolution time, in the order of an incident's life."""
 STAGE_NAMES = tuple(_CATEGORY_OF_STAGE)
 """Stages whose rows count in the decomposition (``stages.parquet``'s ``stage``)."""
+_CATEGORY_CODE = np.array([_CATEGORIES.index(c) for c in _CATEGORY_OF_STAGE.values()])
 
 
 def _minutes(frame: pd.DataFrame, column: str) -> np.ndarray:
@@ -266,20 +267,21 @@ def stage_intervals(
         attempt, queued, started, ended: the stage rows' columns.
         resolved: per incident counted, when it was resolved.
     """
-    of_stage = np.array([_CATEGORIES.index(c) for c in _CATEGORY_OF_STAGE.values()])
-    rows = (key >= 0) & (code >= 0)
-    rows[rows] &= queued[rows] < resolved[key[rows]]
+    rows = np.flatnonzero((key >= 0) & (code >= 0))
+    rows = rows[queued[rows] < resolved[key[rows]]]
     key, code = key[rows], code[rows]
     queued, started, ended = queued[rows], started[rows], ended[rows]
-    cat = np.where(np.asarray(attempt)[rows] >= 1, _CATEGORIES.index("reopening"), of_stage[code])
-    travel = code == STAGE_NAMES.index("travel")
+    cat = np.where(np.asarray(attempt)[rows] >= 1, _CATEGORIES.index("reopening"), _CATEGORY_CODE[code])
+    travel = np.flatnonzero(code == STAGE_NAMES.index("travel"))
     # travel rows: the wait for a free team belongs to dispatch, the trip to travel
     wait_cat = np.where(cat[travel] == _CATEGORIES.index("travel"), _CATEGORIES.index("dispatch"), cat[travel])
+    start = queued.copy()
+    start[travel] = started[travel]
     key = np.concatenate([key, key[travel]])
     cat = np.concatenate([cat, wait_cat])
-    start = np.concatenate([np.where(travel, started, queued), queued[travel]])
+    start = np.concatenate([start, queued[travel]])
     end = np.minimum(np.concatenate([ended, started[travel]]), resolved[key])
-    ok = ~np.isnan(start) & ~np.isnan(end) & (end > start)
+    ok = end > start  # False where either is NaN
     return key[ok] * len(_CATEGORIES) + cat[ok], start[ok], end[ok]
 
 
@@ -296,13 +298,39 @@ def _union_minutes(group: np.ndarray, start: np.ndarray, end: np.ndarray, n_grou
     out = np.bincount(group[~multi], weights=(end - start)[~multi], minlength=n_groups).astype(float)
     # groups of several intervals: sort by start, count only what extends past
     # the furthest end seen so far in the group
-    order = np.lexsort((start[multi], group[multi]))
-    group, start, end = group[multi][order], start[multi][order], end[multi][order]
+    group, start, end = group[multi], start[multi], end[multi]
+    order = _by_group_then_start(group, start)
+    group, start, end = group[order], start[order], end[order]
     if len(group):
-        reach = pd.Series(end).groupby(group).cummax().to_numpy()
+        reach = _cummax_by_group(end, group)
         before = np.r_[-np.inf, reach[:-1]]
         before[np.r_[True, group[1:] != group[:-1]]] = -np.inf
         out += np.bincount(group, weights=np.clip(end - np.maximum(start, before), 0.0, None), minlength=n_groups)
+    return out
+
+
+def _by_group_then_start(group: np.ndarray, start: np.ndarray) -> np.ndarray:
+    """``np.lexsort((start, group))``: rows come nearly in group order, so sort by group, then fix the few groups
+    whose starts are out of order."""
+    order = np.argsort(group, kind="stable")
+    g, s = group[order], start[order]
+    unsorted = (g[1:] == g[:-1]) & (s[1:] < s[:-1])
+    if unsorted.any():
+        at = np.flatnonzero(np.isin(g, g[1:][unsorted]))  # those groups' rows, each group's together
+        order[at] = order[at][np.lexsort((s[at], g[at]))]
+    return order
+
+
+def _cummax_by_group(values: np.ndarray, group: np.ndarray) -> np.ndarray:
+    """Running maximum of ``values`` within each run of equal ``group`` (a scan doubling its reach each pass)."""
+    out = values.copy()
+    step = 1
+    while step < len(out):
+        same = group[step:] == group[:-step]
+        if not same.any():  # no group is longer than step: done
+            break
+        np.maximum(out[step:], np.where(same, out[:-step], -np.inf), out=out[step:])
+        step *= 2
     return out
 
 

@@ -237,13 +237,17 @@ class MetricsStream:
             out[rows] = self.bins.index(minutes[rows])
         return out
 
-    def _add(self, into: np.ndarray, bins: np.ndarray, groups: np.ndarray, rows: np.ndarray) -> None:
-        """Add the incidents ``rows``, binned, to ``into[group, bin]`` for each of their groups."""
-        if not rows.any():
+    def _add(self, into: np.ndarray, bins: np.ndarray, groups: np.ndarray, rows: np.ndarray, sums=None, minutes=None):
+        """Add the incidents ``rows``, binned, to ``into[group, bin]`` for each of their groups (and, given
+        ``sums``, their ``minutes`` to ``sums[group]``)."""
+        rows = np.flatnonzero(rows)
+        if not len(rows):
             return
         g = groups[:, rows]
-        flat = (g * self.bins.n + bins[rows][None, :])[g >= 0]
-        into += np.bincount(flat, minlength=into.size).reshape(into.shape)
+        has = g >= 0
+        into += np.bincount((g * self.bins.n + bins[rows])[has], minlength=into.size).reshape(into.shape)
+        if sums is not None:  # each group's minutes added in row order, then to the sum so far
+            sums += np.bincount(g[has], weights=np.broadcast_to(minutes[rows], g.shape)[has], minlength=len(sums))
 
     def _clock(self, clock: str, bins: np.ndarray, done, groups, has, never=None) -> None:
         km = self.km[clock]
@@ -327,10 +331,7 @@ class MetricsStream:
         self.calls.add(c, stages)
 
     def _response(self, measure: str, minutes: np.ndarray, bins: np.ndarray, ok: np.ndarray, groups) -> None:
-        self._add(self.hist[measure], bins, groups, ok)
-        g = groups[:, ok]
-        w = np.broadcast_to(minutes[ok], g.shape)
-        self.sums[measure] += np.bincount(g[g >= 0], weights=w[g >= 0], minlength=self.n_groups)
+        self._add(self.hist[measure], bins, groups, ok, self.sums[measure], minutes)
 
     def _per_type(self, key: str, type_code: np.ndarray, mask: np.ndarray) -> None:
         sel = mask & (type_code >= 0)
@@ -391,25 +392,21 @@ class MetricsStream:
 
     def _decompose(self, c, stages, type_code, status, occurred, detected, resolved, dispatched_at) -> None:
         """Where the time of resolved, dispatched incidents went (as citysim.metrics.response.stage_minutes)."""
-        keep = (status == STATUSES.index("resolved")) & ~np.isnan(dispatched_at)
-        ids = c.floats("id").astype(np.int64)
+        dispatched = ~np.isnan(dispatched_at)
+        keep = (status == STATUSES.index("resolved")) & dispatched
         if stages is not None:
-            sid = stages.floats("incident_id").astype(np.int64)
-            dispatched_ids = np.sort(ids[~np.isnan(dispatched_at)])
-            pos = np.minimum(np.searchsorted(dispatched_ids, sid), max(len(dispatched_ids) - 1, 0))
+            row = c.rows_of("id", stages.floats("incident_id"))  # each stage row's incident (-1: none)
             handoff = stages.codes("stage", STAGES) == STAGES.index("handoff_wait")
-            if len(dispatched_ids):
-                self.tally["handoffs"] += int((handoff & (dispatched_ids[pos] == sid)).sum())
+            self.tally["handoffs"] += int((handoff & (row >= 0) & dispatched[row]).sum())
         if not keep.any():
             return
         kept = np.flatnonzero(keep)
-        order = np.argsort(ids[kept], kind="stable")
-        kept = kept[order]
-        kept_ids = ids[kept]
+        kept = kept[np.argsort(c.floats("id")[kept], kind="stable")]  # in id order
         parts = np.zeros((len(kept), len(COMPONENTS) - 1))
         if stages is not None and len(stages):
-            pos = np.minimum(np.searchsorted(kept_ids, sid), len(kept_ids) - 1)
-            key = np.where(kept_ids[pos] == sid, pos, -1)
+            position = np.full(len(c) + 1, -1, dtype=np.int64)  # incident row -> position in kept (last: none)
+            position[kept] = np.arange(len(kept))
+            key = position[row]
             times = (stages.floats(col) for col in ("queued_at", "started_at", "ended_at"))
             attempt = stages.floats("attempt")
             group, start, end = stage_intervals(
@@ -420,7 +417,8 @@ class MetricsStream:
         rows = np.column_stack([detected[kept] - occurred[kept], parts, total])
         tc = type_code[kept]
         ok = tc >= 0
-        np.add.at(self.decomposition, tc[ok], rows[ok])
+        for j in range(rows.shape[1]):  # column by column: the same additions, in the same order, 7x faster
+            np.add.at(self.decomposition[:, j], tc[ok], rows[ok, j])
         self.by_type["decomposed"] += np.bincount(tc[ok], minlength=len(self.types))
 
     def _alerts(self, c: Chunk) -> None:
