@@ -31,10 +31,8 @@ import numpy as np
 import simpy
 
 from citysim._fast_kernels import (
-    ALIGN,
     ALT,
     DEAD,
-    DUR,
     ENDED,
     GROUP,
     GROWTH,
@@ -43,19 +41,12 @@ from citysim._fast_kernels import (
     N_FLOAT_ROWS,
     N_INT_ROWS,
     NXT,
-    PATIENCE,
     PENDING,
-    PHASE,
-    PREV,
-    PRIO,
     QUEUED,
-    SLOT,
     STARTED,
     STEP_INT,
     STRIDE,
-    UNIT,
-    WAIT,
-    WIDTH,
+    _fill,
     _push,
     _queued_chains,
     _relink_chains,
@@ -137,28 +128,28 @@ class FastNetwork:
             base, jbase = self._top, self._jtop
         self._top = max(self._top, base + n)
         self._jtop = max(self._jtop, jbase + nj)
-        IA, FA = self._I, self._F
-        sl = slice(base, base + n)
-        IA[sl, UNIT] = batch.unit_np
-        nxt = batch.nxt_np
-        IA[sl, NXT] = np.where(nxt >= 0, nxt + base, -1)
-        group = batch.group_np
-        IA[sl, GROUP] = np.where(group >= 0, group + base, -1)
-        IA[sl, WIDTH] = batch.width_np
-        IA[sl, JOB] = batch.job_np + jbase
-        IA[sl, PENDING] = 0 if pending is None else pending
-        IA[sl, WAIT] = -1
-        IA[sl, PREV] = -1
-        IA[sl, SLOT] = slot
-        alt = batch.alt_np
-        IA[sl, ALT] = np.where(alt >= 0, alt + base, -1)
-        IA[sl, PRIO] = batch.prio_np
-        FA[sl, DUR] = batch.dur_np
-        FA[sl, ALIGN] = batch.align_np
-        FA[sl, PHASE] = batch.phase_np
-        FA[sl, PATIENCE] = batch.patience_np
         queued, started, ended = batch.times()
-        FA[sl, QUEUED], FA[sl, STARTED], FA[sl, ENDED] = queued, started, ended
+        _fill(
+            self._I,
+            self._F,
+            base,
+            slot,
+            batch.unit_np,
+            batch.nxt_np,
+            batch.group_np,
+            batch.width_np,
+            batch.job_np + jbase,
+            np.zeros(0, np.int64) if pending is None else np.asarray(pending, np.int64),
+            batch.alt_np,
+            batch.prio_np,
+            batch.dur_np,
+            batch.align_np,
+            batch.phase_np,
+            batch.patience_np,
+            np.asarray(queued),
+            np.asarray(started),
+            np.asarray(ended),
+        )
         self._fin[jbase : jbase + nj] = batch.finished_at()
         self._slots[slot] = batch
         self._base[slot] = (base, jbase)

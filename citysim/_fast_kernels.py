@@ -354,3 +354,28 @@ def _gave_up_jobs(started, ended, alt, job, n_jobs):
         if np.isnan(started[i]) and not np.isnan(ended[i]) and alt[i] < 0:
             out[job[i]] = True
     return out
+
+
+@njit(cache=True)
+def _fill(IA, FA, base, slot, unit, nxt, group, width, job, pending, alt, prio, dur, align, phase, patience, q, s, e):
+    """Write a batch's steps into the arena from ``base`` (links shifted there; no job waiting), a row at a time."""
+    for i in range(len(unit)):
+        x = base + i
+        IA[x, UNIT] = unit[i]
+        IA[x, NXT] = nxt[i] + base if nxt[i] >= 0 else -1
+        IA[x, GROUP] = group[i] + base if group[i] >= 0 else -1
+        IA[x, WIDTH] = width[i]
+        IA[x, JOB] = job[i]
+        IA[x, PENDING] = pending[i] if len(pending) else 0
+        IA[x, WAIT] = -1
+        IA[x, SLOT] = slot
+        IA[x, PREV] = -1
+        IA[x, ALT] = alt[i] + base if alt[i] >= 0 else -1
+        IA[x, PRIO] = prio[i]
+        FA[x, DUR] = dur[i]
+        FA[x, ALIGN] = align[i]
+        FA[x, QUEUED] = q[i]
+        FA[x, STARTED] = s[i]
+        FA[x, ENDED] = e[i]
+        FA[x, PHASE] = phase[i]
+        FA[x, PATIENCE] = patience[i]
