@@ -281,7 +281,10 @@ class FastNetwork:
         used = sum(self._slots[s].n_steps for _, _, s in live)
         used_j = sum(self._slots[s].n_jobs for _, _, s in live)
         grow = used + n > 0.75 * self._I.shape[0] or used_j + nj > 0.75 * len(self._fin)
-        cap, cap_j = int(GROWTH * (used + n)), int(GROWTH * (used_j + nj))
+        # growing, take plenty: space not yet written to costs no memory (the pages are mapped when first used,
+        # and new batches take the lowest free space), while each growth copies what is held
+        cap = max(int(GROWTH * (used + n)), 4 * self._I.shape[0])
+        cap_j = max(int(GROWTH * (used_j + nj)), 4 * len(self._fin))
         if grow and self._top - used <= 0.25 * used and self._jtop - used_j <= 0.25 * used_j:
             self._grow(max(cap, self._top + n), max(cap_j, self._jtop + nj))  # few holes: nothing moves
             return
