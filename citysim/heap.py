@@ -4,8 +4,10 @@ Each day allocates and frees large numpy temporaries (the day's plans, the rows
 written out). glibc's allocator keeps freed memory in fragmented arenas rather
 than returning it, so a long run's resident memory crept up by about 1.5 MiB a
 simulated day (a year of Chongqing: 1.26 GiB after 4 weeks, 1.60 GiB after 52)
-although what the run holds stays flat. ``malloc_trim(0)`` at the end of each day
-returns it (a few milliseconds). Elsewhere than glibc, :func:`trim` does nothing.
+although what the run holds stays flat. ``malloc_trim(0)`` at the end of every
+seventh day returns it (a few milliseconds; trimming daily doubled the system time
+spent mapping the pages again, for no lower peak). Elsewhere than glibc, :func:`trim`
+does nothing.
 """
 
 from __future__ import annotations

@@ -273,7 +273,8 @@ class CityModel(mesa.Model):
         self._flush()
         if self.env.now >= self.horizon:
             self._flush(final=True)  # in two steps, as when a stopped run is cut here: the same rows in the same order
-        trim()  # the day's temporaries are freed: hand the memory back (resident memory stays flat)
+        if self.day % 7 == 0:
+            trim()  # the week's freed temporaries: hand the memory back (resident memory stays flat)
 
     def _day_counts(self, start: float, end: float) -> dict[str, int]:
         """Incidents that occurred, were first detected and ended within the day (for the daily table)."""
