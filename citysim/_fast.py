@@ -52,7 +52,7 @@ from citysim._fast_kernels import (
     _relink_chains,
     _relink_queues,
     _run,
-    _start_waiting,
+    _set_servers,
 )
 from citysim.batch import Batch
 from citysim.engine import _process_simpy_event
@@ -361,33 +361,23 @@ class FastNetwork:
 
     def set_all_servers(self, target: np.ndarray) -> None:
         """Set every unit's servers on duty at once (a shift change across the city)."""
-        target = np.maximum(np.asarray(target, dtype=np.int64), 0)
-        delta = target - self.servers
-        changed = np.flatnonzero(delta)
-        if len(changed) == 0:
-            return
-        now = self.env.now
-        self.free[changed] += delta[changed]
-        self.servers[changed] = target[changed]
-        self._off_since[changed[delta[changed] < 0]] = now
-        waiting = self.q_len.reshape(-1, self.classes)[changed].sum(axis=1)  # only the units that changed
-        grew = changed[(delta[changed] > 0) & (waiting > 0)]
-        if len(grew):
-            _start_waiting(
-                grew,
-                now,
-                self._I,
-                self._F,
-                self.free,
-                self.q_head,
-                self.q_tail,
-                self.q_len,
-                self.classes,
-                self._ht,
-                self._hs,
-                self._ha,
-                self._hn,
-            )
+        _set_servers(
+            np.asarray(target, dtype=np.int64),
+            self.env.now,
+            self.servers,
+            self.free,
+            self._off_since,
+            self._I,
+            self._F,
+            self.q_head,
+            self.q_tail,
+            self.q_len,
+            self.classes,
+            self._ht,
+            self._hs,
+            self._ha,
+            self._hn,
+        )
 
     def queue_length(self, unit: int) -> int:
         k = self.classes

@@ -253,8 +253,19 @@ def _run(
 
 
 @njit(cache=True)
-def _start_waiting(units, now, IA, FA, free, q_head, q_tail, q_len, classes, ht, hs, ha, hn):
-    for u in units:
+def _set_servers(target, now, servers, free, off_since, IA, FA, q_head, q_tail, q_len, classes, ht, hs, ha, hn):
+    """Servers on duty become ``target`` (at least 0), unit by unit: those leaving finish their job first
+    (``free`` goes below 0), those arriving take the jobs waiting."""
+    for u in range(len(target)):
+        t = max(target[u], 0)
+        d = t - servers[u]
+        if d == 0:
+            continue
+        free[u] += d
+        servers[u] = t
+        if d < 0:
+            off_since[u] = now
+            continue
         while free[u] > 0 and _start_next(u, now, IA, FA, q_head, q_tail, q_len, classes, ht, hs, ha, hn):
             free[u] -= 1
 
