@@ -87,6 +87,7 @@ class FalseAlarmCompiler(DayCompiler):
         self.emergency = np.zeros(n, dtype=bool)
         self.prio = self.sensor_class[sensor_type]  # treated as what it may be until found false
         self.handoff_cum = None  # nothing to hand on: there was nothing there
+        self.rows = np.arange(n)
         self.dice = Dice(self.streams, "false_alarm", day, n)
         u = self.dice.u("alarm", 3)
         fused = self.regime.sensor_fusion == "fused"

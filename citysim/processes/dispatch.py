@@ -52,8 +52,8 @@ def add_data_wait(m, b: PlanBuilder, attempt: int, active: np.ndarray) -> None:
     n_req = m.data_requests
     if n_req.max(initial=0) == 0:
         return
-    u_share = m.dice.u("data_share", 3)
-    u_delay = m.dice.u("data_delay", 3)
+    u_share = m.dice.u("data_share", 3)[m.rows]
+    u_delay = m.dice.u("data_delay", 3)[m.rows]
     mean = reg.data_approval_delay_h * 60.0
     waits = np.where(
         (u_share >= reg.data_sharing) & (np.arange(3)[None, :] < n_req[:, None]),
@@ -70,7 +70,7 @@ def _field(
     """A visit by department ``dep``'s team (or the cell's grid worker, where ``grid``)."""
     units, city = m.units, m.city
     dep = np.maximum(dep, 0)
-    u = m.dice.u(dice, m.attempts, 3)[:, attempt]
+    u = m.dice.u(dice, m.attempts, 3)[m.rows, attempt]
     jitter = m.jitter(u[:, 0])
     team_travel = city.team_travel_min[dep, m.cell] * jitter
     grid_travel = city.grid_travel_min[m.cell] * jitter
@@ -104,7 +104,7 @@ def add_dispatch_and_field(m, b: PlanBuilder, attempt: int, active: np.ndarray, 
     chain = active & ~m.emergency  # an emergency line sends its teams itself
     grid = chain & (reg.field_force == "grid_tasked") & m.grid_capable
     dep0 = np.maximum(m.dep[:, 0], 0)
-    u = m.dice.u("dispatch", m.attempts, 5)[:, attempt]
+    u = m.dice.u("dispatch", m.attempts, 5)[m.rows, attempt]
     if reg.dispatch_level == "lowest_capable":
         needs_order = chain & (entry != ENTRY_FUSED)
         unit = np.where(grid, units.street_centre[m.street], units.district_centre[m.district])
@@ -143,8 +143,8 @@ def _add_handoff_chain(m, b: PlanBuilder, attempt: int, active: np.ndarray, last
     if cum is None:
         return
     hops = m.scenario.behaviour.max_handoffs
-    u = m.dice.u("handoff", m.attempts, max(hops, 1))[:, attempt]
-    u_disp = m.dice.u("handoff_dispatch", m.attempts, max(hops, 1))[:, attempt]
+    u = m.dice.u("handoff", m.attempts, max(hops, 1))[m.rows, attempt]
+    u_disp = m.dice.u("handoff_dispatch", m.attempts, max(hops, 1))[m.rows, attempt]
     n_dep = cum.shape[1]
     cur, going = last, active.copy()
     no_grid = np.zeros(m.n, dtype=bool)
@@ -170,7 +170,7 @@ def add_closure(
     """
     sc, reg, units = m.scenario, m.regime, m.units
     beh = sc.behaviour
-    u = m.dice.u("closure", m.attempts, 5)[:, attempt]
+    u = m.dice.u("closure", m.attempts, 5)[m.rows, attempt]
     dep0 = np.maximum(m.dep[:, 0], 0)
     premature = closed & (u[:, 0] < m.premature[dep0])
     reopened = np.zeros(m.n, dtype=bool)
@@ -181,6 +181,6 @@ def add_closure(
     rereported = premature & ~reopened & (u[:, 4] < m.rereport_probability)
     if last:
         return premature, np.zeros(m.n, dtype=bool), np.zeros(m.n, dtype=bool)
-    u_delay = m.dice.u("rereport_delay", m.attempts)[:, attempt]
+    u_delay = m.dice.u("rereport_delay", m.attempts)[m.rows, attempt]
     b.add("rereport_wait", attempt, rereported, DELAY, beh.rereport_delay.ppf(u_delay))
     return premature, reopened, rereported

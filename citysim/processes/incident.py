@@ -16,6 +16,7 @@ day the incident occurs.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 
 import numpy as np
@@ -34,6 +35,27 @@ from citysim.scenario import CHANNELS, Scenario
 from citysim.units import Units
 
 __all__ = ["CompiledDay", "DayCompiler"]
+
+_PER_INCIDENT = (
+    "rows",
+    "type",
+    "cell",
+    "cohort",
+    "district",
+    "street",
+    "dep",
+    "consult",
+    "consult_dep",
+    "grid_capable",
+    "data_requests",
+    "sensor_owner",
+    "channel",
+    "prio",
+    "urgent",
+    "emergency",
+    "rereport_probability",
+)
+"""The compile context's per-incident columns (``rows``: each row's incident in the day, for its dice)."""
 
 
 @dataclass
@@ -156,6 +178,14 @@ class DayCompiler:
         """Factor on a cell's typical travel time for one trip."""
         return np.ones(len(u)) if self._jitter is None else self._jitter.ppf(u)
 
+    def _taking(self, rows: np.ndarray) -> DayCompiler:
+        """The day's context for the incidents ``rows`` (ascending) alone: its row ``i`` is incident ``rows[i]``."""
+        sub = copy.copy(self)
+        for name in _PER_INCIDENT:
+            setattr(sub, name, getattr(self, name)[rows])
+        sub.n = len(rows)
+        return sub
+
     # ------------------------------------------------------------------ compile
     def compile(self, inc: DayIncidents, det: Detection, trust: np.ndarray) -> CompiledDay:
         """Plans for one day's incidents."""
@@ -180,33 +210,39 @@ class DayCompiler:
         self.rereport_probability = np.where(
             resident, self.t_propensity[inc.type] * trust[inc.cohort, self.district], 1.0
         )
+        self.rows = np.arange(n)
         self.dice = Dice(self.streams, "incident", inc.day, n)
 
         b = PlanBuilder(n, prio=self.prio)
         detected = np.isfinite(det.detected_at)
         dispatched = detected & ~self.consult
         first_entry = entry_kind(det.channel, self.regime.sensor_fusion == "fused", self.emergency)
-        alive = detected.copy()
+        alive = detected
         entry = first_entry
         attempts = np.zeros(n, dtype=np.int64)
         closed_unmet = np.zeros(n, dtype=bool)
         grid_first = np.zeros(n, dtype=bool)
         for k in range(self.attempts):
-            if not alive.any():
+            rows = np.flatnonzero(alive)
+            if len(rows) == 0:
                 break
-            attempts += alive
-            add_intake(self, b, k, alive, entry)
-            go = alive & ~self.consult
+            attempts[rows] += 1
+            m, bk = self._taking(rows), b.subset(rows)  # the incidents making this attempt, alone
+            every = np.ones(len(rows), dtype=bool)
+            add_intake(m, bk, k, every, entry[rows])
+            go = ~m.consult
             if k == 0:
-                add_data_wait(self, b, k, go)
-            grid = add_dispatch_and_field(self, b, k, go, entry)
+                add_data_wait(m, bk, k, go)
+            grid = add_dispatch_and_field(m, bk, k, go, entry[rows])
             if k == 0:
-                grid_first = grid
+                grid_first[rows] = grid
             last = k == self.attempts - 1
-            premature, reopened, rereported = add_closure(self, b, k, go, last)
-            closed_unmet |= premature & ~reopened & ~rereported
-            alive = reopened | rereported
-            entry = np.where(reopened, ENTRY_NONE, first_entry)
+            premature, reopened, rereported = add_closure(m, bk, k, go, last)
+            closed_unmet[rows] |= premature & ~reopened & ~rereported
+            alive = np.zeros(n, dtype=bool)
+            alive[rows] = reopened | rereported
+            entry = first_entry.copy()
+            entry[rows[reopened]] = ENTRY_NONE
         plan = b.build(det.detected_at, tag=inc.day)
         return CompiledDay(
             incidents=inc,

@@ -104,7 +104,7 @@ def add_call(m, b: PlanBuilder, role: str, attempt: int, active: np.ndarray, uni
         return
     qu = m.scenario.queueing
     tries = qu.max_redials + 1
-    u = m.dice.u("patience", m.attempts, m.calls_per_attempt, tries)[:, attempt, call]
+    u = m.dice.u("patience", m.attempts, m.calls_per_attempt, tries)[m.rows, attempt, call]
     patience = np.full((m.n, tries), np.inf)
     for channel, dist in m.patience_by_channel.items():
         sel = np.flatnonzero(active & (m.channel == channel))
@@ -115,7 +115,7 @@ def add_call(m, b: PlanBuilder, role: str, attempt: int, active: np.ndarray, uni
     impatient = np.flatnonzero(np.isfinite(patience[:, 0]))
     if qu.redials_possible and len(impatient):
         p = qu.redial_probability
-        u_r = m.dice.u("redial", m.attempts, m.calls_per_attempt, tries - 1)[impatient, attempt, call]
+        u_r = m.dice.u("redial", m.attempts, m.calls_per_attempt, tries - 1)[m.rows[impatient], attempt, call]
         again = u_r < p
         redials[impatient] = np.cumprod(again, axis=1).sum(axis=1)
         delay[impatient] = np.where(again, qu.redial_delay.ppf(np.minimum(u_r / p, np.nextafter(1.0, 0.0))), 0.0)
@@ -161,8 +161,8 @@ def add_intake(m, b: PlanBuilder, attempt: int, alive: np.ndarray, entry: np.nda
     # consultations are answered where they are taken in, except at the wrong department's hotline
     routed = (hotline | street) & ~(m.consult & ~(per_department & hotline))
 
-    u_route = dice.u("route", m.attempts, H + 1)[:, attempt]
-    u_wrong = dice.u("route_wrong", m.attempts, H + 1)[:, attempt]
+    u_route = dice.u("route", m.attempts, H + 1)[m.rows, attempt]
+    u_wrong = dice.u("route_wrong", m.attempts, H + 1)[m.rows, attempt]
     q = np.repeat(right[:, None], H + 1, axis=1)  # department each position sends it to
     ok = np.ones((n, H + 1), dtype=bool)
     been = np.zeros((n, n_dep), dtype=bool)
@@ -182,7 +182,7 @@ def add_intake(m, b: PlanBuilder, attempt: int, alive: np.ndarray, entry: np.nda
     n_transfers = np.minimum(first_right, H) + capped
 
     # --- the entry step: a call (or a report waiting at the street centre), not yet classified
-    u_in = dice.u("intake", m.attempts)[:, attempt]
+    u_in = dice.u("intake", m.attempts)[m.rows, attempt]
     entry_unit = np.full(n, DELAY)
     entry_dur = np.zeros(n)
     if per_department:
@@ -209,8 +209,8 @@ def add_intake(m, b: PlanBuilder, attempt: int, alive: np.ndarray, entry: np.nda
     )
 
     # --- transfers: cold (a wait, then the next unit's queue) or, for urgent cases, warm (at once)
-    u_tw = dice.u("transfer_delay", m.attempts, H + 1)[:, attempt]
-    u_rv = dice.u("review", m.attempts, H + 1)[:, attempt]
+    u_tw = dice.u("transfer_delay", m.attempts, H + 1)[m.rows, attempt]
+    u_rv = dice.u("review", m.attempts, H + 1)[m.rows, attempt]
     delay_dist = sc.behaviour.transfer_delay
     warm = routed & m.urgent
     cold = routed & ~m.urgent

@@ -68,6 +68,11 @@ class _Slot:
     call_try: int = -1  # try number within the call (0 first), -1: not a try
 
 
+def _at(values, rows: np.ndarray):
+    """Per-incident ``values`` at ``rows`` (a value for all, or None, as it is)."""
+    return values if values is None or np.ndim(values) == 0 else np.asarray(values)[rows]
+
+
 @dataclass
 class Plan:
     """A compiled batch with, per step, what the output tables need to know."""
@@ -97,19 +102,49 @@ class PlanBuilder:
         self.n = n
         self.prio = np.zeros(n, dtype=np.int64) if prio is None else np.asarray(prio, dtype=np.int64)
         self.slots: list[_Slot] = []
-        self._groups = 0
-        self._calls = 0
+        self._ids = [0, 0]  # the last parallel-group id and call id handed out
+        self._incident: np.ndarray | None = None  # the incident of each row (None: row i is incident i)
+
+    def subset(self, rows: np.ndarray) -> PlanBuilder:
+        """A builder for the incidents ``rows`` (ascending) only, adding to this builder's slots.
+
+        Its row ``i`` is this builder's row ``rows[i]``: masks and per-incident values given to
+        it are of length ``len(rows)``; group and call ids are shared with this builder.
+        """
+        sub = PlanBuilder.__new__(PlanBuilder)
+        sub.n = len(rows)
+        sub.prio = self.prio[rows]
+        sub.slots = self.slots
+        sub._ids = self._ids
+        sub._incident = rows if self._incident is None else self._incident[rows]
+        return sub
 
     def new_group(self) -> int:
         """A fresh parallel-group id for :meth:`add`."""
-        self._groups += 1
-        return self._groups
+        self._ids[0] += 1
+        return self._ids[0]
 
-    def add(
+    def add(self, role: str, attempt: int, active: np.ndarray, unit, dur, **options) -> None:
+        """Append one slot (a possible step) after the slots added so far.
+
+        Args:
+            role, attempt: as :meth:`add_at`.
+            active: which incidents take this step.
+            unit, dur: as :meth:`add_at`, per incident or one for all.
+            options: ``travel``, ``align``, ``phase``, ``group``, ``prio`` as :meth:`add_at`, per
+                incident where it takes values per row.
+        """
+        if len(active) != self.n:
+            raise ValueError(f"slot {role!r}: {len(active)} rows for {self.n} incidents")
+        rows = np.flatnonzero(active)
+        at_rows = {k: _at(v, rows) for k, v in options.items()}
+        self.add_at(role, attempt, rows, _at(unit, rows), _at(dur, rows), **at_rows)
+
+    def add_at(
         self,
         role: str,
         attempt: int,
-        active: np.ndarray,
+        rows: np.ndarray,
         unit: np.ndarray | int,
         dur: np.ndarray | float,
         *,
@@ -118,39 +153,56 @@ class PlanBuilder:
         phase: np.ndarray | float = 0.0,
         group: int = 0,
         prio: np.ndarray | int | None = None,
+        patience: np.ndarray | None = None,
     ) -> None:
-        """Append one slot (a possible step) after the slots added so far.
+        """Append one slot taken by the incidents ``rows``, with its values for those incidents.
+
+        Only the incidents taking a step need their values computed: a caller sampling a
+        duration for a few rows does so for those rows alone.
 
         Args:
             role: one of :data:`ROLES`.
             attempt: 0 for the first attempt, 1 after the first reopening ...
-            active: which incidents take this step.
-            unit: the unit serving it (``DELAY`` for a pure delay), per incident or one for all.
-            dur: minutes of service or delay, per incident or one for all.
+            rows: the incidents taking this step, ascending (kept: not to be changed afterwards).
+            unit: the unit serving it (``DELAY`` for a pure delay), per row or one for all.
+            dur: minutes of service or delay, per row or one for all.
             travel: for field steps, the part of ``dur`` spent getting there.
             align: for delays, continue only at the next ``phase + k * align`` minutes.
             phase: for aligned delays, the offset of each incident's cycle (minutes; e.g. the
                 meeting time of the desk it waits for, see :mod:`citysim.phases`).
             group: a :meth:`new_group` id to join consecutive slots into a parallel group.
-            prio: the priority class at the unit, per incident or one for all (default: the incident's).
+            prio: the priority class at the unit, per row or one for all (default: the incident's).
+            patience: for a call's try, minutes the resident holds on, per row (see :meth:`add_call`).
         """
-        n = self.n
-        rows = np.flatnonzero(active)  # a new array: callers may update their mask afterwards
 
-        def pick(values, dtype) -> np.ndarray:
+        def per_row(values, dtype) -> np.ndarray:
             values = np.asarray(values, dtype=dtype)
-            return np.full(len(rows), values, dtype=dtype) if values.ndim == 0 else values[rows]
+            return np.full(len(rows), values, dtype=dtype) if values.ndim == 0 else values
 
-        if len(active) != n:
-            raise ValueError(f"slot {role!r}: {len(active)} rows for {n} incidents")
-        dur_r = pick(dur, np.float64)
+        dur_r = per_row(dur, np.float64)
         if not np.all(np.isfinite(dur_r)):
             raise ValueError(f"slot {role!r}: infinite duration")
-        travel_r = None if travel is None else pick(travel, np.float64)
-        phase_r = pick(phase, np.float64) if align > 0 else None
-        prio_r = pick(self.prio if prio is None else prio, np.int64)
+        travel_r = None if travel is None else per_row(travel, np.float64)
+        phase_r = per_row(phase, np.float64) if align > 0 else None
+        if prio is None:
+            prio = self.prio[rows]
+        prio_r = per_row(prio, np.int64)
+        patience_r = None if patience is None else per_row(patience, np.float64)
+        incident = rows if self._incident is None else self._incident[rows]
         self.slots.append(
-            _Slot(ROLE[role], attempt, rows, pick(unit, np.int64), dur_r, travel_r, align, phase_r, group, prio_r)
+            _Slot(
+                ROLE[role],
+                attempt,
+                incident,
+                per_row(unit, np.int64),
+                dur_r,
+                travel_r,
+                align,
+                phase_r,
+                group,
+                prio_r,
+                patience_r,
+            )
         )
 
     def add_call(
@@ -173,21 +225,22 @@ class PlanBuilder:
             redials: per incident, how many times the resident would call again after hanging up.
             redial_delay: ``[incident, redial]`` minutes from hanging up to calling again.
         """
-        self._calls += 1
-        tries = patience.shape[1]
-        for k in range(tries):
-            on = active & (redials >= k)
+        if len(active) != self.n:
+            raise ValueError(f"slot {role!r}: {len(active)} rows for {self.n} incidents")
+        self._ids[1] += 1
+        call = self._ids[1]
+        for k in range(patience.shape[1]):
+            rows = np.flatnonzero(active & (redials >= k))
             if k > 0:
-                self.add("redial_wait", attempt, on, DELAY, redial_delay[:, k - 1])
-                self._mark(self._calls, -1, None)
-            self.add(role, attempt, on, unit, dur, prio=prio)
-            self._mark(self._calls, k, patience[:, k])
+                self.add_at("redial_wait", attempt, rows, DELAY, redial_delay[rows, k - 1])
+                self._mark(call, -1)
+            unit_r, dur_r, prio_r = _at(unit, rows), _at(dur, rows), _at(prio, rows)
+            self.add_at(role, attempt, rows, unit_r, dur_r, prio=prio_r, patience=patience[rows, k])
+            self._mark(call, k)
 
-    def _mark(self, call: int, call_try: int, patience: np.ndarray | None) -> None:
+    def _mark(self, call: int, call_try: int) -> None:
         slot = self.slots[-1]
         slot.call, slot.call_try = call, call_try
-        if patience is not None:
-            slot.patience = np.asarray(patience, dtype=np.float64)[slot.rows]
 
     def build(self, release: np.ndarray, tag: object = None) -> Plan:
         """Lay out the plans of incidents with at least one step.
