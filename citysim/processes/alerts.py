@@ -40,7 +40,7 @@ class FalseAlarms:
 class FalseAlarmCompiler(DayCompiler):
     """Samples and compiles false alarms (the alarm's owner department is its 'department')."""
 
-    def handling(self, dep: np.ndarray, u: np.ndarray) -> np.ndarray:
+    def handling(self, rows: np.ndarray, dep: np.ndarray, u: np.ndarray) -> np.ndarray:
         return self.scenario.behaviour.false_alarm_verify_time.ppf(u)
 
     def sample(self, day: int, outage_working) -> FalseAlarms:

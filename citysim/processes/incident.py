@@ -116,6 +116,7 @@ class DayCompiler:
         self._depts = depts
         owners = [deps.index(s.owner) for s in scenario.sensors.values()]
         self.sensor_owner_of_type = np.array(owners + [0], dtype=np.int64)  # index -1 -> 0 (unused)
+        self._type_intake = [(i, t.intake_time) for i, t in enumerate(types) if t.intake_time is not None]
         self._handling = {}
         for i, t in enumerate(types):
             for j, d in enumerate(deps):
@@ -158,21 +159,24 @@ class DayCompiler:
         """Sample a department distribution (``verify_time`` ...) per row's department."""
         return ppf_mixed([getattr(d, attr) for d in self._depts], dep, u)
 
-    def type_intake(self, default: np.ndarray, u: np.ndarray) -> np.ndarray:
-        """Intake time: the incident type's own where it has one, else ``default``."""
+    def type_intake(self, rows: np.ndarray, default: np.ndarray, u: np.ndarray) -> np.ndarray:
+        """Intake time of the incidents ``rows``: the type's own where it has one, else ``default`` (per row)."""
         out = default
-        for i, t in enumerate(self.type_list):
-            if t.intake_time is not None:
-                sel = self.type == i
-                if sel.any():
-                    out = out.copy() if out is default else out
-                    out[sel] = t.intake_time.ppf(u[sel])
+        types = self.type[rows]
+        for i, dist in self._type_intake:
+            sel = types == i
+            if sel.any():
+                out = out.copy() if out is default else out
+                out[sel] = dist.ppf(u[sel])
         return out
 
-    def handling(self, dep: np.ndarray, u: np.ndarray) -> np.ndarray:
-        """On-site handling time of a visit by department ``dep`` (per row): the type's, else the department's."""
+    def handling(self, rows: np.ndarray, dep: np.ndarray, u: np.ndarray) -> np.ndarray:
+        """On-site handling time of a visit to the incidents ``rows`` by department ``dep`` (per row).
+
+        The type's own, else the department's.
+        """
         n_dep = self.n_departments
-        return ppf_mixed(self._handling_list, self.type * n_dep + dep, u)
+        return ppf_mixed(self._handling_list, self.type[rows] * n_dep + dep, u)
 
     def jitter(self, u: np.ndarray) -> np.ndarray:
         """Factor on a cell's typical travel time for one trip."""

@@ -69,7 +69,7 @@ class _Slot:
 
 
 def _at(values, rows: np.ndarray):
-    """Per-incident ``values`` at ``rows`` (a value for all, or None, as it is)."""
+    """Per-row ``values`` at ``rows`` (indices or a mask; a value for all, or None, as it is)."""
     return values if values is None or np.ndim(values) == 0 else np.asarray(values)[rows]
 
 
@@ -209,7 +209,7 @@ class PlanBuilder:
         self,
         role: str,
         attempt: int,
-        active: np.ndarray,
+        rows: np.ndarray,
         unit: np.ndarray | int,
         dur: np.ndarray | float,
         patience: np.ndarray,
@@ -217,25 +217,23 @@ class PlanBuilder:
         redial_delay: np.ndarray,
         prio: np.ndarray | int | None = None,
     ) -> None:
-        """Append a call: its first try and, per incident, the redials the resident would make.
+        """Append a call by the incidents ``rows``: its first try and, for each, the redials the resident would make.
 
         Args:
-            role, attempt, active, unit, dur, prio: as :meth:`add` (each try is served alike).
-            patience: ``[incident, try]`` minutes the resident holds on each try (``inf``: for ever).
-            redials: per incident, how many times the resident would call again after hanging up.
-            redial_delay: ``[incident, redial]`` minutes from hanging up to calling again.
+            role, attempt, rows, unit, dur, prio: as :meth:`add_at` (each try is served alike).
+            patience: ``[row, try]`` minutes the resident holds on each try (``inf``: for ever).
+            redials: per row, how many times the resident would call again after hanging up.
+            redial_delay: ``[row, redial]`` minutes from hanging up to calling again.
         """
-        if len(active) != self.n:
-            raise ValueError(f"slot {role!r}: {len(active)} rows for {self.n} incidents")
         self._ids[1] += 1
         call = self._ids[1]
         for k in range(patience.shape[1]):
-            rows = np.flatnonzero(active & (redials >= k))
+            on = redials >= k
             if k > 0:
-                self.add_at("redial_wait", attempt, rows, DELAY, redial_delay[rows, k - 1])
+                self.add_at("redial_wait", attempt, rows[on], DELAY, redial_delay[on, k - 1])
                 self._mark(call, -1)
-            unit_r, dur_r, prio_r = _at(unit, rows), _at(dur, rows), _at(prio, rows)
-            self.add_at(role, attempt, rows, unit_r, dur_r, prio=prio_r, patience=patience[rows, k])
+            unit_k, dur_k, prio_k = _at(unit, on), _at(dur, on), _at(prio, on)
+            self.add_at(role, attempt, rows[on], unit_k, dur_k, prio=prio_k, patience=patience[on, k])
             self._mark(call, k)
 
     def _mark(self, call: int, call_try: int) -> None:
