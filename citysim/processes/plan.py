@@ -73,6 +73,11 @@ def _at(values, rows: np.ndarray):
     return values if values is None or np.ndim(values) == 0 else np.asarray(values)[rows]
 
 
+def _spread(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """The indices ``starts[j] .. starts[j] + lengths[j] - 1`` of every run ``j``, in order."""
+    return np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(lengths.sum())
+
+
 @dataclass
 class Plan:
     """A compiled batch with, per step, what the output tables need to know."""
@@ -252,68 +257,75 @@ class PlanBuilder:
             self.add("intake", 0, np.zeros(self.n, dtype=bool), DELAY, 0.0)
             k = 1
         # every step of every slot, then ordered by incident (stable: slot order within an incident)
+        sizes = [len(s.rows) for s in self.slots]
+        ends = np.cumsum(sizes)
         row_all = np.concatenate([s.rows for s in self.slots])
         order = np.argsort(row_all, kind="stable")
         row_all = row_all[order]
-        slot_of = np.repeat(np.arange(k), [len(s.rows) for s in self.slots])[order]
+        slot_of = np.repeat(np.arange(k), sizes)[order]
         n_steps = len(row_all)
 
         def column(attr: str, fill: float, dtype) -> np.ndarray:
-            parts = [
-                np.full(len(s.rows), fill, dtype) if getattr(s, attr) is None else getattr(s, attr) for s in self.slots
-            ]
-            return np.concatenate(parts).astype(dtype, copy=False)[order]
+            out = np.full(n_steps, fill, dtype)
+            for s, end in zip(self.slots, ends.tolist(), strict=True):
+                values = getattr(s, attr)
+                if values is not None:
+                    out[end - len(s.rows) : end] = values
+            return out[order]
+
+        def per_slot(values: list, dtype=None) -> np.ndarray:
+            return np.array(values, dtype=dtype)[slot_of]
 
         unit = column("unit", DELAY, np.int64)
         dur = column("dur", 0.0, np.float64)
         travel = column("travel", 0.0, np.float64)
-        role = np.array([s.role for s in self.slots], dtype=np.int8)[slot_of]
-        attempt = np.array([s.attempt for s in self.slots], dtype=np.int8)[slot_of]
-        align_k = np.array([s.align for s in self.slots])
+        role = per_slot([s.role for s in self.slots], np.int8)
+        attempt = per_slot([s.attempt for s in self.slots], np.int8)
         align = phase = None
-        if np.any(align_k > 0):
-            align = align_k[slot_of]
+        if any(s.align > 0 for s in self.slots):
+            align = per_slot([s.align for s in self.slots], np.float64)
             phase = column("phase", 0.0, np.float64)
-        group_k = np.array([s.group for s in self.slots])[slot_of]
 
-        rows, first, steps_per = np.unique(row_all, return_index=True, return_counts=True)
-        row_of = np.repeat(np.arange(len(rows)), steps_per)
-        last = first + steps_per - 1
+        steps_per_incident = np.bincount(row_all, minlength=self.n)
+        rows = np.flatnonzero(steps_per_incident)
+        steps_per = steps_per_incident[rows]
+        last = np.cumsum(steps_per) - 1
+        first = last - steps_per + 1
         nxt = np.arange(1, n_steps + 1, dtype=np.int64)
         nxt[last] = NO_STEP
+        same_job = np.zeros(n_steps, dtype=bool)
+        same_job[1:] = row_all[1:] == row_all[:-1]
+
+        def runs(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            """Runs of consecutive steps of one job sharing a positive ``key``: their first steps and lengths."""
+            same = same_job.copy()
+            same[1:] &= (key[1:] == key[:-1]) & (key[1:] > 0)
+            starts = np.flatnonzero(~same)
+            lengths = np.diff(starts, append=n_steps)
+            keep = key[starts] > 0
+            return starts[keep], lengths[keep]
 
         group = width = None
-        if np.any(group_k > 0):
+        if any(s.group > 0 and len(s.rows) for s in self.slots):
             group = np.full(n_steps, NO_STEP, dtype=np.int64)
             width = np.ones(n_steps, dtype=np.int64)
-            # runs of consecutive steps of one job sharing a group id
-            same = np.zeros(n_steps, dtype=bool)
-            same[1:] = (group_k[1:] == group_k[:-1]) & (row_of[1:] == row_of[:-1]) & (group_k[1:] > 0)
-            starts = np.flatnonzero((group_k > 0) & ~same)
-            run_id = np.cumsum(~same) - 1
-            run_of_start = run_id[starts]
-            lengths = np.bincount(run_id, minlength=run_id.max() + 1)[run_of_start]
-            multi = starts[lengths > 1]
-            multi_len = lengths[lengths > 1]
-            for head, length in zip(multi.tolist(), multi_len.tolist(), strict=True):
-                group[head : head + length] = head
-                width[head] = length
-                after = nxt[head + length - 1]
-                nxt[head : head + length] = after
+            starts, lengths = runs(per_slot([s.group for s in self.slots]))
+            multi = lengths > 1
+            head, length = starts[multi], lengths[multi]
+            members = _spread(head, length)
+            group[members] = np.repeat(head, length)
+            width[head] = length
+            nxt[members] = np.repeat(nxt[head + length - 1], length)
         prio = column("prio", 0, np.int64)
-        call_k = np.array([s.call for s in self.slots])[slot_of]
-        call_try = np.array([s.call_try for s in self.slots], dtype=np.int8)[slot_of]
+        call_try = per_slot([s.call_try for s in self.slots], np.int8)
         patience = alt = None
-        if np.any(call_k > 0):
+        if any(s.call > 0 and len(s.rows) for s in self.slots):
             patience = column("patience", NEVER, np.float64)
             alt = np.full(n_steps, NO_STEP, dtype=np.int64)
             # runs of consecutive steps of one job in one call: try, wait, try ... try
-            same = np.zeros(n_steps, dtype=bool)
-            same[1:] = (call_k[1:] == call_k[:-1]) & (row_of[1:] == row_of[:-1]) & (call_k[1:] > 0)
-            run_id = np.cumsum(~same) - 1
-            run_last = np.zeros(run_id[-1] + 1, dtype=np.int64)
-            run_last[run_id] = np.arange(n_steps)  # the last step of each run wins
-            last_of = run_last[run_id]
+            starts, lengths = runs(per_slot([s.call for s in self.slots]))
+            last_of = np.arange(n_steps)  # per step in a call, the call's last step
+            last_of[_spread(starts, lengths)] = np.repeat(starts + lengths - 1, lengths)
             tries = np.flatnonzero(call_try >= 0)
             alt[tries] = np.where(tries < last_of[tries], tries + 1, NO_STEP)  # hung up: the redial, or give up
             nxt[tries] = nxt[last_of[tries]]  # answered: on after the call
