@@ -20,6 +20,7 @@ from citysim.processes.dice import Dice
 from citysim.processes.dispatch import add_dispatch_and_field
 from citysim.processes.incident import DayCompiler
 from citysim.processes.intake import ENTRY_FUSED
+from citysim.processes.occurrence import pick_cumulative
 from citysim.processes.plan import Plan, PlanBuilder
 
 __all__ = ["FalseAlarms", "FalseAlarmCompiler"]
@@ -59,7 +60,7 @@ class FalseAlarmCompiler(DayCompiler):
             if len(cum) == 0 or cum[-1] <= 0:
                 continue
             n = rng.poisson(cum[-1])
-            c = np.minimum(np.searchsorted(cum, rng.random(n) * cum[-1], side="right"), len(cum) - 1)
+            c = np.minimum(pick_cumulative(cum, rng.random(n) * cum[-1]), len(cum) - 1)
             t = (day + rng.random(n)) * 1440.0
             keep = rng.random(n) < outage_working(j, c, t)
             types.append(np.full(keep.sum(), j)), cells.append(c[keep]), times.append(t[keep])

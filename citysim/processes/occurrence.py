@@ -21,7 +21,14 @@ from citysim.city import City
 from citysim.rng import Streams
 from citysim.scenario import DISTRICT_KINDS, OccurrenceShock, Scenario
 
-__all__ = ["DayIncidents", "OccurrenceSampler", "cumulative_profile", "profile_mass", "time_of_day"]
+__all__ = [
+    "DayIncidents",
+    "OccurrenceSampler",
+    "cumulative_profile",
+    "pick_cumulative",
+    "profile_mass",
+    "time_of_day",
+]
 
 DAY_MIN = 1440.0
 
@@ -56,6 +63,18 @@ def _place_mask(places: list[str], city: City) -> np.ndarray:
     districts = [i for i, n in enumerate(city.district_names) if n in places]
     kinds = [i for i, k in enumerate(DISTRICT_KINDS) if k in places]
     return np.isin(city.cell_district, districts) | np.isin(city.cell_kind, kinds)
+
+
+def pick_cumulative(cum: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """``np.searchsorted(cum, u, side="right")``, looked up in increasing order of ``u``.
+
+    The same indices; a large ``cum`` (a city's cells and cohorts) is then read from
+    one end to the other instead of at random.
+    """
+    order = np.argsort(u)
+    out = np.empty(len(u), dtype=np.intp)
+    out[order] = np.searchsorted(cum, u[order], side="right")
+    return out
 
 
 def cumulative_profile(weights: list[float] | None) -> np.ndarray | None:
@@ -153,7 +172,7 @@ class OccurrenceSampler:
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         n = rng.poisson(mean)
         u = rng.random(n) * weights_cum[-1]
-        idx = np.minimum(np.searchsorted(weights_cum, u, side="right"), len(weights_cum) - 1)
+        idx = np.minimum(pick_cumulative(weights_cum, u), len(weights_cum) - 1)
         cp = self.profile[t]
         if cp is None:
             times = t0 + rng.random(n) * (t1 - t0)
