@@ -52,8 +52,8 @@ def add_data_wait(m, b: PlanBuilder, attempt: int, active: np.ndarray) -> None:
     rows = np.flatnonzero(active & (m.data_requests > 0))
     if len(rows) == 0:
         return
-    u_share = m.dice.u("data_share", 3)[m.rows[rows]]
-    u_delay = m.dice.u("data_delay", 3)[m.rows[rows]]
+    u_share = m.dice.at("data_share", (3,), m.rows[rows])
+    u_delay = m.dice.at("data_delay", (3,), m.rows[rows])
     mean = reg.data_approval_delay_h * 60.0
     late = (u_share >= reg.data_sharing) & (np.arange(3)[None, :] < m.data_requests[rows, None])
     waits = np.zeros(late.shape)
@@ -72,7 +72,7 @@ def _field(
     units, city = m.units, m.city
     dep = np.maximum(dep, 0)
     cell = m.cell[rows]
-    u = m.dice.u(dice, m.attempts, 3)[m.rows[rows], attempt]
+    u = m.dice.at(dice, (m.attempts, 3), m.rows[rows], attempt)
     jitter = m.jitter(u[:, 0])
     team_travel = city.team_travel_min[dep, cell] * jitter
     grid_travel = city.grid_travel_min[cell] * jitter
@@ -110,24 +110,25 @@ def add_dispatch_and_field(m, b: PlanBuilder, attempt: int, active: np.ndarray, 
     chain = active & ~m.emergency  # an emergency line sends its teams itself
     grid = chain & (reg.field_force == "grid_tasked") & m.grid_capable
     dep0 = np.maximum(m.dep[:, 0], 0)
-    u = m.dice.u("dispatch", m.attempts, 5)
+
+    def u(rows: np.ndarray, k: int) -> np.ndarray:
+        return m.dice.at("dispatch", (m.attempts, 5), m.rows[rows], attempt, k)
+
     if reg.dispatch_level == "lowest_capable":
         rows = np.flatnonzero(chain & (entry != ENTRY_FUSED))  # the cases needing an order
-        on_grid, u0 = grid[rows], u[m.rows[rows], attempt, 0]
+        on_grid, u0 = grid[rows], u(rows, 0)
         unit = np.where(on_grid, units.street_centre[m.street[rows]], units.district_centre[m.district[rows]])
         dur = np.where(on_grid, centres.street.dispatch_time.ppf(u0), centres.district.dispatch_time.ppf(u0))
         b.add_at("dispatch", attempt, rows, unit, dur)
     else:
         rows = np.flatnonzero(chain & (entry == ENTRY_HOTLINE) & (reg.intake == "unified"))  # from the city centre
-        b.add_at(
-            "dispatch", attempt, rows, units.city_dispatch, centres.city.dispatch_time.ppf(u[m.rows[rows], attempt, 0])
-        )
+        b.add_at("dispatch", attempt, rows, units.city_dispatch, centres.city.dispatch_time.ppf(u(rows, 0)))
         rows = np.flatnonzero(chain)
         dep = dep0[rows]
-        dur = m.dept_value("dispatch_time", dep, u[m.rows[rows], attempt, 1])
+        dur = m.dept_value("dispatch_time", dep, u(rows, 1))
         b.add_at("dispatch", attempt, rows, units.desk[dep, m.district[rows]], dur)
         rows = np.flatnonzero(grid)
-        dur = centres.street.dispatch_time.ppf(u[m.rows[rows], attempt, 2])
+        dur = centres.street.dispatch_time.ppf(u(rows, 2))
         b.add_at("dispatch", attempt, rows, units.street_centre[m.street[rows]], dur)
 
     joint = reg.coordination == "joint"
@@ -140,7 +141,7 @@ def add_dispatch_and_field(m, b: PlanBuilder, attempt: int, active: np.ndarray, 
         if len(more) == 0:
             continue
         dep = m.dep[more, j]
-        _handoff(m, b, attempt, more, dep, u[m.rows[more], attempt, 2 + j])
+        _handoff(m, b, attempt, more, dep, u(more, 2 + j))
         _field(m, b, attempt, more, dep, np.zeros(len(more), dtype=bool), group, f"field{j}")
         last[more] = dep
     _add_handoff_chain(m, b, attempt, active, last)
@@ -153,18 +154,19 @@ def _add_handoff_chain(m, b: PlanBuilder, attempt: int, active: np.ndarray, last
     if cum is None:
         return
     hops = m.scenario.behaviour.max_handoffs
-    u = m.dice.u("handoff", m.attempts, max(hops, 1))
-    u_disp = m.dice.u("handoff_dispatch", m.attempts, max(hops, 1))
+    shape = (m.attempts, max(hops, 1))
     n_dep = cum.shape[1]
     going = np.flatnonzero(active)
     cur = last[going]
     for h in range(hops):
-        nxt = (u[m.rows[going], attempt, h, None] >= cum[cur]).sum(axis=1)  # n_dep: no hand-off
+        nxt = (m.dice.at("handoff", shape, m.rows[going], attempt, h)[:, None] >= cum[cur]).sum(
+            axis=1
+        )  # n_dep: no hand-off
         on = nxt < n_dep
         going, cur = going[on], nxt[on]
         if len(going) == 0:
             return
-        _handoff(m, b, attempt, going, cur, u_disp[m.rows[going], attempt, h])
+        _handoff(m, b, attempt, going, cur, m.dice.at("handoff_dispatch", shape, m.rows[going], attempt, h))
         _field(m, b, attempt, going, cur, np.zeros(len(going), dtype=bool), 0, f"handoff{h}")
 
 
@@ -179,7 +181,7 @@ def add_closure(
     """
     sc, reg, units = m.scenario, m.regime, m.units
     beh = sc.behaviour
-    u = m.dice.u("closure", m.attempts, 5)[m.rows, attempt]
+    u = m.dice.at("closure", (m.attempts, 5), m.rows, attempt)
     dep0 = np.maximum(m.dep[:, 0], 0)
     premature = closed & (u[:, 0] < m.premature[dep0])
     reopened = np.zeros(m.n, dtype=bool)
@@ -192,6 +194,6 @@ def add_closure(
     if last:
         return premature, np.zeros(m.n, dtype=bool), np.zeros(m.n, dtype=bool)
     rows = np.flatnonzero(rereported)
-    u_delay = m.dice.u("rereport_delay", m.attempts)[m.rows[rows], attempt]
+    u_delay = m.dice.at("rereport_delay", (m.attempts,), m.rows[rows], attempt)
     b.add_at("rereport_wait", attempt, rows, DELAY, beh.rereport_delay.ppf(u_delay))
     return premature, reopened, rereported

@@ -104,7 +104,7 @@ def add_call(m, b: PlanBuilder, role: str, attempt: int, rows: np.ndarray, unit,
         return
     qu = m.scenario.queueing
     tries = qu.max_redials + 1
-    u = m.dice.u("patience", m.attempts, m.calls_per_attempt, tries)[m.rows[rows], attempt, call]
+    u = m.dice.at("patience", (m.attempts, m.calls_per_attempt, tries), m.rows[rows], attempt, call)
     patience = np.full((len(rows), tries), np.inf)
     channel = m.channel[rows]
     for ch, dist in m.patience_by_channel.items():
@@ -116,7 +116,7 @@ def add_call(m, b: PlanBuilder, role: str, attempt: int, rows: np.ndarray, unit,
     impatient = np.flatnonzero(np.isfinite(patience[:, 0]))
     if qu.redials_possible and len(impatient):
         p = qu.redial_probability
-        u_r = m.dice.u("redial", m.attempts, m.calls_per_attempt, tries - 1)[m.rows[rows[impatient]], attempt, call]
+        u_r = m.dice.at("redial", (m.attempts, m.calls_per_attempt, tries - 1), m.rows[rows[impatient]], attempt, call)
         again = u_r < p
         redials[impatient] = np.cumprod(again, axis=1).sum(axis=1)
         delay[impatient] = np.where(again, qu.redial_delay.ppf(np.minimum(u_r / p, np.nextafter(1.0, 0.0))), 0.0)
@@ -139,17 +139,23 @@ def _route(m, routed: np.ndarray, right: np.ndarray, acc: np.ndarray, attempt: i
         (``max_transfers + 1``: none; 0 for cases not routed).
     """
     H = m.scenario.behaviour.max_transfers
-    u_route = m.dice.u("route", m.attempts, H + 1)
-    u_wrong = m.dice.u("route_wrong", m.attempts, H + 1)
+    shape = (m.attempts, H + 1)
     q = np.repeat(right[:, None], H + 1, axis=1)
     first_right = np.zeros(m.n, dtype=np.int64)
     been = np.zeros((len(routed), m.n_departments), dtype=bool)  # per routed case: departments sent to
     going, pos = routed, np.arange(len(routed))  # not yet at the right department; their rows in ``been``
     for k in range(H + 1):
-        sent = u_route[m.rows[going], attempt, k] >= acc  # sent wrong here, if a plausible one is left
+        sent = (
+            m.dice.at("route", shape, m.rows[going], attempt, k) >= acc
+        )  # sent wrong here, if a plausible one is left
         first_right[going[~sent]] = k
         going, pos = going[sent], pos[sent]
-        wrong = _pick_plausible(m.confusion[m.type[going]], right[going], been[pos], u_wrong[m.rows[going], attempt, k])
+        wrong = _pick_plausible(
+            m.confusion[m.type[going]],
+            right[going],
+            been[pos],
+            m.dice.at("route_wrong", shape, m.rows[going], attempt, k),
+        )
         q[going, k] = wrong
         been[pos, wrong] = True
         still = wrong != right[going]
@@ -200,7 +206,7 @@ def add_intake(m, b: PlanBuilder, attempt: int, alive: np.ndarray, entry: np.nda
     n_transfers = np.minimum(first_right, H) + capped
 
     # --- the entry step: a call (or a report waiting at the street centre), not yet classified
-    u_in = dice.u("intake", m.attempts)[m.rows, attempt]
+    u_in = dice.at("intake", (m.attempts,), m.rows, attempt)
     calls = np.flatnonzero(hotline | street | line)
     entry_unit = np.full(len(calls), DELAY)
     entry_dur = np.zeros(len(calls))
@@ -235,17 +241,22 @@ def add_intake(m, b: PlanBuilder, attempt: int, alive: np.ndarray, entry: np.nda
     )
 
     # --- transfers: cold (a wait, then the next unit's queue) or, for urgent cases, warm (at once)
-    u_tw = dice.u("transfer_delay", m.attempts, H + 1)
-    u_rv = dice.u("review", m.attempts, H + 1)
+    shape = (m.attempts, H + 1)
     delay_dist = sc.behaviour.transfer_delay
     for k in range(1, H + 1):
         on = np.flatnonzero(first_right >= k)  # transferred a k-th time
-        u = u_rv[m.rows[on], attempt, k]
+        u = dice.at("review", shape, m.rows[on], attempt, k)
         sent_from, sent_to = q[on, k - 1], q[on, k]
         unit = units.desk[sent_from, m.district[on]]
         dur = m.dept_value("review_time", sent_from, u)
         cold = ~m.urgent[on]
-        b.add_at("transfer_wait", attempt, on[cold], DELAY, delay_dist.ppf(u_tw[m.rows[on[cold]], attempt, k]))
+        b.add_at(
+            "transfer_wait",
+            attempt,
+            on[cold],
+            DELAY,
+            delay_dist.ppf(dice.at("transfer_delay", shape, m.rows[on[cold]], attempt, k)),
+        )
         if per_department:  # the resident calls the next department's hotline
             hot = hotline[on]
             unit = np.where(hot, units.hotline[sent_to], unit)
@@ -257,7 +268,19 @@ def add_intake(m, b: PlanBuilder, attempt: int, alive: np.ndarray, entry: np.nda
         b.add_at("transfer", attempt, on[m.urgent[on]], DELAY, 0.0)
     cap = np.flatnonzero(capped)
     cold = cap[~m.urgent[cap]]
-    b.add_at("transfer_wait", attempt, cold, DELAY, delay_dist.ppf(u_tw[m.rows[cold], attempt, 0]))
-    b.add_at("transfer", attempt, cold, units.city_dispatch, city.dispatch_time.ppf(u_rv[m.rows[cold], attempt, 0]))
+    b.add_at(
+        "transfer_wait",
+        attempt,
+        cold,
+        DELAY,
+        delay_dist.ppf(dice.at("transfer_delay", shape, m.rows[cold], attempt, 0)),
+    )
+    b.add_at(
+        "transfer",
+        attempt,
+        cold,
+        units.city_dispatch,
+        city.dispatch_time.ppf(dice.at("review", shape, m.rows[cold], attempt, 0)),
+    )
     b.add_at("transfer", attempt, cap[m.urgent[cap]], DELAY, 0.0)
     return n_transfers
