@@ -145,9 +145,8 @@ def _route(m, routed: np.ndarray, right: np.ndarray, acc: np.ndarray, attempt: i
     been = np.zeros((len(routed), m.n_departments), dtype=bool)  # per routed case: departments sent to
     going, pos = routed, np.arange(len(routed))  # not yet at the right department; their rows in ``been``
     for k in range(H + 1):
-        sent = (
-            m.dice.at("route", shape, m.rows[going], attempt, k) >= acc
-        )  # sent wrong here, if a plausible one is left
+        u = m.dice.at("route", shape, m.rows[going], attempt, k)
+        sent = u >= acc  # sent wrong here, if a plausible one is left
         first_right[going[~sent]] = k
         going, pos = going[sent], pos[sent]
         wrong = _pick_plausible(

@@ -27,6 +27,7 @@ __all__ = [
     "cumulative_profile",
     "pick_cumulative",
     "profile_mass",
+    "stable_order",
     "time_of_day",
 ]
 
@@ -75,6 +76,15 @@ def pick_cumulative(cum: np.ndarray, u: np.ndarray) -> np.ndarray:
     out = np.empty(len(u), dtype=np.intp)
     out[order] = np.searchsorted(cum, u[order], side="right")
     return out
+
+
+def stable_order(x: np.ndarray) -> np.ndarray:
+    """``np.argsort(x, kind="stable")``, by a faster sort where no two values are equal (the same order then)."""
+    order = np.argsort(x)
+    ordered = x[order]
+    if len(x) and (np.isnan(ordered[-1]) or np.any(ordered[1:] == ordered[:-1])):
+        return np.argsort(x, kind="stable")
+    return order
 
 
 def cumulative_profile(weights: list[float] | None) -> np.ndarray | None:
@@ -213,7 +223,7 @@ class OccurrenceSampler:
             times = np.concatenate([p[2] for p in parts])
         else:
             types, flat, times = (np.zeros(0, dtype=np.int64),) * 2 + (np.zeros(0),)
-        order = np.argsort(times, kind="stable")
+        order = stable_order(times)
         types, flat, times = types[order], flat[order], times[order]
         tth = np.full(len(types), np.inf)
         hrng = self.streams.generator("time_to_harm", day)
