@@ -33,11 +33,13 @@ class Dice:
         self.day = day
         self.n = n
         self._cache: dict[str, np.ndarray] = {}
+        self.shapes: dict[str, tuple[int, ...]] = {}  # each purpose asked for so far: its row's shape
         self._states: dict[str, tuple[int, int]] = {}  # each stream's start, for Dice.at
 
     def u(self, purpose: str, *shape: int) -> np.ndarray:
         """Uniforms in [0, 1) of shape ``(n, *shape)`` for one purpose (cached)."""
         key = f"{self.prefix}:{purpose}"
+        self.shapes[purpose] = shape
         got = self._cache.get(key)
         if got is None:
             got = self.streams.generator(key, self.day).random((self.n, *shape))
@@ -52,6 +54,7 @@ class Dice:
         already or computing them alone would not pay.
         """
         key = f"{self.prefix}:{purpose}"
+        self.shapes[purpose] = shape
         whole = (self.n, *shape)
         if key not in self._cache and jump_pays(whole, index):
             state = self._states.get(key)

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from citysim.city import City
-from citysim.distributions import Lognormal, ppf_mixed
+from citysim.distributions import Lognormal, Mixture
 from citysim.processes.detection import AFTER_HARM, RESIDENT, Detection
 from citysim.processes.dice import Dice
 from citysim.processes.dispatch import add_closure, add_data_wait, add_dispatch_and_field
@@ -123,7 +123,10 @@ class DayCompiler:
                 dist = t.handling.get(d) or scenario.departments[d].handling
                 if dist is not None:
                     self._handling[(i, j)] = dist
-        self._handling_list = [self._handling.get((i, j)) for i in range(len(types)) for j in range(len(deps))]
+        self._handling_mixture = Mixture(
+            [self._handling.get((i, j)) for i in range(len(types)) for j in range(len(deps))]
+        )
+        self._dept_mixtures: dict[str, Mixture] = {}  # by attribute (``verify_time`` ...), made on first use
         self._queueing_parts(scenario, types, deps)
         handoff = np.array([[dep.handoff_to.get(d, 0.0) for d in deps] for dep in depts])
         self.handoff_cum = np.cumsum(handoff, axis=1) if handoff.any() else None
@@ -157,7 +160,10 @@ class DayCompiler:
     # ---------------------------------------------------------- per-row helpers
     def dept_value(self, attr: str, dep: np.ndarray, u: np.ndarray) -> np.ndarray:
         """Sample a department distribution (``verify_time`` ...) per row's department."""
-        return ppf_mixed([getattr(d, attr) for d in self._depts], dep, u)
+        mixture = self._dept_mixtures.get(attr)
+        if mixture is None:
+            mixture = self._dept_mixtures[attr] = Mixture([getattr(d, attr) for d in self._depts])
+        return mixture.ppf(dep, u)
 
     def type_intake(self, rows: np.ndarray, default: np.ndarray, u: np.ndarray) -> np.ndarray:
         """Intake time of the incidents ``rows``: the type's own where it has one, else ``default`` (per row)."""
@@ -176,7 +182,7 @@ class DayCompiler:
         The type's own, else the department's.
         """
         n_dep = self.n_departments
-        return ppf_mixed(self._handling_list, self.type[rows] * n_dep + dep, u)
+        return self._handling_mixture.ppf(self.type[rows] * n_dep + dep, u)
 
     def jitter(self, u: np.ndarray) -> np.ndarray:
         """Factor on a cell's typical travel time for one trip."""
