@@ -30,7 +30,9 @@ __all__ = [
     "Exponential",
     "Gamma",
     "Lognormal",
+    "Mixture",
     "Uniform",
+    "ppf_mixed",
 ]
 
 
@@ -146,33 +148,49 @@ Distribution = Annotated[Exponential | Deterministic | Lognormal | Gamma | Unifo
 """Any supported duration distribution (a TOML table with a ``dist`` key)."""
 
 
-def ppf_mixed(dists: list, which: np.ndarray, u: np.ndarray) -> np.ndarray:
-    """Sample row i from ``dists[which[i]]`` by inverse transform of ``u[i]``, all rows at once.
+class Mixture:
+    """Distributions chosen per row: ``dists[which[i]]`` for row ``i`` (None: 0), prepared once.
 
-    Rows of the families with a closed form (exponential, deterministic, lognormal)
-    are computed in one vectorized expression each, whatever the parameters.
+    Rows of the families with a closed form (exponential, deterministic, lognormal) are
+    computed in one vectorized expression each, whatever the parameters.
     """
-    out = np.zeros(len(u))
-    which = np.asarray(which)
-    families: dict[type, list[int]] = {}
-    for k, d in enumerate(dists):
-        if d is not None:
-            families.setdefault(type(d), []).append(k)
-    for family, members in families.items():
-        member = np.zeros(len(dists), dtype=bool)
-        member[members] = True
-        rows = np.flatnonzero(member[which])
-        if len(rows) == 0:
-            continue
-        w, uu = which[rows], u[rows]
-        if family in (Exponential, Deterministic, Lognormal):  # one formula, a parameter array per row
-            params = np.array(
-                [dists[k]._params() if k in members else dists[members[0]]._params() for k in range(len(dists))]
-            )
-            out[rows] = family._ppf(uu, *(params[w, j] for j in range(params.shape[1])))
-        else:
-            for k in members:
-                sel = rows[w == k]
-                if len(sel):
-                    out[sel] = dists[k].ppf(u[sel])
-    return out
+
+    def __init__(self, dists: list) -> None:
+        self.dists = dists
+        families: dict[type, list[int]] = {}
+        for k, d in enumerate(dists):
+            if d is not None:
+                families.setdefault(type(d), []).append(k)
+        self._families = []  # (family, members, is a member by index, parameters by index or None)
+        for family, members in families.items():
+            member = np.zeros(len(dists), dtype=bool)
+            member[members] = True
+            params = None
+            if family in (Exponential, Deterministic, Lognormal):  # one formula, a parameter array per row
+                params = np.array(
+                    [dists[k]._params() if k in members else dists[members[0]]._params() for k in range(len(dists))]
+                )
+            self._families.append((family, members, member, params))
+
+    def ppf(self, which: np.ndarray, u: np.ndarray) -> np.ndarray:
+        """Sample row i from ``dists[which[i]]`` by inverse transform of ``u[i]``, all rows at once."""
+        out = np.zeros(len(u))
+        which = np.asarray(which)
+        for family, members, member, params in self._families:
+            rows = np.flatnonzero(member[which])
+            if len(rows) == 0:
+                continue
+            w, uu = which[rows], u[rows]
+            if params is not None:
+                out[rows] = family._ppf(uu, *(params[w, j] for j in range(params.shape[1])))
+            else:
+                for k in members:
+                    sel = rows[w == k]
+                    if len(sel):
+                        out[sel] = self.dists[k].ppf(u[sel])
+        return out
+
+
+def ppf_mixed(dists: list, which: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Sample row i from ``dists[which[i]]`` by inverse transform of ``u[i]`` (see :class:`Mixture`)."""
+    return Mixture(dists).ppf(which, u)

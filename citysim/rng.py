@@ -1,10 +1,10 @@
 """Random streams: one run seed, many independent numpy Generators.
 
 Every random draw in citysim comes from a :class:`numpy.random.Generator` made
-here. A stream is named by a purpose (``"occurrence"``, ``"detection"``,
-``"service"`` ...) and by integer keys (usually the simulated day), and is
-derived from the run's seed through :class:`numpy.random.SeedSequence`'s
-``spawn_key``. Two consequences matter for experiments:
+here (or is computed as it would draw it: see :func:`uniforms_at`). A stream is
+named by a purpose (``"occurrence"``, ``"detection"``, ``"service"`` ...) and by
+integer keys (usually the simulated day), and is derived from the run's seed
+through :class:`numpy.random.SeedSequence`'s ``spawn_key``. Two consequences matter for experiments:
 
 * the same seed, purpose and keys give the same numbers in any process, in any
   order of requests (no hidden global state);
@@ -21,7 +21,7 @@ import zlib
 
 import numpy as np
 
-__all__ = ["Streams", "purpose_key"]
+__all__ = ["Streams", "jump_pays", "purpose_key", "uniforms_at"]
 
 
 def purpose_key(purpose: str) -> int:
@@ -52,6 +52,145 @@ class Streams:
         """The SeedSequence of one stream."""
         return np.random.SeedSequence(entropy=self.seed, spawn_key=(purpose_key(purpose), *(int(k) for k in keys)))
 
+    def pcg_state(self, purpose: str, *keys: int) -> tuple[int, int]:
+        """The ``(state, inc)`` of a fresh :meth:`generator` (for :func:`uniforms_at`)."""
+        state = np.random.PCG64(self.seed_sequence(purpose, *keys)).state["state"]
+        return state["state"], state["inc"]
+
     def generator(self, purpose: str, *keys: int) -> np.random.Generator:
         """A fresh Generator for ``purpose`` and ``keys`` (same inputs, same numbers)."""
         return np.random.Generator(np.random.PCG64(self.seed_sequence(purpose, *keys)))
+
+
+# ----------------------------------------------------------------- jumping ahead
+# A stream's numbers at chosen places, computed without drawing those before them: numpy's
+# PCG64 is a 128-bit linear congruential generator (state = state * MULT + inc, then an output
+# permutation), so the state ``k`` draws on is ``a * state + c`` for constants of ``k`` alone.
+# Compiled with numba where installed (the optional ``citysim[fast]``); else the whole array is
+# drawn and indexed (see :meth:`citysim.processes.dice.Dice.at`): the same numbers either way.
+
+_MULT = 0x2360ED051FC65DA44385DF649FCCF645  # numpy's PCG64 multiplier
+_MASK128 = (1 << 128) - 1
+_MASK64 = (1 << 64) - 1
+
+
+def _jump(inc: int, steps: int) -> tuple[int, int]:
+    """``(a, c)``: the state ``steps`` draws on is ``a * state + c`` (mod 2**128)."""
+    a, c, mult, plus = 1, 0, _MULT, inc
+    while steps:
+        if steps & 1:
+            a, c = a * mult & _MASK128, (c * mult + plus) & _MASK128
+        plus, mult = (mult + 1) * plus & _MASK128, mult * mult & _MASK128
+        steps >>= 1
+    return a, c
+
+
+try:
+    import numba
+except ImportError:  # pragma: no cover - numba is optional
+    numba = None
+
+if numba is not None:
+    _U32 = np.uint64(0xFFFFFFFF)
+    _S32 = np.uint64(32)
+
+    @numba.njit(inline="always", cache=True)
+    def _mulhi(x, y):  # pragma: no cover - compiled
+        x0, x1, y0, y1 = x & _U32, x >> _S32, y & _U32, y >> _S32
+        p00, p01, p10, p11 = x0 * y0, x0 * y1, x1 * y0, x1 * y1
+        mid = (p00 >> _S32) + (p01 & _U32) + (p10 & _U32)
+        return p11 + (p01 >> _S32) + (p10 >> _S32) + (mid >> _S32)
+
+    @numba.njit(inline="always", cache=True)
+    def _affine(j, hi, lo):  # pragma: no cover - compiled
+        """``a * state + c`` (mod 2**128) for the jump ``j = (a_hi, a_lo, c_hi, c_lo)``."""
+        a_hi, a_lo, c_hi, c_lo = j[0], j[1], j[2], j[3]
+        new_lo = a_lo * lo + c_lo
+        carry = np.uint64(1) if new_lo < c_lo else np.uint64(0)
+        return _mulhi(a_lo, lo) + a_lo * hi + a_hi * lo + c_hi + carry, new_lo
+
+    @numba.njit(cache=True)
+    def _draw_at(hi, lo, step, to_first, to_next, rows_jump, rows, out):  # pragma: no cover - compiled
+        """Fill ``out[i]`` with the draws of row ``rows[i]`` (see :func:`uniforms_at`); False if rows do not ascend."""
+        at = 0  # the state is at the start of this row
+        for i in range(len(rows)):
+            d = rows[i] - at
+            if d < 0:
+                return False
+            b = 0
+            while d:
+                if d & 1:
+                    hi, lo = _affine(rows_jump[b], hi, lo)
+                d >>= 1
+                b += 1
+            hi, lo = _affine(to_first, hi, lo)
+            for k in range(out.shape[1]):
+                hi, lo = _affine(step, hi, lo)
+                x = hi ^ lo
+                rot = hi >> np.uint64(58)
+                x = (x >> rot) | (x << ((np.uint64(64) - rot) & np.uint64(63)))
+                out[i, k] = np.float64(x >> np.uint64(11)) * (1.0 / 9007199254740992.0)
+            hi, lo = _affine(to_next, hi, lo)
+            at = rows[i] + 1
+        return True
+
+
+def jump_pays(shape: tuple[int, ...], index: tuple[int, ...]) -> bool:
+    """Whether :func:`uniforms_at` can and should compute the numbers at ``index`` of each row alone.
+
+    It can with numba installed; it should when they are a small part of each row (else
+    drawing the whole array is as fast).
+    """
+    count = int(np.prod(shape[1 + len(index) :], dtype=np.int64))
+    stride = int(np.prod(shape[1:], dtype=np.int64))
+    return numba is not None and 2 * count <= stride
+
+
+def _compose(first: tuple[int, int], then: tuple[int, int]) -> tuple[int, int]:
+    """The jump ``(a, c)`` doing jump ``first``, then jump ``then``."""
+    return then[0] * first[0] & _MASK128, (then[0] * first[1] + then[1]) & _MASK128
+
+
+def _halves(jump: tuple[int, int]) -> tuple[int, int, int, int]:
+    return jump[0] >> 64, jump[0] & _MASK64, jump[1] >> 64, jump[1] & _MASK64
+
+
+def uniforms_at(
+    state: tuple[int, int], shape: tuple[int, ...], rows: np.ndarray, index: tuple[int, ...]
+) -> np.ndarray | None:
+    """``generator.random(shape)[rows, *index]``, computing only those numbers (see :func:`jump_pays`).
+
+    Args:
+        state: a fresh PCG64 generator's ``(state, inc)`` (:meth:`Streams.pcg_state`).
+        shape: the whole array's shape ``(n, ...)``.
+        rows: the rows wanted, ascending indices into the first axis.
+        index: leading indices into the following axes (the rest are taken whole).
+
+    Returns:
+        The numbers, of shape ``(len(rows), *shape[1 + len(index):])``; None where they cannot be
+        computed alone (numba not installed, ``rows`` not ascending).
+    """
+    if numba is None:
+        return None
+    s, inc = state
+    rest = shape[1 + len(index) :]
+    stride = int(np.prod(shape[1:], dtype=np.int64))
+    count = int(np.prod(rest, dtype=np.int64))
+    rows = np.asarray(rows, dtype=np.int64)
+    offset = sum(i * int(np.prod(shape[2 + k :], dtype=np.int64)) for k, i in enumerate(index))
+    row = _jump(inc, stride)
+    rows_jump = [row]  # jumps of 1, 2, 4 ... rows
+    for _ in range(int(rows[-1]).bit_length() if len(rows) else 0):
+        rows_jump.append(_compose(rows_jump[-1], rows_jump[-1]))
+    out = np.empty((len(rows), count))
+    ok = _draw_at(
+        np.uint64(s >> 64),
+        np.uint64(s & _MASK64),
+        np.array(_halves((_MULT, inc)), dtype=np.uint64),
+        np.array(_halves(_jump(inc, offset)), dtype=np.uint64),
+        np.array(_halves(_jump(inc, stride - offset - count)), dtype=np.uint64),
+        np.array([_halves(j) for j in rows_jump], dtype=np.uint64),
+        rows,
+        out,
+    )
+    return out.reshape((len(rows), *rest)) if ok else None

@@ -20,6 +20,7 @@ from citysim.processes.dice import Dice
 from citysim.processes.dispatch import add_dispatch_and_field
 from citysim.processes.incident import DayCompiler
 from citysim.processes.intake import ENTRY_FUSED
+from citysim.processes.occurrence import pick_cumulative, stable_order
 from citysim.processes.plan import Plan, PlanBuilder
 
 __all__ = ["FalseAlarms", "FalseAlarmCompiler"]
@@ -40,7 +41,7 @@ class FalseAlarms:
 class FalseAlarmCompiler(DayCompiler):
     """Samples and compiles false alarms (the alarm's owner department is its 'department')."""
 
-    def handling(self, dep: np.ndarray, u: np.ndarray) -> np.ndarray:
+    def handling(self, rows: np.ndarray, dep: np.ndarray, u: np.ndarray) -> np.ndarray:
         return self.scenario.behaviour.false_alarm_verify_time.ppf(u)
 
     def sample(self, day: int, outage_working) -> FalseAlarms:
@@ -59,7 +60,7 @@ class FalseAlarmCompiler(DayCompiler):
             if len(cum) == 0 or cum[-1] <= 0:
                 continue
             n = rng.poisson(cum[-1])
-            c = np.minimum(np.searchsorted(cum, rng.random(n) * cum[-1], side="right"), len(cum) - 1)
+            c = np.minimum(pick_cumulative(cum, rng.random(n) * cum[-1]), len(cum) - 1)
             t = (day + rng.random(n)) * 1440.0
             keep = rng.random(n) < outage_working(j, c, t)
             types.append(np.full(keep.sum(), j)), cells.append(c[keep]), times.append(t[keep])
@@ -70,7 +71,7 @@ class FalseAlarmCompiler(DayCompiler):
         else:
             sensor_type = cell = np.zeros(0, dtype=np.int64)
             raised = np.zeros(0)
-        order = np.argsort(raised, kind="stable")
+        order = stable_order(raised)
         return self._compile(day, sensor_type[order], cell[order], raised[order])
 
     def _compile(self, day: int, sensor_type: np.ndarray, cell: np.ndarray, raised: np.ndarray) -> FalseAlarms:
@@ -87,6 +88,7 @@ class FalseAlarmCompiler(DayCompiler):
         self.emergency = np.zeros(n, dtype=bool)
         self.prio = self.sensor_class[sensor_type]  # treated as what it may be until found false
         self.handoff_cum = None  # nothing to hand on: there was nothing there
+        self.rows = np.arange(n)
         self.dice = Dice(self.streams, "false_alarm", day, n)
         u = self.dice.u("alarm", 3)
         fused = self.regime.sensor_fusion == "fused"

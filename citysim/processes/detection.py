@@ -96,6 +96,7 @@ class Detector:
         self.hazard = np.array([t.hazard for t in types])
         self.sensor_names = list(scenario.sensors)
         self.type_sensors = [[self.sensor_names.index(n) for n in t.sensors] for t in types]
+        self.type_seen_by = [np.array([j in ts for ts in self.type_sensors]) for j in range(len(self.sensor_names))]
         cohorts = list(scenario.cohorts.values())
         self.vulnerable = np.array([c.vulnerable for c in cohorts])
         gain = scenario.behaviour.elderly_friendly_gain if regime.elderly_friendly_design else 0.0
@@ -164,19 +165,19 @@ class Detector:
         best_p = np.zeros(n)
         for j, name in enumerate(self.sensor_names):
             st = self.s.sensors[name]
-            sees = np.array([j in ts for ts in self.type_sensors])[t]
-            if not sees.any():
+            sees = np.flatnonzero(self.type_seen_by[j][t])  # the incidents of types this sensor sees
+            if len(sees) == 0:
                 continue
-            working = self.city.sensor_count[cell, j] * (1 - st.out_of_service_share)
+            working = self.city.sensor_count[cell[sees], j] * (1 - st.out_of_service_share)
             for (lo, hi), in_district, types_down in self.outages:
                 if j in types_down:
-                    down = in_district[district] & (occurred >= lo) & (occurred < hi)
+                    at = occurred[sees]
+                    down = in_district[district[sees]] & (at >= lo) & (at < hi)
                     working = np.where(down, 0.0, working)
-            p = np.where(sees, 1 - (1 - st.detection_probability) ** working, 0.0)
-            better = p > best_p
-            sensor_type = np.where(better, j, sensor_type)
-            best_p = np.maximum(best_p, p)
-            p_miss *= 1 - p
+            p = 1 - (1 - st.detection_probability) ** working
+            sensor_type[sees[p > best_p[sees]]] = j
+            best_p[sees] = np.maximum(best_p[sees], p)
+            p_miss[sees] *= 1 - p
         seen = col["sensor_detect"] < 1 - p_miss
         sensor_time = inf.copy()
         for j, name in enumerate(self.sensor_names):

@@ -49,48 +49,54 @@ __all__ = ["add_closure", "add_data_wait", "add_dispatch_and_field"]
 def add_data_wait(m, b: PlanBuilder, attempt: int, active: np.ndarray) -> None:
     """Wait for other departments' data (first attempt only)."""
     reg = m.regime
-    n_req = m.data_requests
-    if n_req.max(initial=0) == 0:
+    rows = np.flatnonzero(active & (m.data_requests > 0))
+    if len(rows) == 0:
         return
-    u_share = m.dice.u("data_share", 3)
-    u_delay = m.dice.u("data_delay", 3)
+    u_share = m.dice.at("data_share", (3,), m.rows[rows])
+    u_delay = m.dice.at("data_delay", (3,), m.rows[rows])
     mean = reg.data_approval_delay_h * 60.0
-    waits = np.where(
-        (u_share >= reg.data_sharing) & (np.arange(3)[None, :] < n_req[:, None]),
-        -mean * np.log1p(-u_delay),
-        0.0,
-    )
+    late = (u_share >= reg.data_sharing) & (np.arange(3)[None, :] < m.data_requests[rows, None])
+    waits = np.zeros(late.shape)
+    waits[late] = -mean * np.log1p(-u_delay[late])
     wait = waits.max(axis=1)
-    b.add("data_wait", attempt, active & (wait > 0), DELAY, wait)
+    b.add_at("data_wait", attempt, rows[wait > 0], DELAY, wait[wait > 0])
 
 
 def _field(
-    m, b: PlanBuilder, attempt: int, active: np.ndarray, dep: np.ndarray, grid: np.ndarray, group: int, dice: str
+    m, b: PlanBuilder, attempt: int, rows: np.ndarray, dep: np.ndarray, grid: np.ndarray, group: int, dice: str
 ) -> None:
-    """A visit by department ``dep``'s team (or the cell's grid worker, where ``grid``)."""
+    """A visit to the incidents ``rows`` by department ``dep``'s team (or the cell's grid worker, where ``grid``).
+
+    ``dep`` and ``grid`` are given per row of ``rows``.
+    """
     units, city = m.units, m.city
     dep = np.maximum(dep, 0)
-    u = m.dice.u(dice, m.attempts, 3)[:, attempt]
+    cell = m.cell[rows]
+    u = m.dice.at(dice, (m.attempts, 3), m.rows[rows], attempt)
     jitter = m.jitter(u[:, 0])
-    team_travel = city.team_travel_min[dep, m.cell] * jitter
-    grid_travel = city.grid_travel_min[m.cell] * jitter
+    team_travel = city.team_travel_min[dep, cell] * jitter
+    grid_travel = city.grid_travel_min[cell] * jitter
     setup = m.dept_value("setup", dep, u[:, 1])
-    handling = m.handling(dep, u[:, 2])
+    handling = m.handling(rows, dep, u[:, 2])
     travel = np.where(grid, grid_travel, setup + team_travel)
     dur = travel + np.where(grid, handling * m.scenario.grid_workers.handling_factor, handling)
-    unit = np.where(grid, units.grid[city.cell_worker[m.cell]], units.team[dep, m.district])
-    b.add("field", attempt, active, unit, dur, travel=travel, group=group)
+    unit = np.where(grid, units.grid[city.cell_worker[cell]], units.team[dep, m.district[rows]])
+    b.add_at("field", attempt, rows, unit, dur, travel=travel, group=group)
 
 
-def _handoff(m, b: PlanBuilder, attempt: int, more: np.ndarray, dep: np.ndarray, u_dispatch: np.ndarray) -> None:
-    """Hand a case to department ``dep``: at the next meeting through its desk, or at once when joint."""
+def _handoff(m, b: PlanBuilder, attempt: int, rows: np.ndarray, dep: np.ndarray, u_dispatch: np.ndarray) -> None:
+    """Hand the cases ``rows`` to department ``dep`` (per row).
+
+    At the next meeting, through its desk; at once under joint coordination.
+    """
     reg = m.regime
     if reg.coordination == "joint":
         return
     interval = reg.coordination_meeting_interval_h * 60.0
-    phase = m.desk_phase[dep, m.district] * interval
-    b.add("handoff_wait", attempt, more, DELAY, 0.0, align=interval, phase=phase)
-    b.add("dispatch", attempt, more, m.units.desk[dep, m.district], m.dept_value("dispatch_time", dep, u_dispatch))
+    district = m.district[rows]
+    phase = m.desk_phase[dep, district] * interval
+    b.add_at("handoff_wait", attempt, rows, DELAY, 0.0, align=interval, phase=phase)
+    b.add_at("dispatch", attempt, rows, m.units.desk[dep, district], m.dept_value("dispatch_time", dep, u_dispatch))
 
 
 def add_dispatch_and_field(m, b: PlanBuilder, attempt: int, active: np.ndarray, entry: np.ndarray) -> np.ndarray:
@@ -100,39 +106,44 @@ def add_dispatch_and_field(m, b: PlanBuilder, attempt: int, active: np.ndarray, 
         Whether grid workers (not a team) went out first.
     """
     reg, units = m.regime, m.units
-    sc = m.scenario
+    centres = m.scenario.centres
     chain = active & ~m.emergency  # an emergency line sends its teams itself
     grid = chain & (reg.field_force == "grid_tasked") & m.grid_capable
     dep0 = np.maximum(m.dep[:, 0], 0)
-    u = m.dice.u("dispatch", m.attempts, 5)[:, attempt]
+
+    def u(rows: np.ndarray, k: int) -> np.ndarray:
+        return m.dice.at("dispatch", (m.attempts, 5), m.rows[rows], attempt, k)
+
     if reg.dispatch_level == "lowest_capable":
-        needs_order = chain & (entry != ENTRY_FUSED)
-        unit = np.where(grid, units.street_centre[m.street], units.district_centre[m.district])
-        dur = np.where(
-            grid,
-            sc.centres.street.dispatch_time.ppf(u[:, 0]),
-            sc.centres.district.dispatch_time.ppf(u[:, 0]),
-        )
-        b.add("dispatch", attempt, needs_order, unit, dur)
+        rows = np.flatnonzero(chain & (entry != ENTRY_FUSED))  # the cases needing an order
+        on_grid, u0 = grid[rows], u(rows, 0)
+        unit = np.where(on_grid, units.street_centre[m.street[rows]], units.district_centre[m.district[rows]])
+        dur = np.where(on_grid, centres.street.dispatch_time.ppf(u0), centres.district.dispatch_time.ppf(u0))
+        b.add_at("dispatch", attempt, rows, unit, dur)
     else:
-        from_city = chain & (entry == ENTRY_HOTLINE) & (reg.intake == "unified")
-        b.add("dispatch", attempt, from_city, units.city_dispatch, sc.centres.city.dispatch_time.ppf(u[:, 0]))
-        b.add("dispatch", attempt, chain, units.desk[dep0, m.district], m.dept_value("dispatch_time", dep0, u[:, 1]))
-        b.add("dispatch", attempt, grid, units.street_centre[m.street], sc.centres.street.dispatch_time.ppf(u[:, 2]))
+        rows = np.flatnonzero(chain & (entry == ENTRY_HOTLINE) & (reg.intake == "unified"))  # from the city centre
+        b.add_at("dispatch", attempt, rows, units.city_dispatch, centres.city.dispatch_time.ppf(u(rows, 0)))
+        rows = np.flatnonzero(chain)
+        dep = dep0[rows]
+        dur = m.dept_value("dispatch_time", dep, u(rows, 1))
+        b.add_at("dispatch", attempt, rows, units.desk[dep, m.district[rows]], dur)
+        rows = np.flatnonzero(grid)
+        dur = centres.street.dispatch_time.ppf(u(rows, 2))
+        b.add_at("dispatch", attempt, rows, units.street_centre[m.street[rows]], dur)
 
     joint = reg.coordination == "joint"
     group = b.new_group() if joint else 0
-    _field(m, b, attempt, active, m.dep[:, 0], grid, group, "field0")
+    rows = np.flatnonzero(active)
+    _field(m, b, attempt, rows, m.dep[rows, 0], grid[rows], group, "field0")
     last = dep0.copy()
-    no_grid = np.zeros(m.n, dtype=bool)
     for j in (1, 2):
-        more = active & (m.dep[:, j] >= 0)
-        if not more.any():
+        more = np.flatnonzero(active & (m.dep[:, j] >= 0))
+        if len(more) == 0:
             continue
-        dep = np.maximum(m.dep[:, j], 0)
-        _handoff(m, b, attempt, more, dep, u[:, 2 + j])
-        _field(m, b, attempt, more, dep, no_grid, group, f"field{j}")
-        last = np.where(more, dep, last)
+        dep = m.dep[more, j]
+        _handoff(m, b, attempt, more, dep, u(more, 2 + j))
+        _field(m, b, attempt, more, dep, np.zeros(len(more), dtype=bool), group, f"field{j}")
+        last[more] = dep
     _add_handoff_chain(m, b, attempt, active, last)
     return grid
 
@@ -143,20 +154,20 @@ def _add_handoff_chain(m, b: PlanBuilder, attempt: int, active: np.ndarray, last
     if cum is None:
         return
     hops = m.scenario.behaviour.max_handoffs
-    u = m.dice.u("handoff", m.attempts, max(hops, 1))[:, attempt]
-    u_disp = m.dice.u("handoff_dispatch", m.attempts, max(hops, 1))[:, attempt]
+    shape = (m.attempts, max(hops, 1))
     n_dep = cum.shape[1]
-    cur, going = last, active.copy()
-    no_grid = np.zeros(m.n, dtype=bool)
+    going = np.flatnonzero(active)
+    cur = last[going]
     for h in range(hops):
-        nxt = (u[:, h, None] >= cum[cur]).sum(axis=1)  # n_dep: no hand-off
-        going = going & (nxt < n_dep)
-        if not going.any():
+        nxt = (m.dice.at("handoff", shape, m.rows[going], attempt, h)[:, None] >= cum[cur]).sum(
+            axis=1
+        )  # n_dep: no hand-off
+        on = nxt < n_dep
+        going, cur = going[on], nxt[on]
+        if len(going) == 0:
             return
-        dep = np.minimum(nxt, n_dep - 1)
-        _handoff(m, b, attempt, going, dep, u_disp[:, h])
-        _field(m, b, attempt, going, dep, no_grid, 0, f"handoff{h}")
-        cur = np.where(going, dep, cur)
+        _handoff(m, b, attempt, going, cur, m.dice.at("handoff_dispatch", shape, m.rows[going], attempt, h))
+        _field(m, b, attempt, going, cur, np.zeros(len(going), dtype=bool), 0, f"handoff{h}")
 
 
 def add_closure(
@@ -170,17 +181,19 @@ def add_closure(
     """
     sc, reg, units = m.scenario, m.regime, m.units
     beh = sc.behaviour
-    u = m.dice.u("closure", m.attempts, 5)[:, attempt]
+    u = m.dice.at("closure", (m.attempts, 5), m.rows, attempt)
     dep0 = np.maximum(m.dep[:, 0], 0)
     premature = closed & (u[:, 0] < m.premature[dep0])
     reopened = np.zeros(m.n, dtype=bool)
     if reg.closure_supervision == "callback":
-        b.add("callback_wait", attempt, closed, DELAY, beh.callback_delay.ppf(u[:, 1]))
-        b.add("callback", attempt, closed, units.city_callback, sc.centres.city.callback_time.ppf(u[:, 2]))
+        rows = np.flatnonzero(closed)
+        b.add_at("callback_wait", attempt, rows, DELAY, beh.callback_delay.ppf(u[rows, 1]))
+        b.add_at("callback", attempt, rows, units.city_callback, sc.centres.city.callback_time.ppf(u[rows, 2]))
         reopened = premature & (u[:, 3] < beh.callback_detection)
     rereported = premature & ~reopened & (u[:, 4] < m.rereport_probability)
     if last:
         return premature, np.zeros(m.n, dtype=bool), np.zeros(m.n, dtype=bool)
-    u_delay = m.dice.u("rereport_delay", m.attempts)[:, attempt]
-    b.add("rereport_wait", attempt, rereported, DELAY, beh.rereport_delay.ppf(u_delay))
+    rows = np.flatnonzero(rereported)
+    u_delay = m.dice.at("rereport_delay", (m.attempts,), m.rows[rows], attempt)
+    b.add_at("rereport_wait", attempt, rows, DELAY, beh.rereport_delay.ppf(u_delay))
     return premature, reopened, rereported

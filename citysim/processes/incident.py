@@ -16,12 +16,13 @@ day the incident occurs.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 
 import numpy as np
 
 from citysim.city import City
-from citysim.distributions import Lognormal, ppf_mixed
+from citysim.distributions import Lognormal, Mixture
 from citysim.processes.detection import AFTER_HARM, RESIDENT, Detection
 from citysim.processes.dice import Dice
 from citysim.processes.dispatch import add_closure, add_data_wait, add_dispatch_and_field
@@ -34,6 +35,27 @@ from citysim.scenario import CHANNELS, Scenario
 from citysim.units import Units
 
 __all__ = ["CompiledDay", "DayCompiler"]
+
+_PER_INCIDENT = (
+    "rows",
+    "type",
+    "cell",
+    "cohort",
+    "district",
+    "street",
+    "dep",
+    "consult",
+    "consult_dep",
+    "grid_capable",
+    "data_requests",
+    "sensor_owner",
+    "channel",
+    "prio",
+    "urgent",
+    "emergency",
+    "rereport_probability",
+)
+"""The compile context's per-incident columns (``rows``: each row's incident in the day, for its dice)."""
 
 
 @dataclass
@@ -94,13 +116,17 @@ class DayCompiler:
         self._depts = depts
         owners = [deps.index(s.owner) for s in scenario.sensors.values()]
         self.sensor_owner_of_type = np.array(owners + [0], dtype=np.int64)  # index -1 -> 0 (unused)
+        self._type_intake = [(i, t.intake_time) for i, t in enumerate(types) if t.intake_time is not None]
         self._handling = {}
         for i, t in enumerate(types):
             for j, d in enumerate(deps):
                 dist = t.handling.get(d) or scenario.departments[d].handling
                 if dist is not None:
                     self._handling[(i, j)] = dist
-        self._handling_list = [self._handling.get((i, j)) for i in range(len(types)) for j in range(len(deps))]
+        self._handling_mixture = Mixture(
+            [self._handling.get((i, j)) for i in range(len(types)) for j in range(len(deps))]
+        )
+        self._dept_mixtures: dict[str, Mixture] = {}  # by attribute (``verify_time`` ...), made on first use
         self._queueing_parts(scenario, types, deps)
         handoff = np.array([[dep.handoff_to.get(d, 0.0) for d in deps] for dep in depts])
         self.handoff_cum = np.cumsum(handoff, axis=1) if handoff.any() else None
@@ -134,27 +160,41 @@ class DayCompiler:
     # ---------------------------------------------------------- per-row helpers
     def dept_value(self, attr: str, dep: np.ndarray, u: np.ndarray) -> np.ndarray:
         """Sample a department distribution (``verify_time`` ...) per row's department."""
-        return ppf_mixed([getattr(d, attr) for d in self._depts], dep, u)
+        mixture = self._dept_mixtures.get(attr)
+        if mixture is None:
+            mixture = self._dept_mixtures[attr] = Mixture([getattr(d, attr) for d in self._depts])
+        return mixture.ppf(dep, u)
 
-    def type_intake(self, default: np.ndarray, u: np.ndarray) -> np.ndarray:
-        """Intake time: the incident type's own where it has one, else ``default``."""
+    def type_intake(self, rows: np.ndarray, default: np.ndarray, u: np.ndarray) -> np.ndarray:
+        """Intake time of the incidents ``rows``: the type's own where it has one, else ``default`` (per row)."""
         out = default
-        for i, t in enumerate(self.type_list):
-            if t.intake_time is not None:
-                sel = self.type == i
-                if sel.any():
-                    out = out.copy() if out is default else out
-                    out[sel] = t.intake_time.ppf(u[sel])
+        types = self.type[rows]
+        for i, dist in self._type_intake:
+            sel = types == i
+            if sel.any():
+                out = out.copy() if out is default else out
+                out[sel] = dist.ppf(u[sel])
         return out
 
-    def handling(self, dep: np.ndarray, u: np.ndarray) -> np.ndarray:
-        """On-site handling time of a visit by department ``dep`` (per row): the type's, else the department's."""
+    def handling(self, rows: np.ndarray, dep: np.ndarray, u: np.ndarray) -> np.ndarray:
+        """On-site handling time of a visit to the incidents ``rows`` by department ``dep`` (per row).
+
+        The type's own, else the department's.
+        """
         n_dep = self.n_departments
-        return ppf_mixed(self._handling_list, self.type * n_dep + dep, u)
+        return self._handling_mixture.ppf(self.type[rows] * n_dep + dep, u)
 
     def jitter(self, u: np.ndarray) -> np.ndarray:
         """Factor on a cell's typical travel time for one trip."""
         return np.ones(len(u)) if self._jitter is None else self._jitter.ppf(u)
+
+    def _taking(self, rows: np.ndarray) -> DayCompiler:
+        """The day's context for the incidents ``rows`` (ascending) alone: its row ``i`` is incident ``rows[i]``."""
+        sub = copy.copy(self)
+        for name in _PER_INCIDENT:
+            setattr(sub, name, getattr(self, name)[rows])
+        sub.n = len(rows)
+        return sub
 
     # ------------------------------------------------------------------ compile
     def compile(self, inc: DayIncidents, det: Detection, trust: np.ndarray) -> CompiledDay:
@@ -180,33 +220,39 @@ class DayCompiler:
         self.rereport_probability = np.where(
             resident, self.t_propensity[inc.type] * trust[inc.cohort, self.district], 1.0
         )
+        self.rows = np.arange(n)
         self.dice = Dice(self.streams, "incident", inc.day, n)
 
         b = PlanBuilder(n, prio=self.prio)
         detected = np.isfinite(det.detected_at)
         dispatched = detected & ~self.consult
         first_entry = entry_kind(det.channel, self.regime.sensor_fusion == "fused", self.emergency)
-        alive = detected.copy()
+        alive = detected
         entry = first_entry
         attempts = np.zeros(n, dtype=np.int64)
         closed_unmet = np.zeros(n, dtype=bool)
         grid_first = np.zeros(n, dtype=bool)
         for k in range(self.attempts):
-            if not alive.any():
+            rows = np.flatnonzero(alive)
+            if len(rows) == 0:
                 break
-            attempts += alive
-            add_intake(self, b, k, alive, entry)
-            go = alive & ~self.consult
+            attempts[rows] += 1
+            m, bk = self._taking(rows), b.subset(rows)  # the incidents making this attempt, alone
+            every = np.ones(len(rows), dtype=bool)
+            add_intake(m, bk, k, every, entry[rows])
+            go = ~m.consult
             if k == 0:
-                add_data_wait(self, b, k, go)
-            grid = add_dispatch_and_field(self, b, k, go, entry)
+                add_data_wait(m, bk, k, go)
+            grid = add_dispatch_and_field(m, bk, k, go, entry[rows])
             if k == 0:
-                grid_first = grid
+                grid_first[rows] = grid
             last = k == self.attempts - 1
-            premature, reopened, rereported = add_closure(self, b, k, go, last)
-            closed_unmet |= premature & ~reopened & ~rereported
-            alive = reopened | rereported
-            entry = np.where(reopened, ENTRY_NONE, first_entry)
+            premature, reopened, rereported = add_closure(m, bk, k, go, last)
+            closed_unmet[rows] |= premature & ~reopened & ~rereported
+            alive = np.zeros(n, dtype=bool)
+            alive[rows] = reopened | rereported
+            entry = first_entry.copy()
+            entry[rows[reopened]] = ENTRY_NONE
         plan = b.build(det.detected_at, tag=inc.day)
         return CompiledDay(
             incidents=inc,

@@ -90,36 +90,79 @@ def _pick_plausible(weights: np.ndarray, right: np.ndarray, been: np.ndarray, u:
     return np.where(total > 0, np.minimum(pick, w.shape[1] - 1), right)
 
 
-def add_call(m, b: PlanBuilder, role: str, attempt: int, active: np.ndarray, unit, dur, call: int, prio=None) -> None:
+def add_call(m, b: PlanBuilder, role: str, attempt: int, rows: np.ndarray, unit, dur, call: int, prio=None) -> None:
     """A service the resident may hang up on (see the module): patience and redials from the incident's dice.
 
     Args:
         m: the day's compile context.
         b: the plan being built.
-        role, attempt, active, unit, dur, prio: as :meth:`~citysim.processes.plan.PlanBuilder.add`.
+        role, attempt, rows, unit, dur, prio: as :meth:`~citysim.processes.plan.PlanBuilder.add_at`.
         call: which call of the attempt (0: the entry, k: the resident's k-th call to another hotline).
     """
     if not m.callers_hang_up:
-        b.add(role, attempt, active, unit, dur, prio=prio)
+        b.add_at(role, attempt, rows, unit, dur, prio=prio)
         return
     qu = m.scenario.queueing
     tries = qu.max_redials + 1
-    u = m.dice.u("patience", m.attempts, m.calls_per_attempt, tries)[:, attempt, call]
-    patience = np.full((m.n, tries), np.inf)
-    for channel, dist in m.patience_by_channel.items():
-        sel = np.flatnonzero(active & (m.channel == channel))
+    u = m.dice.at("patience", (m.attempts, m.calls_per_attempt, tries), m.rows[rows], attempt, call)
+    patience = np.full((len(rows), tries), np.inf)
+    channel = m.channel[rows]
+    for ch, dist in m.patience_by_channel.items():
+        sel = np.flatnonzero(channel == ch)
         if len(sel):
-            patience[sel] = dist.ppf(u[sel]) * m.patience_factor[m.cohort[sel], None]
-    redials = np.zeros(m.n, dtype=np.int64)
-    delay = np.zeros((m.n, max(tries - 1, 1)))
+            patience[sel] = dist.ppf(u[sel]) * m.patience_factor[m.cohort[rows[sel]], None]
+    redials = np.zeros(len(rows), dtype=np.int64)
+    delay = np.zeros((len(rows), max(tries - 1, 1)))
     impatient = np.flatnonzero(np.isfinite(patience[:, 0]))
     if qu.redials_possible and len(impatient):
         p = qu.redial_probability
-        u_r = m.dice.u("redial", m.attempts, m.calls_per_attempt, tries - 1)[impatient, attempt, call]
+        u_r = m.dice.at("redial", (m.attempts, m.calls_per_attempt, tries - 1), m.rows[rows[impatient]], attempt, call)
         again = u_r < p
         redials[impatient] = np.cumprod(again, axis=1).sum(axis=1)
         delay[impatient] = np.where(again, qu.redial_delay.ppf(np.minimum(u_r / p, np.nextafter(1.0, 0.0))), 0.0)
-    b.add_call(role, attempt, active, unit, dur, patience, redials, delay, prio=prio)
+    b.add_call(role, attempt, rows, unit, dur, patience, redials, delay, prio=prio)
+
+
+def _route(m, routed: np.ndarray, right: np.ndarray, acc: np.ndarray, attempt: int) -> tuple[np.ndarray, np.ndarray]:
+    """Where each routed case is sent, position by position, until it reaches the right department.
+
+    Args:
+        m: the day's compile context.
+        routed: the cases routed at the entry (indices).
+        right: the right department of every case.
+        acc: each routed case's chance of being routed right at the entry.
+        attempt: attempt number.
+
+    Returns:
+        ``(q, first_right)``: ``[incident, position]`` the department each position sends it to (the
+        right one where the chain is never taken), and the first position sending it right
+        (``max_transfers + 1``: none; 0 for cases not routed).
+    """
+    H = m.scenario.behaviour.max_transfers
+    shape = (m.attempts, H + 1)
+    q = np.repeat(right[:, None], H + 1, axis=1)
+    first_right = np.zeros(m.n, dtype=np.int64)
+    been = np.zeros((len(routed), m.n_departments), dtype=bool)  # per routed case: departments sent to
+    going, pos = routed, np.arange(len(routed))  # not yet at the right department; their rows in ``been``
+    for k in range(H + 1):
+        u = m.dice.at("route", shape, m.rows[going], attempt, k)
+        sent = u >= acc  # sent wrong here, if a plausible one is left
+        first_right[going[~sent]] = k
+        going, pos = going[sent], pos[sent]
+        wrong = _pick_plausible(
+            m.confusion[m.type[going]],
+            right[going],
+            been[pos],
+            m.dice.at("route_wrong", shape, m.rows[going], attempt, k),
+        )
+        q[going, k] = wrong
+        been[pos, wrong] = True
+        still = wrong != right[going]
+        first_right[going[~still]] = k
+        going, pos = going[still], pos[still]
+        acc = m.routing_accuracy[wrong[still]]
+    first_right[going] = H + 1
+    return q, first_right
 
 
 def add_intake(m, b: PlanBuilder, attempt: int, alive: np.ndarray, entry: np.ndarray) -> np.ndarray:
@@ -136,104 +179,107 @@ def add_intake(m, b: PlanBuilder, attempt: int, alive: np.ndarray, entry: np.nda
         Number of transfers per incident in this attempt.
     """
     sc, reg, units = m.scenario, m.regime, m.units
-    n, n_dep = m.n, m.n_departments
     dice = m.dice
     H = sc.behaviour.max_transfers
     per_department = reg.intake == "per_department"
     hotline = alive & (entry == ENTRY_HOTLINE)
     street = alive & (entry == ENTRY_STREET)
-    sensor = alive & (entry == ENTRY_SENSOR)
     line = alive & (entry == ENTRY_LINE)
 
     # --- whose problem it is, and the chance the entry routes it right
     right = np.where(m.consult, m.consult_dep, m.dep[:, 0])
     city = sc.centres.city
-    acc_city = (
-        reg.staff_digital_skill * city.aided_classification_accuracy
-        + (1 - reg.staff_digital_skill) * city.classification_accuracy
-    )
-    a0, a1 = sc.behaviour.channel_choice_accuracy
-    acc_pick = a0 + (a1 - a0) * m.literacy[m.cohort]
-    if per_department:
-        acc0 = np.where(hotline, acc_pick, sc.centres.street.classification_accuracy)
-    else:
-        acc0 = np.where(hotline, acc_city, sc.centres.street.classification_accuracy)
     # consultations are answered where they are taken in, except at the wrong department's hotline
-    routed = (hotline | street) & ~(m.consult & ~(per_department & hotline))
-
-    u_route = dice.u("route", m.attempts, H + 1)[:, attempt]
-    u_wrong = dice.u("route_wrong", m.attempts, H + 1)[:, attempt]
-    q = np.repeat(right[:, None], H + 1, axis=1)  # department each position sends it to
-    ok = np.ones((n, H + 1), dtype=bool)
-    been = np.zeros((n, n_dep), dtype=bool)
-    acc = acc0
-    going = routed.copy()  # not yet at the right department (the rest of the chain is never taken)
-    for k in range(H + 1):
-        need = np.flatnonzero(going & (u_route[:, k] >= acc))  # sent wrong here, if a plausible one is left
-        wrong = _pick_plausible(m.confusion[m.type[need]], right[need], been[need], u_wrong[need, k])
-        ok[need, k] = wrong == right[need]
-        q[need, k] = wrong
-        been[need, wrong] = True
-        going &= ~ok[:, k]
-        acc = m.routing_accuracy[q[:, k]]
-    first_right = np.where(ok.any(axis=1), ok.argmax(axis=1), H + 1)
-    first_right = np.where(routed, first_right, 0)
-    capped = routed & (first_right > H)
+    routed = np.flatnonzero((hotline | street) & ~(m.consult & ~(per_department & hotline)))
+    if per_department:
+        a0, a1 = sc.behaviour.channel_choice_accuracy
+        acc_hotline = a0 + (a1 - a0) * m.literacy[m.cohort[routed]]
+    else:
+        acc_hotline = (
+            reg.staff_digital_skill * city.aided_classification_accuracy
+            + (1 - reg.staff_digital_skill) * city.classification_accuracy
+        )
+    acc0 = np.where(hotline[routed], acc_hotline, sc.centres.street.classification_accuracy)
+    q, first_right = _route(m, routed, right, acc0, attempt)
+    capped = first_right > H
     n_transfers = np.minimum(first_right, H) + capped
 
     # --- the entry step: a call (or a report waiting at the street centre), not yet classified
-    u_in = dice.u("intake", m.attempts)[:, attempt]
-    entry_unit = np.full(n, DELAY)
-    entry_dur = np.zeros(n)
+    u_in = dice.at("intake", (m.attempts,), m.rows, attempt)
+    calls = np.flatnonzero(hotline | street | line)
+    entry_unit = np.full(len(calls), DELAY)
+    entry_dur = np.zeros(len(calls))
+
+    hot, on_street, on_line = hotline[calls], street[calls], line[calls]
+    rows = calls[hot]
     if per_department:
-        entry_unit = np.where(hotline, units.hotline[q[:, 0]], entry_unit)
-        entry_dur = np.where(hotline, m.type_intake(m.dept_value("intake_time", q[:, 0], u_in), u_in), entry_dur)
+        entry_unit[hot] = units.hotline[q[rows, 0]]
+        default = m.dept_value("intake_time", q[rows, 0], u_in[rows])
     else:
-        entry_unit = np.where(hotline, units.city_intake, entry_unit)
-        entry_dur = np.where(hotline, m.type_intake(city.intake_time.ppf(u_in), u_in), entry_dur)
-    entry_unit = np.where(street, units.street_centre[m.street], entry_unit)
-    entry_dur = np.where(street, m.type_intake(sc.centres.street.intake_time.ppf(u_in), u_in), entry_dur)
-    if line.any():  # the emergency number knows what it is about: the case's own class
-        dep0 = np.maximum(m.dep[:, 0], 0)
-        entry_unit = np.where(line, units.emergency_line[dep0], entry_unit)
-        entry_dur = np.where(line, m.type_intake(m.dept_value("intake_time", dep0, u_in), u_in), entry_dur)
-    prio = np.where(line, m.prio, m.intake_class)
-    add_call(m, b, "intake", attempt, hotline | street | line, entry_unit, entry_dur, 0, prio=prio)
-    owner = m.sensor_owner
-    b.add(
+        entry_unit[hot] = units.city_intake
+        default = city.intake_time.ppf(u_in[rows])
+    entry_dur[hot] = m.type_intake(rows, default, u_in[rows])
+    rows = calls[on_street]
+    entry_unit[on_street] = units.street_centre[m.street[rows]]
+    entry_dur[on_street] = m.type_intake(rows, sc.centres.street.intake_time.ppf(u_in[rows]), u_in[rows])
+    if on_line.any():  # the emergency number knows what it is about: the case's own class
+        rows = calls[on_line]
+        dep0 = np.maximum(m.dep[rows, 0], 0)
+        entry_unit[on_line] = units.emergency_line[dep0]
+        entry_dur[on_line] = m.type_intake(rows, m.dept_value("intake_time", dep0, u_in[rows]), u_in[rows])
+    prio = np.where(on_line, m.prio[calls], m.intake_class)
+    add_call(m, b, "intake", attempt, calls, entry_unit, entry_dur, 0, prio=prio)
+    sensor = np.flatnonzero(alive & (entry == ENTRY_SENSOR))
+    owner = m.sensor_owner[sensor]
+    b.add_at(
         "verify",
         attempt,
         sensor,
-        units.desk[owner, m.district],
-        m.dept_value("verify_time", owner, u_in),
+        units.desk[owner, m.district[sensor]],
+        m.dept_value("verify_time", owner, u_in[sensor]),
     )
 
     # --- transfers: cold (a wait, then the next unit's queue) or, for urgent cases, warm (at once)
-    u_tw = dice.u("transfer_delay", m.attempts, H + 1)[:, attempt]
-    u_rv = dice.u("review", m.attempts, H + 1)[:, attempt]
+    shape = (m.attempts, H + 1)
     delay_dist = sc.behaviour.transfer_delay
-    warm = routed & m.urgent
-    cold = routed & ~m.urgent
     for k in range(1, H + 1):
-        active = k <= np.minimum(first_right, H)
-        if per_department:
-            unit = np.where(hotline, units.hotline[q[:, k]], units.desk[q[:, k - 1], m.district])
-            dur = np.where(
-                hotline,
-                m.type_intake(m.dept_value("intake_time", q[:, k], u_rv[:, k]), u_rv[:, k]),
-                m.dept_value("review_time", q[:, k - 1], u_rv[:, k]),
-            )
-        else:
-            unit = units.desk[q[:, k - 1], m.district]
-            dur = m.dept_value("review_time", q[:, k - 1], u_rv[:, k])
-        b.add("transfer_wait", attempt, cold & active, DELAY, delay_dist.ppf(u_tw[:, k]))
+        on = np.flatnonzero(first_right >= k)  # transferred a k-th time
+        u = dice.at("review", shape, m.rows[on], attempt, k)
+        sent_from, sent_to = q[on, k - 1], q[on, k]
+        unit = units.desk[sent_from, m.district[on]]
+        dur = m.dept_value("review_time", sent_from, u)
+        cold = ~m.urgent[on]
+        b.add_at(
+            "transfer_wait",
+            attempt,
+            on[cold],
+            DELAY,
+            delay_dist.ppf(dice.at("transfer_delay", shape, m.rows[on[cold]], attempt, k)),
+        )
         if per_department:  # the resident calls the next department's hotline
-            add_call(m, b, "transfer", attempt, cold & active & hotline, unit, dur, k, prio=m.intake_class)
-            b.add("transfer", attempt, cold & active & ~hotline, unit, dur)
-        else:
-            b.add("transfer", attempt, cold & active, unit, dur)
-        b.add("transfer", attempt, warm & active, DELAY, 0.0)
-    b.add("transfer_wait", attempt, cold & capped, DELAY, delay_dist.ppf(u_tw[:, 0]))
-    b.add("transfer", attempt, cold & capped, units.city_dispatch, city.dispatch_time.ppf(u_rv[:, 0]))
-    b.add("transfer", attempt, warm & capped, DELAY, 0.0)
+            hot = hotline[on]
+            unit = np.where(hot, units.hotline[sent_to], unit)
+            dur = np.where(hot, m.type_intake(on, m.dept_value("intake_time", sent_to, u), u), dur)
+            call = cold & hot
+            add_call(m, b, "transfer", attempt, on[call], unit[call], dur[call], k, prio=m.intake_class)
+            cold = cold & ~hot
+        b.add_at("transfer", attempt, on[cold], unit[cold], dur[cold])
+        b.add_at("transfer", attempt, on[m.urgent[on]], DELAY, 0.0)
+    cap = np.flatnonzero(capped)
+    cold = cap[~m.urgent[cap]]
+    b.add_at(
+        "transfer_wait",
+        attempt,
+        cold,
+        DELAY,
+        delay_dist.ppf(dice.at("transfer_delay", shape, m.rows[cold], attempt, 0)),
+    )
+    b.add_at(
+        "transfer",
+        attempt,
+        cold,
+        units.city_dispatch,
+        city.dispatch_time.ppf(dice.at("review", shape, m.rows[cold], attempt, 0)),
+    )
+    b.add_at("transfer", attempt, cap[m.urgent[cap]], DELAY, 0.0)
     return n_transfers

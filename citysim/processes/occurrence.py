@@ -21,7 +21,15 @@ from citysim.city import City
 from citysim.rng import Streams
 from citysim.scenario import DISTRICT_KINDS, OccurrenceShock, Scenario
 
-__all__ = ["DayIncidents", "OccurrenceSampler", "cumulative_profile", "profile_mass", "time_of_day"]
+__all__ = [
+    "DayIncidents",
+    "OccurrenceSampler",
+    "cumulative_profile",
+    "pick_cumulative",
+    "profile_mass",
+    "stable_order",
+    "time_of_day",
+]
 
 DAY_MIN = 1440.0
 
@@ -56,6 +64,27 @@ def _place_mask(places: list[str], city: City) -> np.ndarray:
     districts = [i for i, n in enumerate(city.district_names) if n in places]
     kinds = [i for i, k in enumerate(DISTRICT_KINDS) if k in places]
     return np.isin(city.cell_district, districts) | np.isin(city.cell_kind, kinds)
+
+
+def pick_cumulative(cum: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """``np.searchsorted(cum, u, side="right")``, looked up in increasing order of ``u``.
+
+    The same indices; a large ``cum`` (a city's cells and cohorts) is then read from
+    one end to the other instead of at random.
+    """
+    order = np.argsort(u)
+    out = np.empty(len(u), dtype=np.intp)
+    out[order] = np.searchsorted(cum, u[order], side="right")
+    return out
+
+
+def stable_order(x: np.ndarray) -> np.ndarray:
+    """``np.argsort(x, kind="stable")``, by a faster sort where no two values are equal (the same order then)."""
+    order = np.argsort(x)
+    ordered = x[order]
+    if len(x) and (np.isnan(ordered[-1]) or np.any(ordered[1:] == ordered[:-1])):
+        return np.argsort(x, kind="stable")
+    return order
 
 
 def cumulative_profile(weights: list[float] | None) -> np.ndarray | None:
@@ -153,7 +182,7 @@ class OccurrenceSampler:
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         n = rng.poisson(mean)
         u = rng.random(n) * weights_cum[-1]
-        idx = np.minimum(np.searchsorted(weights_cum, u, side="right"), len(weights_cum) - 1)
+        idx = np.minimum(pick_cumulative(weights_cum, u), len(weights_cum) - 1)
         cp = self.profile[t]
         if cp is None:
             times = t0 + rng.random(n) * (t1 - t0)
@@ -194,7 +223,7 @@ class OccurrenceSampler:
             times = np.concatenate([p[2] for p in parts])
         else:
             types, flat, times = (np.zeros(0, dtype=np.int64),) * 2 + (np.zeros(0),)
-        order = np.argsort(times, kind="stable")
+        order = stable_order(times)
         types, flat, times = types[order], flat[order], times[order]
         tth = np.full(len(types), np.inf)
         hrng = self.streams.generator("time_to_harm", day)

@@ -68,6 +68,16 @@ class _Slot:
     call_try: int = -1  # try number within the call (0 first), -1: not a try
 
 
+def _at(values, rows: np.ndarray):
+    """Per-row ``values`` at ``rows`` (indices or a mask; a value for all, or None, as it is)."""
+    return values if values is None or np.ndim(values) == 0 else np.asarray(values)[rows]
+
+
+def _spread(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """The indices ``starts[j] .. starts[j] + lengths[j] - 1`` of every run ``j``, in order."""
+    return np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(lengths.sum())
+
+
 @dataclass
 class Plan:
     """A compiled batch with, per step, what the output tables need to know."""
@@ -97,19 +107,49 @@ class PlanBuilder:
         self.n = n
         self.prio = np.zeros(n, dtype=np.int64) if prio is None else np.asarray(prio, dtype=np.int64)
         self.slots: list[_Slot] = []
-        self._groups = 0
-        self._calls = 0
+        self._ids = [0, 0]  # the last parallel-group id and call id handed out
+        self._incident: np.ndarray | None = None  # the incident of each row (None: row i is incident i)
+
+    def subset(self, rows: np.ndarray) -> PlanBuilder:
+        """A builder for the incidents ``rows`` (ascending) only, adding to this builder's slots.
+
+        Its row ``i`` is this builder's row ``rows[i]``: masks and per-incident values given to
+        it are of length ``len(rows)``; group and call ids are shared with this builder.
+        """
+        sub = PlanBuilder.__new__(PlanBuilder)
+        sub.n = len(rows)
+        sub.prio = self.prio[rows]
+        sub.slots = self.slots
+        sub._ids = self._ids
+        sub._incident = rows if self._incident is None else self._incident[rows]
+        return sub
 
     def new_group(self) -> int:
         """A fresh parallel-group id for :meth:`add`."""
-        self._groups += 1
-        return self._groups
+        self._ids[0] += 1
+        return self._ids[0]
 
-    def add(
+    def add(self, role: str, attempt: int, active: np.ndarray, unit, dur, **options) -> None:
+        """Append one slot (a possible step) after the slots added so far.
+
+        Args:
+            role, attempt: as :meth:`add_at`.
+            active: which incidents take this step.
+            unit, dur: as :meth:`add_at`, per incident or one for all.
+            options: ``travel``, ``align``, ``phase``, ``group``, ``prio`` as :meth:`add_at`, per
+                incident where it takes values per row.
+        """
+        if len(active) != self.n:
+            raise ValueError(f"slot {role!r}: {len(active)} rows for {self.n} incidents")
+        rows = np.flatnonzero(active)
+        at_rows = {k: _at(v, rows) for k, v in options.items()}
+        self.add_at(role, attempt, rows, _at(unit, rows), _at(dur, rows), **at_rows)
+
+    def add_at(
         self,
         role: str,
         attempt: int,
-        active: np.ndarray,
+        rows: np.ndarray,
         unit: np.ndarray | int,
         dur: np.ndarray | float,
         *,
@@ -118,46 +158,63 @@ class PlanBuilder:
         phase: np.ndarray | float = 0.0,
         group: int = 0,
         prio: np.ndarray | int | None = None,
+        patience: np.ndarray | None = None,
     ) -> None:
-        """Append one slot (a possible step) after the slots added so far.
+        """Append one slot taken by the incidents ``rows``, with its values for those incidents.
+
+        Only the incidents taking a step need their values computed: a caller sampling a
+        duration for a few rows does so for those rows alone.
 
         Args:
             role: one of :data:`ROLES`.
             attempt: 0 for the first attempt, 1 after the first reopening ...
-            active: which incidents take this step.
-            unit: the unit serving it (``DELAY`` for a pure delay), per incident or one for all.
-            dur: minutes of service or delay, per incident or one for all.
+            rows: the incidents taking this step, ascending (kept: not to be changed afterwards).
+            unit: the unit serving it (``DELAY`` for a pure delay), per row or one for all.
+            dur: minutes of service or delay, per row or one for all.
             travel: for field steps, the part of ``dur`` spent getting there.
             align: for delays, continue only at the next ``phase + k * align`` minutes.
             phase: for aligned delays, the offset of each incident's cycle (minutes; e.g. the
                 meeting time of the desk it waits for, see :mod:`citysim.phases`).
             group: a :meth:`new_group` id to join consecutive slots into a parallel group.
-            prio: the priority class at the unit, per incident or one for all (default: the incident's).
+            prio: the priority class at the unit, per row or one for all (default: the incident's).
+            patience: for a call's try, minutes the resident holds on, per row (see :meth:`add_call`).
         """
-        n = self.n
-        rows = np.flatnonzero(active)  # a new array: callers may update their mask afterwards
 
-        def pick(values, dtype) -> np.ndarray:
+        def per_row(values, dtype) -> np.ndarray:
             values = np.asarray(values, dtype=dtype)
-            return np.full(len(rows), values, dtype=dtype) if values.ndim == 0 else values[rows]
+            return np.full(len(rows), values, dtype=dtype) if values.ndim == 0 else values
 
-        if len(active) != n:
-            raise ValueError(f"slot {role!r}: {len(active)} rows for {n} incidents")
-        dur_r = pick(dur, np.float64)
+        dur_r = per_row(dur, np.float64)
         if not np.all(np.isfinite(dur_r)):
             raise ValueError(f"slot {role!r}: infinite duration")
-        travel_r = None if travel is None else pick(travel, np.float64)
-        phase_r = pick(phase, np.float64) if align > 0 else None
-        prio_r = pick(self.prio if prio is None else prio, np.int64)
+        travel_r = None if travel is None else per_row(travel, np.float64)
+        phase_r = per_row(phase, np.float64) if align > 0 else None
+        if prio is None:
+            prio = self.prio[rows]
+        prio_r = per_row(prio, np.int64)
+        patience_r = None if patience is None else per_row(patience, np.float64)
+        incident = rows if self._incident is None else self._incident[rows]
         self.slots.append(
-            _Slot(ROLE[role], attempt, rows, pick(unit, np.int64), dur_r, travel_r, align, phase_r, group, prio_r)
+            _Slot(
+                ROLE[role],
+                attempt,
+                incident,
+                per_row(unit, np.int64),
+                dur_r,
+                travel_r,
+                align,
+                phase_r,
+                group,
+                prio_r,
+                patience_r,
+            )
         )
 
     def add_call(
         self,
         role: str,
         attempt: int,
-        active: np.ndarray,
+        rows: np.ndarray,
         unit: np.ndarray | int,
         dur: np.ndarray | float,
         patience: np.ndarray,
@@ -165,29 +222,28 @@ class PlanBuilder:
         redial_delay: np.ndarray,
         prio: np.ndarray | int | None = None,
     ) -> None:
-        """Append a call: its first try and, per incident, the redials the resident would make.
+        """Append a call by the incidents ``rows``: its first try and, for each, the redials the resident would make.
 
         Args:
-            role, attempt, active, unit, dur, prio: as :meth:`add` (each try is served alike).
-            patience: ``[incident, try]`` minutes the resident holds on each try (``inf``: for ever).
-            redials: per incident, how many times the resident would call again after hanging up.
-            redial_delay: ``[incident, redial]`` minutes from hanging up to calling again.
+            role, attempt, rows, unit, dur, prio: as :meth:`add_at` (each try is served alike).
+            patience: ``[row, try]`` minutes the resident holds on each try (``inf``: for ever).
+            redials: per row, how many times the resident would call again after hanging up.
+            redial_delay: ``[row, redial]`` minutes from hanging up to calling again.
         """
-        self._calls += 1
-        tries = patience.shape[1]
-        for k in range(tries):
-            on = active & (redials >= k)
+        self._ids[1] += 1
+        call = self._ids[1]
+        for k in range(patience.shape[1]):
+            on = redials >= k
             if k > 0:
-                self.add("redial_wait", attempt, on, DELAY, redial_delay[:, k - 1])
-                self._mark(self._calls, -1, None)
-            self.add(role, attempt, on, unit, dur, prio=prio)
-            self._mark(self._calls, k, patience[:, k])
+                self.add_at("redial_wait", attempt, rows[on], DELAY, redial_delay[on, k - 1])
+                self._mark(call, -1)
+            unit_k, dur_k, prio_k = _at(unit, on), _at(dur, on), _at(prio, on)
+            self.add_at(role, attempt, rows[on], unit_k, dur_k, prio=prio_k, patience=patience[on, k])
+            self._mark(call, k)
 
-    def _mark(self, call: int, call_try: int, patience: np.ndarray | None) -> None:
+    def _mark(self, call: int, call_try: int) -> None:
         slot = self.slots[-1]
         slot.call, slot.call_try = call, call_try
-        if patience is not None:
-            slot.patience = np.asarray(patience, dtype=np.float64)[slot.rows]
 
     def build(self, release: np.ndarray, tag: object = None) -> Plan:
         """Lay out the plans of incidents with at least one step.
@@ -201,68 +257,75 @@ class PlanBuilder:
             self.add("intake", 0, np.zeros(self.n, dtype=bool), DELAY, 0.0)
             k = 1
         # every step of every slot, then ordered by incident (stable: slot order within an incident)
+        sizes = [len(s.rows) for s in self.slots]
+        ends = np.cumsum(sizes)
         row_all = np.concatenate([s.rows for s in self.slots])
         order = np.argsort(row_all, kind="stable")
         row_all = row_all[order]
-        slot_of = np.repeat(np.arange(k), [len(s.rows) for s in self.slots])[order]
+        slot_of = np.repeat(np.arange(k), sizes)[order]
         n_steps = len(row_all)
 
         def column(attr: str, fill: float, dtype) -> np.ndarray:
-            parts = [
-                np.full(len(s.rows), fill, dtype) if getattr(s, attr) is None else getattr(s, attr) for s in self.slots
-            ]
-            return np.concatenate(parts).astype(dtype, copy=False)[order]
+            out = np.full(n_steps, fill, dtype)
+            for s, end in zip(self.slots, ends.tolist(), strict=True):
+                values = getattr(s, attr)
+                if values is not None:
+                    out[end - len(s.rows) : end] = values
+            return out[order]
+
+        def per_slot(values: list, dtype=None) -> np.ndarray:
+            return np.array(values, dtype=dtype)[slot_of]
 
         unit = column("unit", DELAY, np.int64)
         dur = column("dur", 0.0, np.float64)
         travel = column("travel", 0.0, np.float64)
-        role = np.array([s.role for s in self.slots], dtype=np.int8)[slot_of]
-        attempt = np.array([s.attempt for s in self.slots], dtype=np.int8)[slot_of]
-        align_k = np.array([s.align for s in self.slots])
+        role = per_slot([s.role for s in self.slots], np.int8)
+        attempt = per_slot([s.attempt for s in self.slots], np.int8)
         align = phase = None
-        if np.any(align_k > 0):
-            align = align_k[slot_of]
+        if any(s.align > 0 for s in self.slots):
+            align = per_slot([s.align for s in self.slots], np.float64)
             phase = column("phase", 0.0, np.float64)
-        group_k = np.array([s.group for s in self.slots])[slot_of]
 
-        rows, first, steps_per = np.unique(row_all, return_index=True, return_counts=True)
-        row_of = np.repeat(np.arange(len(rows)), steps_per)
-        last = first + steps_per - 1
+        steps_per_incident = np.bincount(row_all, minlength=self.n)
+        rows = np.flatnonzero(steps_per_incident)
+        steps_per = steps_per_incident[rows]
+        last = np.cumsum(steps_per) - 1
+        first = last - steps_per + 1
         nxt = np.arange(1, n_steps + 1, dtype=np.int64)
         nxt[last] = NO_STEP
+        same_job = np.zeros(n_steps, dtype=bool)
+        same_job[1:] = row_all[1:] == row_all[:-1]
+
+        def runs(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            """Runs of consecutive steps of one job sharing a positive ``key``: their first steps and lengths."""
+            same = same_job.copy()
+            same[1:] &= (key[1:] == key[:-1]) & (key[1:] > 0)
+            starts = np.flatnonzero(~same)
+            lengths = np.diff(starts, append=n_steps)
+            keep = key[starts] > 0
+            return starts[keep], lengths[keep]
 
         group = width = None
-        if np.any(group_k > 0):
+        if any(s.group > 0 and len(s.rows) for s in self.slots):
             group = np.full(n_steps, NO_STEP, dtype=np.int64)
             width = np.ones(n_steps, dtype=np.int64)
-            # runs of consecutive steps of one job sharing a group id
-            same = np.zeros(n_steps, dtype=bool)
-            same[1:] = (group_k[1:] == group_k[:-1]) & (row_of[1:] == row_of[:-1]) & (group_k[1:] > 0)
-            starts = np.flatnonzero((group_k > 0) & ~same)
-            run_id = np.cumsum(~same) - 1
-            run_of_start = run_id[starts]
-            lengths = np.bincount(run_id, minlength=run_id.max() + 1)[run_of_start]
-            multi = starts[lengths > 1]
-            multi_len = lengths[lengths > 1]
-            for head, length in zip(multi.tolist(), multi_len.tolist(), strict=True):
-                group[head : head + length] = head
-                width[head] = length
-                after = nxt[head + length - 1]
-                nxt[head : head + length] = after
+            starts, lengths = runs(per_slot([s.group for s in self.slots]))
+            multi = lengths > 1
+            head, length = starts[multi], lengths[multi]
+            members = _spread(head, length)
+            group[members] = np.repeat(head, length)
+            width[head] = length
+            nxt[members] = np.repeat(nxt[head + length - 1], length)
         prio = column("prio", 0, np.int64)
-        call_k = np.array([s.call for s in self.slots])[slot_of]
-        call_try = np.array([s.call_try for s in self.slots], dtype=np.int8)[slot_of]
+        call_try = per_slot([s.call_try for s in self.slots], np.int8)
         patience = alt = None
-        if np.any(call_k > 0):
+        if any(s.call > 0 and len(s.rows) for s in self.slots):
             patience = column("patience", NEVER, np.float64)
             alt = np.full(n_steps, NO_STEP, dtype=np.int64)
             # runs of consecutive steps of one job in one call: try, wait, try ... try
-            same = np.zeros(n_steps, dtype=bool)
-            same[1:] = (call_k[1:] == call_k[:-1]) & (row_of[1:] == row_of[:-1]) & (call_k[1:] > 0)
-            run_id = np.cumsum(~same) - 1
-            run_last = np.zeros(run_id[-1] + 1, dtype=np.int64)
-            run_last[run_id] = np.arange(n_steps)  # the last step of each run wins
-            last_of = run_last[run_id]
+            starts, lengths = runs(per_slot([s.call for s in self.slots]))
+            last_of = np.arange(n_steps)  # per step in a call, the call's last step
+            last_of[_spread(starts, lengths)] = np.repeat(starts + lengths - 1, lengths)
             tries = np.flatnonzero(call_try >= 0)
             alt[tries] = np.where(tries < last_of[tries], tries + 1, NO_STEP)  # hung up: the redial, or give up
             nxt[tries] = nxt[last_of[tries]]  # answered: on after the call

@@ -1,0 +1,69 @@
+"""An incident's dice taken without drawing the rest of the day's stream: the same numbers."""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import citysim
+from citysim import rng
+from citysim.processes.dice import Dice
+from citysim.rng import Streams, uniforms_at
+from citysim.scenario import scenario_from_dict
+from tests.conftest import NO_WINDOW
+
+SHAPES = [  # the whole array, and leading indices into a row
+    ((300, 5, 4, 3), (0, 0)),
+    ((300, 5, 4, 3), (2, 1)),
+    ((300, 5, 4, 3), (4, 3, 2)),
+    ((300, 5, 4), (1,)),
+    ((300, 5, 5), (0,)),
+    ((300, 5), (4,)),
+    ((300, 7), ()),
+]
+
+
+def _rows(n: int) -> list[np.ndarray]:
+    picked = np.sort(np.random.default_rng(0).choice(n, 37, replace=False))
+    return [np.arange(n), picked, np.array([n - 1]), np.array([0]), np.zeros(0, dtype=np.int64)]
+
+
+@pytest.mark.skipif(rng.numba is None, reason="numba not installed")
+@pytest.mark.parametrize(("shape", "index"), SHAPES)
+def test_numbers_computed_alone_are_those_of_the_whole_draw(shape, index):
+    streams = Streams(7)
+    whole = streams.generator("incident:x", 3).random(shape)
+    for rows in _rows(shape[0]):
+        got = uniforms_at(streams.pcg_state("incident:x", 3), shape, rows, index)
+        assert np.array_equal(got, whole[(rows, *index)])
+    assert uniforms_at(streams.pcg_state("incident:x", 3), shape, np.array([2, 1]), index) is None  # not ascending
+
+
+@pytest.mark.parametrize("numba", ["installed", "missing"])
+def test_dice_at_is_the_whole_draw_indexed(monkeypatch, numba):
+    if numba == "missing":
+        monkeypatch.setattr(rng, "numba", None)
+    for shape, index in SHAPES:
+        whole = Dice(Streams(7), "incident", 3, shape[0]).u("x", *shape[1:])
+        for rows in [*_rows(shape[0]), np.array([5, 5, 1])]:
+            got = Dice(Streams(7), "incident", 3, shape[0]).at("x", shape[1:], rows, *index)
+            assert np.array_equal(got, whole[(rows, *index)])
+
+
+@pytest.mark.parametrize("regime", ["fragmented", "integrated"])
+def test_plans_are_the_same_without_numba(monkeypatch, small_dict, regime):
+    d = copy.deepcopy(small_dict)
+    for district in d["city"]["districts"]:
+        district["population"] *= 6
+    scenario = scenario_from_dict(d, "small.toml (x6)")
+    runs = {}
+    for numba in ("installed", "missing"):
+        if numba == "missing":
+            monkeypatch.setattr(rng, "numba", None)
+        runs[numba] = citysim.simulate(scenario, regime=regime, seed=5, days=4, **NO_WINDOW)
+    for name in ("incidents", "stages", "alerts", "units"):
+        pd.testing.assert_frame_equal(runs["installed"].tables[name], runs["missing"].tables[name])
+    assert len(runs["missing"].stages) > 1000
