@@ -59,6 +59,10 @@ from citysim.engine import _process_simpy_event
 
 __all__ = ["FastNetwork"]
 
+SPRAWL = 2.0
+"""The arena's used space (up to its top) is kept within this many times what is held: first fit
+leaves holes a little too small for the next day, and each page once written stays resident."""
+
 
 class FastNetwork:
     """:class:`citysim.engine.Network` with its event loop compiled by numba (same interface, same results)."""
@@ -122,8 +126,10 @@ class FastNetwork:
                 self._has_groups = np.resize(self._has_groups, grow)
                 self._unfinished = np.resize(self._unfinished, grow)
         n, nj = batch.n_steps, batch.n_jobs
-        base, jbase = self._gap(n, nj)
-        if base < 0 or jbase < 0:
+        base, jbase, used, used_j = self._gap(n, nj)
+        # no gap, or the top would spread the arena beyond SPRAWL times what is held: compact (or grow)
+        sprawl = base + n > max(self._top, SPRAWL * (used + n)) or jbase + nj > max(self._jtop, SPRAWL * (used_j + nj))
+        if base < 0 or jbase < 0 or sprawl:
             self._make_room(n, nj)
             base, jbase = self._top, self._jtop
         self._top = max(self._top, base + n)
@@ -162,8 +168,9 @@ class FastNetwork:
         self._reserve_heap()
         return slot
 
-    def _gap(self, n: int, nj: int) -> tuple[int, int]:
-        """The lowest free places for n steps and nj jobs between the live batches (-1: none without compacting).
+    def _gap(self, n: int, nj: int) -> tuple[int, int, int, int]:
+        """The lowest free places for n steps and nj jobs between the live batches (-1: none without compacting),
+        and the steps and jobs live.
 
         Days are written out roughly in the order they began, so the space of old days is taken again
         by new ones and the arena is rarely compacted.
@@ -173,7 +180,8 @@ class FastNetwork:
             b = self._slots[slot]
             steps.append((base, base + b.n_steps))
             jobs.append((jbase, jbase + b.n_jobs))
-        return _first_fit(steps, n, self._I.shape[0]), _first_fit(jobs, nj, len(self._fin))
+        used, used_j = sum(e - b for b, e in steps), sum(e - b for b, e in jobs)
+        return _first_fit(steps, n, self._I.shape[0]), _first_fit(jobs, nj, len(self._fin)), used, used_j
 
     def released(self, batch: Batch) -> int:
         """How many of a batch's jobs (in release order) have been released."""
@@ -275,8 +283,6 @@ class FastNetwork:
 
     def _make_room(self, n: int, nj: int) -> None:
         """Room for n more steps and nj more jobs at the top: grow, or move the live batches to the front, or both."""
-        if self._top + n <= self._I.shape[0] and self._jtop + nj <= len(self._fin):
-            return
         live = sorted((base, jbase, slot) for slot, (base, jbase) in self._base.items())
         used = sum(self._slots[s].n_steps for _, _, s in live)
         used_j = sum(self._slots[s].n_jobs for _, _, s in live)

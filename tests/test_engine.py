@@ -216,3 +216,24 @@ def test_records_of_held_batches_survive_others_coming_and_going(env, Net):
         assert (log(x), x.finished_at().tolist()) == held[id(x)]
     assert c.finished_at().tolist() == [1_003.0 + j for j in range(50)]
     assert d.finished_at().tolist() == [13_400.0 + j for j in range(10)]
+
+
+def test_gaps_too_small_for_a_batch_are_closed_rather_than_the_arena_spread(env, Net):
+    # two freed gaps, each too small for the next batch but together larger than it: the compiled engine
+    # moves what is held together instead of using ever more memory above it (and nothing held changes)
+    net = Net(env, [1])
+    b, f1, c, f2, g = (delay_chains(n, k) for n, k in ((100, 1), (10, 1_000), (100, 1), (10, 1_000), (100, 1)))
+    for x in (b, f1, c, f2, g):
+        net.add(x)
+    net.run(5_000)
+    net.forget(f1)
+    net.forget(f2)
+    held = {id(x): (log(x), x.finished_at().tolist()) for x in (b, c, g)}
+    h = delay_chains(10, 1_500, t0=5_000)
+    net.add(h)
+    if hasattr(net, "_top"):
+        assert net._top == 300 + 15_000  # b, c, g and h side by side
+    net.run()
+    for x in (b, c, g):
+        assert (log(x), x.finished_at().tolist()) == held[id(x)]
+    assert h.finished_at().tolist() == [6_500.0 + j for j in range(10)]
