@@ -15,14 +15,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from citysim.network import compiled_or
 from citysim.processes.plan import ROLE
 
 __all__ = ["BUSY_ROLES", "DayUse", "day_use"]
-
-try:  # the compiled engine's kernel where numba is installed (identical sums, in one pass)
-    from citysim._fast_kernels import _plan_use
-except ImportError:
-    _plan_use = None
 
 BUSY_ROLES = ("intake", "verify", "transfer", "dispatch", "field", "callback")
 """Activities whose service time is counted as busy time (the units table's ``busy_<role>_min``)."""
@@ -103,5 +99,4 @@ def _plan_use_numpy(unit, role, role_slot, q, s, dur, start, end, n_units, n_rol
     return busy, offered, unit[began], s[began] - q[began]
 
 
-if _plan_use is None:
-    _plan_use = _plan_use_numpy
+_plan_use = compiled_or("_plan_use", _plan_use_numpy)  # one pass where numba is installed

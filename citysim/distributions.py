@@ -32,7 +32,6 @@ __all__ = [
     "Lognormal",
     "Mixture",
     "Uniform",
-    "ppf_mixed",
 ]
 
 
@@ -189,8 +188,3 @@ class Mixture:
                     if len(sel):
                         out[sel] = self.dists[k].ppf(u[sel])
         return out
-
-
-def ppf_mixed(dists: list, which: np.ndarray, u: np.ndarray) -> np.ndarray:
-    """Sample row i from ``dists[which[i]]`` by inverse transform of ``u[i]`` (see :class:`Mixture`)."""
-    return Mixture(dists).ppf(which, u)

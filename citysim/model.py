@@ -29,7 +29,7 @@ from citysim.daily import DailyBook
 from citysim.derive import false_alarm_rows, incident_and_stage_rows
 from citysim.events import LEVELS, MemorySink
 from citysim.heap import trim
-from citysim.network import make_network
+from citysim.network import compiled_or, make_network
 from citysim.outputs import cells_rows, daily_rows, units_rows
 from citysim.phases import unit_phases
 from citysim.processes.alerts import FalseAlarmCompiler
@@ -45,21 +45,22 @@ from citysim.window import Window
 
 __all__ = ["CityModel"]
 
-try:  # one compiled pass where numba is installed
-    from citysim._fast_kernels import _gave_up_jobs
-except ImportError:
-    _gave_up_jobs = None
+
+def _gave_up_numpy(started, ended, alt, job, n_jobs) -> np.ndarray:
+    """Per job: a try hung up with no try after it (numpy; numba's kernel gives the same)."""
+    last_try = np.isnan(started) & ~np.isnan(ended) & (alt < 0)
+    out = np.zeros(n_jobs, dtype=bool)
+    out[job[last_try]] = True
+    return out
+
+
+_gave_up_jobs = compiled_or("_gave_up_jobs", _gave_up_numpy)  # one pass where numba is installed
 
 
 def _gave_up(batch) -> np.ndarray:
     """Per job: the resident hung up and did not call again (the need given up)."""
     _, s, e = batch.times()
-    if _gave_up_jobs is not None:
-        return _gave_up_jobs(s, e, batch.alt_np, batch.job_np, batch.n_jobs)
-    last_try = np.isnan(s) & ~np.isnan(e) & (batch.alt_np < 0)
-    out = np.zeros(batch.n_jobs, dtype=bool)
-    out[batch.job_np[last_try]] = True
-    return out
+    return _gave_up_jobs(s, e, batch.alt_np, batch.job_np, batch.n_jobs)
 
 
 def _whole(days: float) -> int:

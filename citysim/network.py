@@ -6,14 +6,14 @@ Both give identical results (a test checks); ``CITYSIM_ENGINE=python`` or ``numb
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import simpy
 
 from citysim.engine import Network
 from citysim.errors import OptionError
 
-__all__ = ["ENGINES", "engine_choice", "make_network"]
+__all__ = ["ENGINES", "compiled_or", "engine_choice", "make_network"]
 
 ENGINES = ("auto", "python", "numba")
 """Values of ``CITYSIM_ENGINE``."""
@@ -54,3 +54,16 @@ def make_network(env: simpy.Environment, servers: Sequence[int], engine: str | N
         else:
             return FastNetwork(env, servers, classes)
     return Network(env, servers, classes)
+
+
+def compiled_or(name: str, fallback: Callable) -> Callable:
+    """The numba kernel ``name`` of :mod:`citysim._fast_kernels` where numba is installed, else ``fallback``.
+
+    Both give the same results to the last bit (each kernel's test says so); the kernel is used
+    whichever engine runs, since it changes no result.
+    """
+    try:
+        from citysim import _fast_kernels
+    except ImportError:
+        return fallback
+    return getattr(_fast_kernels, name)

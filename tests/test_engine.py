@@ -22,7 +22,8 @@ def Net(request):
     return request.param
 
 
-def one_step_jobs(release, dur, unit=0):
+def one_step_jobs(release, dur, unit=0, **options):
+    """A job of one step at ``unit`` per release time (``options``: Batch's, e.g. patience, prio)."""
     n = len(release)
     return Batch(
         first=np.arange(n),
@@ -30,6 +31,7 @@ def one_step_jobs(release, dur, unit=0):
         unit=np.full(n, unit),
         dur=np.asarray(dur, float),
         nxt=np.full(n, NO_STEP),
+        **options,
     )
 
 

@@ -7,7 +7,7 @@ import pytest
 import simpy
 
 from citysim.engine import DELAY, NEVER, NO_STEP, Batch, Network
-from tests.test_engine import ENGINES, log
+from tests.test_engine import ENGINES, log, one_step_jobs
 
 nan = float("nan")
 
@@ -19,16 +19,7 @@ def Net(request):
 
 def calls(release, dur, patience=None, prio=None):
     """One call per job at unit 0; a caller who hangs up gives up."""
-    n = len(release)
-    return Batch(
-        first=np.arange(n),
-        release=np.asarray(release, float),
-        unit=np.zeros(n, int),
-        dur=np.asarray(dur, float),
-        nxt=np.full(n, NO_STEP),
-        patience=None if patience is None else np.asarray(patience, float),
-        prio=prio,
-    )
+    return one_step_jobs(release, dur, patience=None if patience is None else np.asarray(patience, float), prio=prio)
 
 
 def same(a, b):
