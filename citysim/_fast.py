@@ -47,6 +47,7 @@ from citysim._fast_kernels import (
     STEP_INT,
     STRIDE,
     _fill,
+    _heapify,
     _push,
     _queued_chains,
     _relink_chains,
@@ -164,7 +165,7 @@ class FastNetwork:
         self._has_align[slot] = batch.has_align
         self._has_groups[slot] = batch.has_groups
         self._unfinished[slot] = batch.unfinished
-        self._rebuild_releases()
+        self._rebuild_releases(placing=slot)
         self._reserve_heap()
         return slot
 
@@ -220,15 +221,15 @@ class FastNetwork:
         old_slots = np.array([old._slot for old, _ in olds])
         codes = -ha - 1
         drop = (ha < 0) & np.isin(codes // STRIDE, old_slots)
-        keep = ~drop
-        t, q, a = self._ht[:n][keep], self._hs[:n][keep], ha[keep]
-        order = np.lexsort((q, t))  # sorted is a valid heap
-        m = len(order)
-        self._ht[:m], self._hs[:m], self._ha[:m] = t[order], q[order], a[order]
-        self._hn[0] = m
+        if drop.any():
+            keep = ~drop
+            m = int(keep.sum())
+            self._ht[:m], self._hs[:m], self._ha[:m] = self._ht[:n][keep], self._hs[:n][keep], ha[keep]
+            self._hn[0] = m
+            _heapify(self._ht, self._hs, self._ha, m)  # (time, sequence) are unique: the same order of events
         for old, _ in olds:
             self._free(old)
-        self._rebuild_releases()
+        self._rebuild_releases(placing=new_slot)
         if len(new._release_times):
             _push(
                 self._ht,
@@ -245,15 +246,20 @@ class FastNetwork:
         batch.queued, batch.started, batch.ended = self._F[sl, QUEUED], self._F[sl, STARTED], self._F[sl, ENDED]
         batch.finished = self._fin[jbase : jbase + batch.n_jobs]
 
-    def _rebuild_releases(self) -> None:
-        """Release order (times, and first steps in the arena) of every slot, laid end to end."""
+    def _rebuild_releases(self, placing: int = -1) -> None:
+        """Release order (times, and first steps in the arena) of every slot with a release still to come
+        (one on the event list, or ``placing``, about to be put there), laid end to end; the others' ranges are
+        empty (the event loop reads a slot's range only when that slot's next release comes up)."""
+        ha = self._ha[: self._hn[0]]
+        coming = set(((-ha[ha < 0] - 1) // STRIDE).tolist())
+        coming.add(placing)
         times, steps = [], []
         bounds = np.zeros(len(self._has_align) + 1, dtype=np.int64)
         pos = 0
         for slot in range(len(self._has_align)):
             bounds[slot] = pos
             b = self._slots[slot] if slot < len(self._slots) else None
-            if b is not None:
+            if b is not None and slot in coming:
                 t, first = b._release_times, b._release_first
                 times.append(np.asarray(t, dtype=np.float64))
                 steps.append(np.asarray(first, dtype=np.int64) + self._base[slot][0])

@@ -52,13 +52,8 @@ def _push(ht, hs, ha, hn, t, addr):
 
 
 @njit(cache=True, inline="always")
-def _pop(ht, hs, ha, hn):
-    n = hn[0] - 1
-    hn[0] = n
-    t = ht[n]
-    s = hs[n]
-    a = ha[n]
-    i = 0
+def _sift_down(ht, hs, ha, n, i, t, s, a):
+    """Put entry (t, s, a) at place i of a heap of n entries, or below it, children moving up."""
     while True:
         c = 2 * i + 1
         if c >= n:
@@ -71,10 +66,24 @@ def _pop(ht, hs, ha, hn):
         hs[i] = hs[c]
         ha[i] = ha[c]
         i = c
+    ht[i] = t
+    hs[i] = s
+    ha[i] = a
+
+
+@njit(cache=True, inline="always")
+def _pop(ht, hs, ha, hn):
+    n = hn[0] - 1
+    hn[0] = n
     if n > 0:
-        ht[i] = t
-        hs[i] = s
-        ha[i] = a
+        _sift_down(ht, hs, ha, n, 0, ht[n], hs[n], ha[n])
+
+
+@njit(cache=True)
+def _heapify(ht, hs, ha, n):
+    """Make the first n entries a heap again (after some were taken out), sifting each parent down."""
+    for i in range((n - 2) // 2, -1, -1):
+        _sift_down(ht, hs, ha, n, i, ht[i], hs[i], ha[i])
 
 
 @njit(cache=True, inline="always")

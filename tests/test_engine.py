@@ -239,3 +239,26 @@ def test_gaps_too_small_for_a_batch_are_closed_rather_than_the_arena_spread(env,
     for x in (b, c, g):
         assert (log(x), x.finished_at().tolist()) == held[id(x)]
     assert h.finished_at().tolist() == [6_500.0 + j for j in range(10)]
+
+
+@pytest.mark.skipif(len(ENGINES) == 1, reason="numba not installed")
+def test_the_event_heap_pops_in_time_then_scheduling_order_after_entries_are_taken_out():
+    # a replaced batch's pending releases are taken out of the compiled engine's heap, which is then rebuilt
+    from citysim._fast_kernels import _heapify, _pop, _push
+
+    rng = np.random.default_rng(7)
+    n = 3_000
+    ht, hs, ha, hn = np.zeros(n), np.zeros(n, np.int64), np.zeros(n, np.int64), np.zeros(2, np.int64)
+    for k, t in enumerate(rng.integers(0, 300, n).astype(float)):  # many ties in time
+        _push(ht, hs, ha, hn, t, k)
+    keep = rng.random(n) > 0.3
+    m = int(keep.sum())
+    ht[:m], hs[:m], ha[:m] = ht[:n][keep].copy(), hs[:n][keep].copy(), ha[:n][keep].copy()
+    expected = sorted(zip(ht[:m].tolist(), hs[:m].tolist(), ha[:m].tolist(), strict=True))
+    hn[0] = m
+    _heapify(ht, hs, ha, m)
+    popped = []
+    while hn[0] > 0:
+        popped.append((float(ht[0]), int(hs[0]), int(ha[0])))
+        _pop(ht, hs, ha, hn)
+    assert popped == expected
