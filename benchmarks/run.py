@@ -129,6 +129,7 @@ def bench_end_to_end(quick: bool) -> dict:
     """Section 0: the command as a whole, at several lengths; peak memory must not grow with the length."""
     print("\n0. What a user meets: `citysim run scenarios/chongqing.toml --days N --quiet --no-figures`, whole process")
     print("   (integrated, 21-day warm-up and 7-day follow-up, every mechanism on, Parquet tables and metrics.json)")
+    end_to_end(1)  # untimed: numba's cache filled (a first run after a change compiles the engine, ~10 s)
     runs = {}
     for weeks in (1, 4) if quick else (1, 4, 13, 52):
         r = end_to_end(7 * weeks)
