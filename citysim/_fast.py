@@ -31,8 +31,10 @@ import numpy as np
 import simpy
 
 from citysim._fast_kernels import (
+    ALIGN,
     ALT,
     DEAD,
+    DUR,
     ENDED,
     GROUP,
     GROWTH,
@@ -41,11 +43,16 @@ from citysim._fast_kernels import (
     N_FLOAT_ROWS,
     N_INT_ROWS,
     NXT,
+    PATIENCE,
     PENDING,
+    PHASE,
+    PRIO,
     QUEUED,
     STARTED,
     STEP_INT,
     STRIDE,
+    UNIT,
+    WIDTH,
     _fill,
     _heapify,
     _push,
@@ -241,10 +248,14 @@ class FastNetwork:
             )
 
     def _point(self, batch: Batch, base: int, jbase: int) -> None:
-        """Make the batch's record arrays views of its part of the arena."""
-        sl = slice(base, base + batch.n_steps)
-        batch.queued, batch.started, batch.ended = self._F[sl, QUEUED], self._F[sl, STARTED], self._F[sl, ENDED]
-        batch.finished = self._fin[jbase : jbase + batch.n_jobs]
+        """Make the batch's plan and record arrays views of its part of the arena (the plan is held once)."""
+        I, F = self._I[base : base + batch.n_steps], self._F[base : base + batch.n_steps]
+        ints = {"unit_np": UNIT, "width_np": WIDTH, "prio_np": PRIO, "_nxt": NXT, "_group": GROUP, "_alt": ALT}
+        floats = {"dur_np": DUR, "align_np": ALIGN, "phase_np": PHASE, "patience_np": PATIENCE}
+        floats |= {"queued": QUEUED, "started": STARTED, "ended": ENDED}
+        stored = {name: I[:, col] for name, col in ints.items()} | {name: F[:, col] for name, col in floats.items()}
+        stored |= {"_job": I[:, JOB], "finished": self._fin[jbase : jbase + batch.n_jobs]}
+        batch.lend(stored, (base, jbase))
 
     def _rebuild_releases(self, placing: int = -1) -> None:
         """Release order (times, and first steps in the arena) of every slot with a release still to come
@@ -277,11 +288,10 @@ class FastNetwork:
         self._free(batch)
 
     def _free(self, batch: Batch) -> None:
-        """Give a batch's space back: its records are copied out, and ends of patience pointing there are dropped."""
+        """Give a batch's space back: its plan and records are copied out, and ends of patience pointing there are dropped."""
         slot = batch._slot
         base, _ = self._base[slot]
-        batch.queued, batch.started, batch.ended = (np.array(a) for a in (batch.queued, batch.started, batch.ended))
-        batch.finished = np.array(batch.finished)
+        batch.reclaim()
         ha = self._ha[: self._hn[0]]
         ha[(ha >= HANG_UP + base) & (ha < HANG_UP + base + batch.n_steps)] = DEAD  # answered callers' (space reused)
         self._slots[slot] = None

@@ -367,12 +367,12 @@ def _plan_use(unit, role, role_slot, q, s, dur, start, end, n_units, n_roles):
 
 
 @njit(cache=True)
-def _gave_up_jobs(started, ended, alt, job, n_jobs):
+def _gave_up_jobs(started, ended, alt, job, job_base, n_jobs):
     """Per job: a try hung up with no try after it (``citysim.model._gave_up``, in one pass)."""
     out = np.zeros(n_jobs, dtype=np.bool_)
     for i in range(len(started)):
         if np.isnan(started[i]) and not np.isnan(ended[i]) and alt[i] < 0:
-            out[job[i]] = True
+            out[job[i] - job_base] = True
     return out
 
 

@@ -46,6 +46,18 @@ def _ints(values: np.ndarray) -> array:
     return out
 
 
+def _unlinked(values: np.ndarray, base: int) -> np.ndarray:
+    return values if base == 0 else np.where(values >= 0, values - base, NO_STEP)
+
+
+LENT = (
+    *("unit_np", "dur_np", "align_np", "phase_np", "width_np", "patience_np", "prio_np"),
+    *("_nxt", "_group", "_alt", "_job"),
+    *("queued", "started", "ended", "finished"),
+)
+"""What an engine may keep for a batch (:meth:`Batch.lend`): the plan's columns and the records."""
+
+
 def _view(values) -> np.ndarray:
     """A numpy view of a record array (an array.array here, or an arena view in the compiled engine)."""
     return values if isinstance(values, np.ndarray) else np.frombuffer(values, dtype=np.float64)
@@ -82,15 +94,16 @@ class Batch:
         "release_np",
         "unit_np",
         "dur_np",
-        "nxt_np",
+        "_nxt",
         "align_np",
         "phase_np",
-        "group_np",
+        "_group",
         "width_np",
-        "job_np",
+        "_job",
         "patience_np",
-        "alt_np",
+        "_alt",
         "prio_np",
+        "bases",
         "unit",
         "dur",
         "nxt",
@@ -145,14 +158,15 @@ class Batch:
         self.release_np = np.asarray(release, dtype=np.float64)
         self.unit_np = np.asarray(unit, dtype=np.int64)
         self.dur_np = np.asarray(dur, dtype=np.float64)
-        self.nxt_np = np.asarray(nxt, dtype=np.int64)
+        self._nxt = np.asarray(nxt, dtype=np.int64)
+        self.bases = (0, 0)
         self.has_align = align is not None and bool(np.any(np.asarray(align) > 0))
         self.has_groups = width is not None and bool(np.any(np.asarray(width) > 1))
         self.align_np = np.asarray(align, dtype=np.float64) if self.has_align else np.zeros(n_steps)
         self.phase_np = (
             np.asarray(phase, dtype=np.float64) if self.has_align and phase is not None else np.zeros(n_steps)
         )
-        self.group_np = np.asarray(group, dtype=np.int64) if self.has_groups else np.full(n_steps, NO_STEP)
+        self._group = np.asarray(group, dtype=np.int64) if self.has_groups else np.full(n_steps, NO_STEP)
         self.width_np = np.asarray(width, dtype=np.int64) if self.has_groups else np.ones(n_steps, dtype=np.int64)
         self.patience_np = (
             np.full(n_steps, NEVER) if patience is None else np.asarray(patience, dtype=np.float64).copy()
@@ -160,11 +174,11 @@ class Batch:
         if np.any(np.isnan(self.patience_np)) or np.any(self.patience_np < 0):
             raise ValueError("patience must be non-negative (inf: never leaves the queue)")
         self.has_patience = bool(np.any(np.isfinite(self.patience_np) & (self.unit_np >= 0)))
-        if self.has_patience and np.any(np.isfinite(self.patience_np) & (self.group_np >= 0)):
+        if self.has_patience and np.any(np.isfinite(self.patience_np) & (self._group >= 0)):
             raise ValueError("a step in a parallel group cannot leave its queue (finite patience)")
-        self.alt_np = np.full(n_steps, NO_STEP, dtype=np.int64) if alt is None else np.asarray(alt, dtype=np.int64)
+        self._alt = np.full(n_steps, NO_STEP, dtype=np.int64) if alt is None else np.asarray(alt, dtype=np.int64)
         self.prio_np = np.zeros(n_steps, dtype=np.int64) if prio is None else np.asarray(prio, dtype=np.int64)
-        if len(self.patience_np) != n_steps or len(self.alt_np) != n_steps or len(self.prio_np) != n_steps:
+        if len(self.patience_np) != n_steps or len(self._alt) != n_steps or len(self.prio_np) != n_steps:
             raise ValueError("patience, alt and prio must have one entry per step")
         if np.any(self.prio_np < 0):
             raise ValueError("priority classes are numbered from 0 (the most urgent)")
@@ -176,10 +190,54 @@ class Batch:
         counts = np.diff(np.append(self.first_np, n_steps))
         if self.n_jobs and (self.first_np[0] != 0 or np.any(counts < 1)):
             raise ValueError("each job needs at least one step, jobs' steps consecutive from step 0")
-        self.job_np = np.repeat(np.arange(self.n_jobs), counts)
+        self._job = np.repeat(np.arange(self.n_jobs), counts)
         self.pending: dict[int, int] = {}
         self.unfinished = int(np.count_nonzero(np.isfinite(self.release_np)))
         self.never = self.n_jobs - self.unfinished
+
+    # links (next step, group, step after a hang-up: -1 for none) and jobs, as stored: shifted by ``bases``
+    @property
+    def nxt_np(self) -> np.ndarray:
+        """The step after each step (``-1``: the job's last)."""
+        return _unlinked(self._nxt, self.bases[0])
+
+    @property
+    def group_np(self) -> np.ndarray:
+        """Each step's parallel group's first step (``-1``: none)."""
+        return _unlinked(self._group, self.bases[0])
+
+    @property
+    def alt_np(self) -> np.ndarray:
+        """The step after each step's caller hangs up (``-1``: the caller gives up)."""
+        return _unlinked(self._alt, self.bases[0])
+
+    @property
+    def job_np(self) -> np.ndarray:
+        """Each step's job."""
+        return self._job if self.bases[1] == 0 else self._job - self.bases[1]
+
+    @property
+    def links(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """``nxt``, ``group``, ``alt`` and ``job`` as stored: numbered from :attr:`bases` (steps, jobs)."""
+        return self._nxt, self._group, self._alt, self._job
+
+    def lend(self, stored: dict[str, np.ndarray], bases: tuple[int, int]) -> None:
+        """Read plan and records from an engine's storage from now on (views holding the same values).
+
+        ``stored`` maps the attributes in :data:`LENT` to the views; an engine keeps steps and jobs
+        of many batches in one place, so links and jobs there are numbered from ``bases``
+        (steps, jobs). The batch's own arrays are let go: a day's plan is held once, not twice.
+        """
+        for name in LENT:
+            setattr(self, name, stored[name])
+        self.bases = bases
+
+    def reclaim(self) -> None:
+        """Own copies of what was lent (before the engine gives the space to others)."""
+        own = {"_nxt": self.nxt_np, "_group": self.group_np, "_alt": self.alt_np, "_job": self.job_np}
+        for name in LENT:
+            setattr(self, name, np.array(own.get(name, getattr(self, name))))
+        self.bases = (0, 0)
 
     @property
     def classes(self) -> int:

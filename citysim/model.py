@@ -46,11 +46,15 @@ from citysim.window import Window
 __all__ = ["CityModel"]
 
 
-def _gave_up_numpy(started, ended, alt, job, n_jobs) -> np.ndarray:
-    """Per job: a try hung up with no try after it (numpy; numba's kernel gives the same)."""
+def _gave_up_numpy(started, ended, alt, job, job_base, n_jobs) -> np.ndarray:
+    """Per job: a try hung up with no try after it (numpy; numba's kernel gives the same).
+
+    ``alt`` and ``job`` as a batch stores them (:attr:`~citysim.batch.Batch.links`): jobs numbered from
+    ``job_base``, ``alt`` negative where the caller gives up.
+    """
     last_try = np.isnan(started) & ~np.isnan(ended) & (alt < 0)
     out = np.zeros(n_jobs, dtype=bool)
-    out[job[last_try]] = True
+    out[job[last_try] - job_base] = True
     return out
 
 
@@ -60,7 +64,8 @@ _gave_up_jobs = compiled_or("_gave_up_jobs", _gave_up_numpy)  # one pass where n
 def _gave_up(batch) -> np.ndarray:
     """Per job: the resident hung up and did not call again (the need given up)."""
     _, s, e = batch.times()
-    return _gave_up_jobs(s, e, batch.alt_np, batch.job_np, batch.n_jobs)
+    _, _, alt, job = batch.links
+    return _gave_up_jobs(s, e, alt, job, batch.bases[1], batch.n_jobs)
 
 
 def _whole(days: float) -> int:
