@@ -40,6 +40,14 @@ def log(batch):
     return [(float(a), float(b), float(c)) for a, b, c in zip(q, s, e, strict=True)]
 
 
+PLAN = ("unit", "dur", "nxt", "align", "phase", "group", "width", "job", "patience", "alt", "prio")
+
+
+def plan(batch):
+    """A batch's plan as it reads it (the compiled engine keeps it in its arena once placed)."""
+    return {name: np.asarray(getattr(batch, f"{name}_np")).tolist() for name in PLAN}
+
+
 def test_two_clerks_serve_three_customers_first_come_first_served(env, Net):
     net = Net(env, [2])
     b = one_step_jobs([0, 1, 2], [10, 10, 10])
@@ -201,11 +209,13 @@ def test_records_of_held_batches_survive_others_coming_and_going(env, Net):
     # different orders) and compacts its arena when no gap is large enough: nothing held may change
     net = Net(env, [1])
     a, b = delay_chains(100, 1), delay_chains(100, 1)
+    planned = {id(x): plan(x) for x in (a, b)}
     net.add(a)
     net.add(b)
     net.run(1_000)
     net.forget(a)
     c, f, g = (delay_chains(n, k, t0=1_000) for n, k in ((50, 3), (10, 3_200), (12, 10)))  # c's jobs: where a's were
+    planned |= {id(x): plan(x) for x in (c, f, g)}
     for x in (c, f, g):
         net.add(x)
     net.run(10_000)
@@ -216,6 +226,8 @@ def test_records_of_held_batches_survive_others_coming_and_going(env, Net):
     net.run()
     for x in (b, c, g):
         assert (log(x), x.finished_at().tolist()) == held[id(x)]
+    for x in (a, b, c, f, g):  # held or given back (copied out), after others took the space and things moved
+        assert plan(x) == planned[id(x)]
     assert c.finished_at().tolist() == [1_003.0 + j for j in range(50)]
     assert d.finished_at().tolist() == [13_400.0 + j for j in range(10)]
 
@@ -225,6 +237,7 @@ def test_gaps_too_small_for_a_batch_are_closed_rather_than_the_arena_spread(env,
     # moves what is held together instead of using ever more memory above it (and nothing held changes)
     net = Net(env, [1])
     b, f1, c, f2, g = (delay_chains(n, k) for n, k in ((100, 1), (10, 1_000), (100, 1), (10, 1_000), (100, 1)))
+    planned = {id(x): plan(x) for x in (b, f1, c, f2, g)}
     for x in (b, f1, c, f2, g):
         net.add(x)
     net.run(5_000)
@@ -238,6 +251,8 @@ def test_gaps_too_small_for_a_batch_are_closed_rather_than_the_arena_spread(env,
     net.run()
     for x in (b, c, g):
         assert (log(x), x.finished_at().tolist()) == held[id(x)]
+    for x in (b, f1, c, f2, g):
+        assert plan(x) == planned[id(x)]
     assert h.finished_at().tolist() == [6_500.0 + j for j in range(10)]
 
 
