@@ -281,17 +281,17 @@ class FastNetwork:
         self._rel_base = bounds
 
     def forget(self, batch: Batch) -> None:
-        """Free a finished batch's slot; its records are copied out of the arena first."""
+        """Free a finished batch's slot (its plan and records can no longer be read: write them out first)."""
         slot = getattr(batch, "_slot", None)
         if slot is None or self._slots[slot] is not batch:
             return
         self._free(batch)
 
     def _free(self, batch: Batch) -> None:
-        """Give a batch's space back: its plan and records are copied out, and ends of patience pointing there are dropped."""
+        """Give a batch's space back (its plan and records can no longer be read), and ends of patience pointing there are dropped."""
         slot = batch._slot
         base, _ = self._base[slot]
-        batch.reclaim()
+        batch.let_go()
         ha = self._ha[: self._hn[0]]
         ha[(ha >= HANG_UP + base) & (ha < HANG_UP + base + batch.n_steps)] = DEAD  # answered callers' (space reused)
         self._slots[slot] = None

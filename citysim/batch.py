@@ -232,12 +232,13 @@ class Batch:
             setattr(self, name, stored[name])
         self.bases = bases
 
-    def reclaim(self) -> None:
-        """Own copies of what was lent (before the engine gives the space to others)."""
-        own = {"_nxt": self.nxt_np, "_group": self.group_np, "_alt": self.alt_np, "_job": self.job_np}
+    def let_go(self) -> None:
+        """Drop the plan and records: the batch's engine has forgotten it (and may give their space to others).
+
+        Reading them afterwards fails rather than reading another batch's steps.
+        """
         for name in LENT:
-            setattr(self, name, np.array(own.get(name, getattr(self, name))))
-        self.bases = (0, 0)
+            setattr(self, name, None)
 
     @property
     def classes(self) -> int:

@@ -173,7 +173,11 @@ class Network:
         return counts.reshape(-1, self.classes).sum(axis=1)
 
     def forget(self, batch: Batch) -> None:
-        """A finished batch will not be seen again (nothing to free in this engine)."""
+        """A finished batch will not be seen again: write out what it holds first.
+
+        Nothing to free in this engine; the compiled engine gives the batch's space to the next
+        batches, and its plan and records can no longer be read there.
+        """
 
     def released(self, batch: Batch) -> int:
         """How many of a batch's jobs (in release order) have been released."""

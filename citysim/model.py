@@ -389,8 +389,8 @@ class CityModel(mesa.Model):
         for cd in self.active:
             b = cd.plan.batch
             if final or b.done:
-                self.network.forget(b)
                 self._write(cd)
+                self.network.forget(b)
             elif not self.carry:
                 keep.append(cd)
             elif getattr(cd, "is_carry", False):
@@ -415,10 +415,10 @@ class CityModel(mesa.Model):
         keep_fa = []
         for fa in self.active_alarms:
             if final or fa.plan is None or fa.plan.batch.done:
-                if fa.plan is not None:
-                    self.network.forget(fa.plan.batch)
                 if self.window.period_of_day(fa.day) == "window":
                     self.sink.write("alerts", false_alarm_rows(fa, self.horizon, self._names))
+                if fa.plan is not None:
+                    self.network.forget(fa.plan.batch)
             else:
                 keep_fa.append(fa)
         self.active_alarms = keep_fa
@@ -464,13 +464,13 @@ class CityModel(mesa.Model):
             parts.append((cd, unfinished, self.network.released(b)))
         if sum(len(p[1]) for p in parts) == 0:
             for cd in days:
-                self.network.forget(cd.plan.batch)
                 self._write(cd)
+                self.network.forget(cd.plan.batch)
             return None
         new, step_maps = carry_forward(parts)
-        self.network.replace([(cd.plan.batch, m) for cd, m in zip(days, step_maps, strict=True)], new.plan.batch)
-        for cd in days:
+        for cd in days:  # written before their space is given to others
             self._write(cd, leave_out=new.incidents.ids)
+        self.network.replace([(cd.plan.batch, m) for cd, m in zip(days, step_maps, strict=True)], new.plan.batch)
         return new
 
     def finish(self) -> None:

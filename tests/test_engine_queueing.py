@@ -197,9 +197,9 @@ def test_an_answered_callers_end_of_patience_never_reaches_a_later_caller(env, N
     net.add(first)
     net.run(10)
     assert first.done
+    assert log(first) == [(0, 0, 2), (1, 2, 4)]
     net.forget(first)
     later = calls([10, 10], [200, 5], patience=[NEVER, NEVER])  # the second caller waits from 10 to 210
     net.add(later)
     net.run()
     assert log(later) == [(10, 10, 210), (10, 210, 215)]
-    assert log(first) == [(0, 0, 2), (1, 2, 4)]  # kept when forgotten
