@@ -28,7 +28,7 @@ from citysim.city import City, build_city
 from citysim.daily import DailyBook
 from citysim.derive import false_alarm_rows, incident_and_stage_rows
 from citysim.events import LEVELS, MemorySink
-from citysim.heap import trim
+from citysim.heap import settle, trim
 from citysim.network import compiled_or, make_network
 from citysim.outputs import cells_rows, daily_rows, units_rows
 from citysim.phases import unit_phases
@@ -66,6 +66,11 @@ def _gave_up(batch) -> np.ndarray:
     _, s, e = batch.times()
     _, _, alt, job = batch.links
     return _gave_up_jobs(s, e, alt, job, batch.bases[1], batch.n_jobs)
+
+
+def _settle(cd: CompiledDay) -> None:
+    """A compiled day's arrays, kept until it is written out, in a block of their own (see :func:`settle`)."""
+    settle(cd, cd.incidents, cd.detection, cd.plan, cd.plan.batch)
 
 
 def _whole(days: float) -> int:
@@ -251,6 +256,7 @@ class CityModel(mesa.Model):
         det = self.detector.detect(inc, self.trust, patrol_cycle, proactive_cycle)
         cd = self.compiler.compile(inc, det, self.trust)
         self.network.add(cd.plan.batch)
+        _settle(cd)
         self.active.append(cd)
         fa = self.alarm_compiler.sample(day, self.shocks.sensor_working)
         if fa.plan is not None:
@@ -471,6 +477,7 @@ class CityModel(mesa.Model):
         for cd in days:  # written before their space is given to others
             self._write(cd, leave_out=new.incidents.ids)
         self.network.replace([(cd.plan.batch, m) for cd, m in zip(days, step_maps, strict=True)], new.plan.batch)
+        _settle(new)
         return new
 
     def finish(self) -> None:

@@ -1,0 +1,56 @@
+"""Long-lived arrays kept out of the heap (citysim.heap.settle)."""
+
+from __future__ import annotations
+
+import mmap
+from dataclasses import dataclass
+
+import numpy as np
+
+from citysim.heap import settle
+
+
+def _root(a: np.ndarray):
+    while isinstance(a.base, np.ndarray):
+        a = a.base
+    return a.base.obj if isinstance(a.base, memoryview) else a.base
+
+
+@dataclass
+class Held:
+    big: np.ndarray
+    same: np.ndarray
+    small: np.ndarray
+    view: np.ndarray
+    other: object = None
+
+
+class Slotted:
+    __slots__ = ("big", "name")
+
+    def __init__(self, big):
+        self.big, self.name = big, "x"
+
+
+def test_large_arrays_move_to_one_mapping_with_the_same_values_and_sharing():
+    big = np.arange(100_000, dtype=np.int64)
+    source = np.linspace(0, 1, 50_000)
+    held = Held(big=big, same=big, small=np.arange(10), view=source[::2], other="kept")
+    slotted = Slotted(np.full((300, 100), 2.5))
+    small, view = held.small, held.view
+    settle(held, slotted)
+    assert held.big is not big and held.big.tolist() == big.tolist() and held.big.dtype == big.dtype
+    assert held.same is held.big  # one array under two names stays one array
+    assert held.small is small and held.view is view  # small arrays and views of others stay where they are
+    assert held.other == "kept" and slotted.name == "x"
+    assert slotted.big.shape == (300, 100) and np.all(slotted.big == 2.5) and slotted.big.flags.c_contiguous
+    assert isinstance(_root(held.big), mmap.mmap) and _root(held.big) is _root(slotted.big)
+    held.big[0] = 7  # still writeable
+    assert held.same[0] == 7 and big[0] == 0
+
+
+def test_nothing_to_settle_changes_nothing():
+    held = Held(big=np.zeros(3), same=np.zeros(3), small=np.zeros(3), view=np.zeros(3))
+    before = dict(vars(held))
+    settle(held)
+    assert all(vars(held)[k] is v for k, v in before.items())
