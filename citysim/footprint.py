@@ -37,7 +37,9 @@ _BASE_BYTES = 400e6  # Python, numpy, pandas, numba, pyarrow and a tiny city
 _CELL_BYTES = 1900.0  # per grid cell (and its grid worker), besides its occurrence rates
 _RATE_BYTES = 16.0  # per occurrence rate (cell x cohort x incident type) and its running sum
 _FIRST_DAY_BYTES = 2200.0  # per incident of a day, while it is being compiled and run
-_HELD_DAY_BYTES = 1100.0  # per incident of each earlier day still held (up to _HELD_DAYS)
+# per incident of each earlier day still held (up to _HELD_DAYS); refitted at 17baf49 (a day's plan held once,
+# in the engine's arena): Chongqing peaked at 987 MiB over its 35 days (estimate 998), 1,085 MiB over a year
+_HELD_DAY_BYTES = 420.0
 _HELD_DAYS = 13  # days of unfinished incidents held before they are carried in compact form
 _STARTUP_S = 3.0  # imports and building the city
 _INCIDENTS_PER_S = 100_000.0  # the compiled (numba) engine on a 2-core machine
