@@ -195,7 +195,9 @@ def test_a_resume_with_another_experiment_or_version_is_refused(tmp_path):
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 def test_ctrl_c_keeps_the_finished_runs_and_stops_every_worker(tmp_path):
-    path = experiment_file(tmp_path, samples=6)
+    # far more runs than are done when Ctrl-C comes (runs of a day of a town take a fraction of a second:
+    # with 12, a loaded machine once saw the sweep end before the signal), and it stops them all
+    path = experiment_file(tmp_path, samples=50)
     out = tmp_path / "out"
     command = [sys.executable, "-c", "from citysim.cli import main; main()", "sweep", str(path), "--out", str(out)]
     proc = subprocess.Popen(
