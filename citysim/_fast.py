@@ -249,12 +249,13 @@ class FastNetwork:
 
     def _point(self, batch: Batch, base: int, jbase: int) -> None:
         """Make the batch's plan and record arrays views of its part of the arena (the plan is held once)."""
-        I, F = self._I[base : base + batch.n_steps], self._F[base : base + batch.n_steps]
+        ints_at, floats_at = self._I[base : base + batch.n_steps], self._F[base : base + batch.n_steps]
         ints = {"unit_np": UNIT, "width_np": WIDTH, "prio_np": PRIO, "_nxt": NXT, "_group": GROUP, "_alt": ALT}
         floats = {"dur_np": DUR, "align_np": ALIGN, "phase_np": PHASE, "patience_np": PATIENCE}
         floats |= {"queued": QUEUED, "started": STARTED, "ended": ENDED}
-        stored = {name: I[:, col] for name, col in ints.items()} | {name: F[:, col] for name, col in floats.items()}
-        stored |= {"_job": I[:, JOB], "finished": self._fin[jbase : jbase + batch.n_jobs]}
+        stored = {name: ints_at[:, col] for name, col in ints.items()}
+        stored |= {name: floats_at[:, col] for name, col in floats.items()}
+        stored |= {"_job": ints_at[:, JOB], "finished": self._fin[jbase : jbase + batch.n_jobs]}
         batch.lend(stored, (base, jbase))
 
     def _rebuild_releases(self, placing: int = -1) -> None:
@@ -288,7 +289,7 @@ class FastNetwork:
         self._free(batch)
 
     def _free(self, batch: Batch) -> None:
-        """Give a batch's space back (its plan and records can no longer be read), and ends of patience pointing there are dropped."""
+        """Give a batch's space back (its plan and records no longer readable); ends of patience there are dropped."""
         slot = batch._slot
         base, _ = self._base[slot]
         batch.let_go()
