@@ -284,10 +284,11 @@ class ParquetSink:
         self.writers: dict[str, pq.ParquetWriter] = {}
 
     def _writer(self, name: str, schema: pa.Schema) -> pq.ParquetWriter:
-        # dictionary-encode only the name columns (trying it on times is wasted work), no statistics: 2-3x faster
+        # dictionary-encode only the name columns (trying it on times is wasted work), no statistics: 2-3x faster;
+        # lz4 writes a day's tables in 60% of zstd's time, for files about a quarter larger
         names = [c for c, (typ, _, _) in COLUMNS[name].items() if typ == CATEGORY]
         return pq.ParquetWriter(
-            self.dir / f"{name}.parquet", schema, compression="zstd", use_dictionary=names, write_statistics=False
+            self.dir / f"{name}.parquet", schema, compression="lz4", use_dictionary=names, write_statistics=False
         )
 
     def write(self, name: str, data: dict[str, object]) -> None:

@@ -5,6 +5,7 @@ Both give identical results (a test checks); ``CITYSIM_ENGINE=python`` or ``numb
 
 from __future__ import annotations
 
+import importlib
 import os
 from collections.abc import Callable, Sequence
 
@@ -56,14 +57,15 @@ def make_network(env: simpy.Environment, servers: Sequence[int], engine: str | N
     return Network(env, servers, classes)
 
 
-def compiled_or(name: str, fallback: Callable) -> Callable:
-    """The numba kernel ``name`` of :mod:`citysim._fast_kernels` where numba is installed, else ``fallback``.
+def compiled_or(name: str, fallback: Callable, module: str = "citysim._fast_kernels") -> Callable:
+    """The numba kernel ``name`` of ``module`` (default :mod:`citysim._fast_kernels`) where numba is installed,
+    else ``fallback``.
 
     Both give the same results to the last bit (each kernel's test says so); the kernel is used
     whichever engine runs, since it changes no result.
     """
     try:
-        from citysim import _fast_kernels
+        kernels = importlib.import_module(module)
     except ImportError:
         return fallback
-    return getattr(_fast_kernels, name)
+    return getattr(kernels, name)

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from citysim.metrics.survival import clock_survival
+from citysim.network import compiled_or
 
 __all__ = [
     "CHAIN_TARGETS",
@@ -30,6 +31,7 @@ __all__ = [
     "response_times",
     "parts_minutes",
     "stage_intervals",
+    "stage_parts",
     "stage_minutes",
     "summarise_minutes",
 ]
@@ -240,14 +242,14 @@ def chain_targets(incidents: pd.DataFrame, chains: Mapping[str, Mapping] = CHAIN
     return out
 
 
-def _stage_intervals(stages: pd.DataFrame, ids: np.ndarray, resolved: np.ndarray) -> tuple[np.ndarray, ...]:
-    """Intervals of the stage rows of the given incidents, each labelled incident * parts + part."""
+def _stage_parts(stages: pd.DataFrame, ids: np.ndarray, resolved: np.ndarray) -> np.ndarray:
+    """Minutes per part of the given incidents, from their stage rows (see :func:`stage_parts`)."""
     key = pd.Index(ids).get_indexer(stages["incident_id"].to_numpy())
     codes, names = pd.factorize(stages["stage"])
     stage_index = {name: i for i, name in enumerate(_CATEGORY_OF_STAGE)}
     code = np.array([stage_index.get(name, -1) for name in names] + [-1])[codes]
     times = (_minutes(stages, c) for c in ("queued_at", "started_at", "ended_at"))
-    return stage_intervals(key, code, stages["attempt"].to_numpy(), *times, resolved)
+    return stage_parts(key, code, _minutes(stages, "attempt"), *times, resolved)
 
 
 def stage_intervals(
@@ -283,6 +285,30 @@ def stage_intervals(
     end = np.minimum(np.concatenate([ended, started[travel]]), resolved[key])
     ok = end > start  # False where either is NaN
     return key[ok] * len(_CATEGORIES) + cat[ok], start[ok], end[ok]
+
+
+def _stage_parts_numpy(*columns: np.ndarray) -> np.ndarray:
+    return parts_minutes(*stage_intervals(*columns), len(columns[-1]))
+
+
+_stage_parts_kernel = compiled_or("stage_parts", None, module="citysim.metrics._kernels")
+_COLUMN_TYPES = (np.int64, np.int64, *[np.float64] * 5)
+
+
+def stage_parts(*columns: np.ndarray) -> np.ndarray:
+    """Minutes per incident and part (``[len(resolved), parts]``) from the columns :func:`stage_intervals`
+    takes (``key, code, attempt, queued, started, ended, resolved``): its intervals, then :func:`parts_minutes`
+    (in one pass where numba is installed: the same bits)."""
+    if _stage_parts_kernel is None:
+        return _stage_parts_numpy(*columns)
+    return _stage_parts_kernel(
+        *(np.asarray(c, t) for c, t in zip(columns, _COLUMN_TYPES, strict=True)),
+        _CATEGORY_CODE.astype(np.int64),
+        _CATEGORIES.index("reopening"),
+        STAGE_NAMES.index("travel"),
+        _CATEGORIES.index("dispatch"),
+        len(_CATEGORIES),
+    )
 
 
 def parts_minutes(group: np.ndarray, start: np.ndarray, end: np.ndarray, n_incidents: int) -> np.ndarray:
@@ -362,8 +388,7 @@ def stage_minutes(incidents: pd.DataFrame, stages: pd.DataFrame) -> pd.DataFrame
     inc = incidents.loc[keep]
     ids = inc["id"].to_numpy()
     resolved = _minutes(inc, "resolved_at")
-    group, start, end = _stage_intervals(stages, ids, resolved)
-    parts = parts_minutes(group, start, end, len(ids))
+    parts = _stage_parts(stages, ids, resolved)
     out = pd.DataFrame(parts, columns=list(_CATEGORIES), index=pd.Index(ids, name="id"))
     occurred = _minutes(inc, "occurred_at")
     out.insert(0, "detection", _minutes(inc, "detected_at") - occurred)

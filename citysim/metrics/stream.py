@@ -33,8 +33,9 @@ from citysim.metrics.calibration import CHANNELS, HOTLINE_CHANNELS
 from citysim.metrics.calls import CallCounts
 from citysim.metrics.chunk import Chunk
 from citysim.metrics.headline import SURVIVAL_HOURS
-from citysim.metrics.response import CHAIN_TARGETS, COMPONENTS, MEASURES, STAGE_NAMES, parts_minutes, stage_intervals
+from citysim.metrics.response import CHAIN_TARGETS, COMPONENTS, MEASURES, STAGE_NAMES, stage_parts
 from citysim.metrics.survival import WEEK_MIN
+from citysim.network import compiled_or
 from citysim.processes.detection import DETECTED_BY
 from citysim.scenario import DISTRICT_KINDS
 from citysim.window import Window
@@ -240,14 +241,8 @@ class MetricsStream:
     def _add(self, into: np.ndarray, bins: np.ndarray, groups: np.ndarray, rows: np.ndarray, sums=None, minutes=None):
         """Add the incidents ``rows``, binned, to ``into[group, bin]`` for each of their groups (and, given
         ``sums``, their ``minutes`` to ``sums[group]``)."""
-        rows = np.flatnonzero(rows)
-        if not len(rows):
-            return
-        g = groups[:, rows]
-        has = g >= 0
-        into += np.bincount((g * self.bins.n + bins[rows])[has], minlength=into.size).reshape(into.shape)
-        if sums is not None:  # each group's minutes added in row order, then to the sum so far
-            sums += np.bincount(g[has], weights=np.broadcast_to(minutes[rows], g.shape)[has], minlength=len(sums))
+        none = np.zeros(0)
+        _add_binned(into, bins, groups, rows, none if sums is None else sums, none if minutes is None else minutes)
 
     def _clock(self, clock: str, bins: np.ndarray, done, groups, has, never=None) -> None:
         km = self.km[clock]
@@ -409,10 +404,7 @@ class MetricsStream:
             key = position[row]
             times = (stages.floats(col) for col in ("queued_at", "started_at", "ended_at"))
             attempt = stages.floats("attempt")
-            group, start, end = stage_intervals(
-                key, stages.codes("stage", STAGE_NAMES), attempt, *times, resolved[kept]
-            )
-            parts = parts_minutes(group, start, end, len(kept))
+            parts = stage_parts(key, stages.codes("stage", STAGE_NAMES), attempt, *times, resolved[kept])
         total = resolved[kept] - occurred[kept]
         rows = np.column_stack([detected[kept] - occurred[kept], parts, total])
         tc = type_code[kept]
@@ -427,6 +419,22 @@ class MetricsStream:
         self.alerts["false"] += int((~truth).sum())
         outcome = c.codes("outcome", OUTCOMES)
         self.alerts["by_outcome"] += np.bincount(outcome[outcome >= 0], minlength=len(OUTCOMES))
+
+
+def _add_binned_numpy(into, bins, groups, rows, sums, minutes) -> None:
+    """``into[g, bins[r]] += 1`` for each row ``r`` in ``rows`` and each of its groups ``g >= 0``; given
+    ``sums`` (length > 0), each group's ``minutes`` of those rows, in row order, then added to ``sums[g]``."""
+    rows = np.flatnonzero(rows)
+    if not len(rows):
+        return
+    g = groups[:, rows]
+    has = g >= 0
+    into += np.bincount((g * into.shape[1] + bins[rows])[has], minlength=into.size).reshape(into.shape)
+    if len(sums):
+        sums += np.bincount(g[has], weights=np.broadcast_to(minutes[rows], g.shape)[has], minlength=len(sums))
+
+
+_add_binned = compiled_or("add_binned", _add_binned_numpy, module="citysim.metrics._kernels")
 
 
 def _rows(data) -> int:
