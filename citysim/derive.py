@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from citysim.events import LEVELS, OUTCOMES, STAGES, STATUSES, Codes
+from citysim.network import compiled_or
 from citysim.processes.detection import CHANNEL_NAMES, DETECTED_BY, SENSOR
 from citysim.processes.plan import ROLE
 from citysim.scenario import DISTRICT_KINDS
@@ -36,6 +37,83 @@ def _at(values: np.ndarray, index: np.ndarray) -> np.ndarray:
     return out
 
 
+_FACT_ROLES = np.array([ROLE[r] for r in ("intake", "verify", "transfer", "dispatch", "field")], dtype=np.int64)
+"""The roles :func:`_step_facts` asks about, in the order it takes them."""
+
+
+def _step_facts_numpy(
+    job_incident, job, job_base, role, attempt, q, s, e, travel, call_try, alt, final, consult, roles
+):
+    """Per incident, what its steps say (numpy; numba's kernel gives the same bits).
+
+    Args:
+        job_incident, job, job_base: each step's incident is ``job_incident[job - job_base]``.
+        role, attempt, q, s, e, travel, call_try, alt: per step (``alt`` < 0: the caller gives up).
+        final: per incident, its last attempt; consult: per incident, a consultation (no dispatch).
+        roles: the role codes of intake, verify, transfer, dispatch and field.
+
+    Returns:
+        Per incident: its first intake (or verify) step taken on the first attempt, its first verify
+        step, its first field step (-1: none); transfers, calls and calls hung up; whether it gave up;
+        its last attempt visited; the earliest arrival on the first attempt with a field step (inf:
+        none); its last first-attempt dispatch step before the first field step; the latest end of
+        a closing step (-inf: none), closing steps not ended, closing steps; the earliest arrival on
+        the final attempt (inf: none).
+    """
+    intake, verify, transfer, dispatch, field_role = (int(r) for r in roles)
+    n = len(final)
+    row = job_incident[job - job_base] if len(job) else np.zeros(0, dtype=np.int64)
+    visited = ~np.isnan(q)
+    hung_up = visited & np.isnan(s) & ~np.isnan(e)  # a caller who hung up before being answered
+    taken = visited & ~hung_up  # visited, and not left unanswered
+    intake_idx = _first_per(row, taken & (attempt == 0) & ((role == intake) | (role == verify)), n)
+    verify_idx = _first_per(row, role == verify, n)
+    # a call to another hotline counts as one transfer however often the resident redials it
+    transfers = np.bincount(row[visited & (role == transfer) & (call_try <= 0)], minlength=n)
+    calls = np.bincount(row[visited & (call_try >= 0)], minlength=n)
+    hung_up_calls = np.bincount(row[hung_up], minlength=n)
+    # gave up: hung up on a try after which the resident would not call again
+    gave_up = np.bincount(row[hung_up & (alt < 0)], minlength=n) > 0
+    reopened = np.zeros(n, dtype=np.int64)
+    if visited.any():
+        np.maximum.at(reopened, row[visited], attempt[visited].astype(np.int64))
+
+    field = role == field_role
+    first_field = _first_per(row, field, n)
+    # first arrival: the earliest team on site on the first attempt with a visit (joint dispatch sends several)
+    first_attempt = np.full(n, -1, dtype=np.int64)
+    first_attempt[first_field >= 0] = attempt[first_field[first_field >= 0]]
+    fa = np.flatnonzero(field & (attempt == first_attempt[row])) if len(row) else np.zeros(0, dtype=np.int64)
+    arrived = np.full(n, np.inf)
+    np.minimum.at(arrived, row[fa], np.nan_to_num(s[fa] + travel[fa], nan=np.inf))
+    last_disp = np.full(n, -1, dtype=np.int64)
+    disp = np.flatnonzero((role == dispatch) & (attempt == 0))
+    if len(disp):
+        before = disp < np.where(first_field[row[disp]] >= 0, first_field[row[disp]], np.iinfo(np.int64).max)
+        np.maximum.at(last_disp, row[disp[before]], disp[before])
+
+    closing = np.zeros(len(row), dtype=bool)
+    if len(row):
+        closing = (field & (attempt == final[row])) | (
+            consult[row] & ((role == intake) | (role == transfer)) & (attempt == 0) & taken
+        )
+    resolved = np.full(n, -np.inf)
+    np.maximum.at(resolved, row[closing], np.nan_to_num(e[closing], nan=-np.inf))
+    pending = np.bincount(row[closing & np.isnan(e)], minlength=n)
+    closings = np.bincount(row[closing], minlength=n)
+    arrive_final = np.full(n, np.inf)
+    fin_field = np.flatnonzero(field & visited & ~np.isnan(s)) if len(row) else np.zeros(0, dtype=np.int64)
+    fin_field = fin_field[attempt[fin_field] == final[row[fin_field]]]
+    np.minimum.at(arrive_final, row[fin_field], s[fin_field] + travel[fin_field])
+    return (
+        *(intake_idx, verify_idx, first_field, transfers, calls, hung_up_calls, gave_up, reopened),
+        *(arrived, last_disp, resolved, pending, closings, arrive_final),
+    )
+
+
+_step_facts = compiled_or("step_facts", _step_facts_numpy, module="citysim._derive_kernels")
+
+
 def incident_and_stage_rows(cd, horizon: float, names: dict) -> tuple[dict, dict, dict]:
     """Rows of the incidents, stages and (true) alerts tables for one compiled day.
 
@@ -49,79 +127,42 @@ def incident_and_stage_rows(cd, horizon: float, names: dict) -> tuple[dict, dict
     n = len(inc)
     batch = plan.batch
     q, s, e = (np.asarray(a) for a in batch.times())  # only read: every column below is a new array
-    row = plan.job_incident[batch.job_np] if batch.n_steps else np.zeros(0, dtype=np.int64)
     role, attempt, unit = plan.role, plan.attempt, batch.unit_np
     travel = plan.travel
-    visited = ~np.isnan(q)
-    hung_up = visited & np.isnan(s) & ~np.isnan(e)  # a caller who hung up before being answered
-    taken = visited & ~hung_up  # visited, and not left unanswered
-    call_try = plan.call_try
+    _, _, alt, job = batch.links
+    consult = ~cd.dispatched
+    facts = _step_facts(
+        plan.job_incident, job, batch.bases[1], role, attempt, q, s, e, travel, plan.call_try, alt,
+        cd.attempts_planned - 1, consult, _FACT_ROLES,
+    )  # fmt: skip
+    intake_idx, verify_idx, first_field, transfers, calls, hung_up_calls, gave_up, reopened = facts[:8]
+    arrived_at, last_disp, resolved_at, pending, closings, arrive_final = facts[8:]
 
     detected_at = np.where(det.detected_at <= horizon, det.detected_at, np.nan)
     seen = ~np.isnan(detected_at)
-    intake_idx = _first_per(row, taken & (attempt == 0) & ((role == ROLE["intake"]) | (role == ROLE["verify"])), n)
     intake_at = np.where(intake_idx >= 0, _at(s, intake_idx), detected_at)
     intake_at = np.where(seen, intake_at, np.nan)
-    # a call to another hotline counts as one transfer however often the resident redials it
-    transfers = np.bincount(row[visited & (role == ROLE["transfer"]) & (call_try <= 0)], minlength=n)
-    calls = np.bincount(row[visited & (call_try >= 0)], minlength=n)
-    hung_up_calls = np.bincount(row[hung_up], minlength=n)
-    # gave up: hung up on a try after which the resident would not call again
-    gave_up = np.bincount(row[hung_up & (batch.alt_np < 0)], minlength=n) > 0
-
-    field = role == ROLE["field"]
-    first_field = _first_per(row, field, n)
     dispatched_at = _at(q, first_field)
-    # first arrival: the earliest team on site on the first attempt with a visit (joint dispatch sends several)
-    first_attempt = np.full(n, -1, dtype=np.int64)
-    first_attempt[first_field >= 0] = attempt[first_field[first_field >= 0]]
-    fa = np.flatnonzero(field & (attempt == first_attempt[row])) if len(row) else np.zeros(0, dtype=np.int64)
-    arrived_at = np.full(n, np.inf)
-    np.minimum.at(arrived_at, row[fa], np.nan_to_num(s[fa] + travel[fa], nan=np.inf))
     arrived_at = np.where(arrived_at <= horizon, arrived_at, np.nan)
 
     # level: unit of the last dispatch step before the first field visit, else of the field unit
     level_unit = np.full(n, -1, dtype=np.int64)
-    disp = np.flatnonzero((role == ROLE["dispatch"]) & (attempt == 0))
-    if len(disp):
-        before = disp < np.where(first_field[row[disp]] >= 0, first_field[row[disp]], np.iinfo(np.int64).max)
-        disp = disp[before]
-        last_disp = np.full(n, -1, dtype=np.int64)
-        np.maximum.at(last_disp, row[disp], disp)
-        level_unit = np.where(last_disp >= 0, unit[np.maximum(last_disp, 0)], -1)
     if len(unit):  # a day on which no incident took a step has no units to look up
+        level_unit = np.where(last_disp >= 0, unit[np.maximum(last_disp, 0)], -1)
         level_unit = np.where((level_unit < 0) & (first_field >= 0), unit[np.maximum(first_field, 0)], level_unit)
     level = np.where(level_unit >= 0, names["unit_level_code"][np.maximum(level_unit, 0)], -1)
     level = np.where(~np.isnan(dispatched_at), level, -1)
 
-    final = cd.attempts_planned - 1
-    consult = ~cd.dispatched
-    closing = np.zeros(len(row), dtype=bool)
-    if len(row):
-        closing = (field & (attempt == final[row])) | (
-            consult[row] & ((role == ROLE["intake"]) | (role == ROLE["transfer"])) & (attempt == 0) & taken
-        )
-    resolved_at = np.full(n, -np.inf)
-    np.maximum.at(resolved_at, row[closing], np.nan_to_num(e[closing], nan=-np.inf))
-    pending = np.bincount(row[closing & np.isnan(e)], minlength=n)
-    has_closing = np.bincount(row[closing], minlength=n) > 0
     # a consultation is answered by its last call taken in: once its plan has ended (no transfer still to come)
     job_done = np.zeros(n, dtype=bool)
     job_done[plan.job_incident] = ~np.isnan(np.asarray(batch.finished_at()))
-    resolved_at = np.where(has_closing & (pending == 0) & (job_done | ~consult) & ~gave_up, resolved_at, np.nan)
+    resolved_at = np.where((closings > 0) & (pending == 0) & (job_done | ~consult) & ~gave_up, resolved_at, np.nan)
 
     # hazards: harm unless someone arrives on the final (real) attempt before time to harm
     harm_t = inc.occurred_at + inc.time_to_harm
-    arrive_final = np.full(n, np.inf)
-    fin_field = np.flatnonzero(field & visited & ~np.isnan(s)) if len(row) else np.zeros(0, dtype=np.int64)
-    fin_field = fin_field[attempt[fin_field] == final[row[fin_field]]]
-    np.minimum.at(arrive_final, row[fin_field], s[fin_field] + travel[fin_field])
     harmed = np.isfinite(harm_t) & (harm_t <= horizon) & ~(arrive_final <= harm_t)
     harmed_at = np.where(harmed, harm_t, np.nan)
 
-    reopened = np.zeros(n, dtype=np.int64)
-    if visited.any():
-        np.maximum.at(reopened, row[visited], attempt[visited].astype(np.int64))
     status = np.where(~seen, STATUSES.index("undetected"), np.where(~np.isnan(resolved_at), 0, 1))
     status = np.where(seen & gave_up, STATUSES.index("gave_up"), status)
     ids = inc.ids
@@ -157,7 +198,9 @@ def incident_and_stage_rows(cd, horizon: float, names: dict) -> tuple[dict, dict
     }
 
     # stages: one row per visited step; field visits split into travel and handling
-    v = np.flatnonzero(visited)
+    v = np.flatnonzero(~np.isnan(q))
+    field = role == ROLE["field"]
+    row = plan.job_incident[job - batch.bases[1]] if batch.n_steps else np.zeros(0, dtype=np.int64)
     stage_code = role[v].astype(np.int32)
     arrive_v = s[v] + travel[v]
     arrive_v = np.where(arrive_v <= horizon, arrive_v, np.nan)
@@ -178,7 +221,7 @@ def incident_and_stage_rows(cd, horizon: float, names: dict) -> tuple[dict, dict
     # true alerts
     a = np.flatnonzero((det.sensor_type >= 0) & (det.sensor_raised_at <= horizon))
     by_sensor = det.detected_by[a] == SENSOR
-    verify_idx = _first_per(row, role == ROLE["verify"], n)[a]
+    verify_idx = verify_idx[a]
     verified = np.where(verify_idx >= 0, _at(e, verify_idx), np.where(by_sensor, detected_at[a], np.nan))
     code = OUTCOMES.index
     outcome = np.where(

@@ -288,3 +288,28 @@ def test_day_accounting_compiled_and_in_numpy_agree_bit_for_bit(monkeypatch, sma
     for b, got in zip(batches, compiled, strict=True):
         np.testing.assert_array_equal(got, model_module._gave_up(b))
     assert sum(int(g.sum()) for g in compiled) > 0
+
+
+@pytest.mark.skipif(not _has_numba(), reason="numba is not installed")
+def test_output_rows_compiled_and_in_numpy_agree_bit_for_bit(monkeypatch, busy_town):
+    """The incidents, stages and alerts rows of days still running: numba's kernel gives numpy's to the last bit."""
+    from citysim import derive
+    from citysim.model import CityModel
+
+    model = CityModel(busy_town, busy_town.regime_named("fragmented"), seed=4, horizon_days=3)
+    model.run_to(1.5 * 1440)  # a day done, one half run: steps waiting, running and ended
+    assert derive._step_facts is not derive._step_facts_numpy  # numba's, where installed
+    compiled = [derive.incident_and_stage_rows(cd, model.now, model._names) for cd in model.active]
+    monkeypatch.setattr(derive, "_step_facts", derive._step_facts_numpy)
+    in_numpy = [derive.incident_and_stage_rows(cd, model.now, model._names) for cd in model.active]
+    checked = 0
+    for got, want in zip(compiled, in_numpy, strict=True):
+        for table_got, table_want in zip(got, want, strict=True):
+            for name, col in table_got.items():
+                a, b = (getattr(c, "codes", c) for c in (col, table_want[name]))
+                assert np.array_equal(np.asarray(a), np.asarray(b), equal_nan=a.dtype.kind == "f"), name
+                checked += len(a)
+    inc = compiled[0][0]
+    assert checked > 10_000 and np.isfinite(inc["resolved_at"]).any() and np.isnan(inc["resolved_at"]).any()
+    assert inc["transfers"].sum() > 0 and inc["gave_up"].any() and np.isfinite(inc["arrived_at"]).any()
+

@@ -1,0 +1,98 @@
+"""The output rows' kernel (numba): what each incident's steps say, in two passes over the steps.
+
+It gives :func:`citysim.derive._step_facts_numpy`'s results to the last bit (minima, maxima and
+counts; ``tests/test_determinism.py`` compares them) and is used where numba is installed
+(:func:`citysim.network.compiled_or`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+
+@njit(cache=True)
+def step_facts(job_incident, job, job_base, role, attempt, q, s, e, travel, call_try, alt, final, consult, roles):
+    """Per incident, from its steps (see :func:`citysim.derive._step_facts_numpy` for each fact)."""
+    intake, verify, transfer, dispatch, field = roles[0], roles[1], roles[2], roles[3], roles[4]
+    n = len(final)
+    m = len(role)
+    intake_idx = np.full(n, -1, np.int64)
+    verify_idx = np.full(n, -1, np.int64)
+    first_field = np.full(n, -1, np.int64)
+    transfers = np.zeros(n, np.int64)
+    calls = np.zeros(n, np.int64)
+    hung_up_calls = np.zeros(n, np.int64)
+    gave_up = np.zeros(n, np.bool_)
+    reopened = np.zeros(n, np.int64)
+    for x in range(m):
+        r = job_incident[job[x] - job_base]
+        visited = not np.isnan(q[x])
+        hung_up = visited and np.isnan(s[x]) and not np.isnan(e[x])
+        taken = visited and not hung_up
+        k = role[x]
+        if intake_idx[r] < 0 and taken and attempt[x] == 0 and (k == intake or k == verify):
+            intake_idx[r] = x
+        if verify_idx[r] < 0 and k == verify:
+            verify_idx[r] = x
+        if first_field[r] < 0 and k == field:
+            first_field[r] = x
+        if visited:
+            if k == transfer and call_try[x] <= 0:
+                transfers[r] += 1
+            if call_try[x] >= 0:
+                calls[r] += 1
+            if attempt[x] > reopened[r]:
+                reopened[r] = attempt[x]
+        if hung_up:
+            hung_up_calls[r] += 1
+            if alt[x] < 0:
+                gave_up[r] = True
+    arrived = np.full(n, np.inf)
+    last_disp = np.full(n, -1, np.int64)
+    resolved = np.full(n, -np.inf)
+    pending = np.zeros(n, np.int64)
+    closings = np.zeros(n, np.int64)
+    arrive_final = np.full(n, np.inf)
+    for x in range(m):
+        r = job_incident[job[x] - job_base]
+        k = role[x]
+        a = attempt[x]
+        ff = first_field[r]
+        if k == field:
+            if a == attempt[ff]:  # the first attempt with a visit
+                v = s[x] + travel[x]
+                if np.isnan(v):
+                    v = np.inf
+                if v < arrived[r]:
+                    arrived[r] = v
+            if a == final[r] and not np.isnan(q[x]) and not np.isnan(s[x]):
+                v = s[x] + travel[x]
+                if np.isnan(v) or v < arrive_final[r]:  # as np.minimum: NaN wins
+                    arrive_final[r] = v
+        if k == dispatch and a == 0 and (ff < 0 or x < ff) and x > last_disp[r]:
+            last_disp[r] = x
+        visited = not np.isnan(q[x])
+        taken = visited and not (np.isnan(s[x]) and not np.isnan(e[x]))
+        if (k == field and a == final[r]) or (consult[r] and (k == intake or k == transfer) and a == 0 and taken):
+            closings[r] += 1
+            if np.isnan(e[x]):
+                pending[r] += 1
+            elif e[x] > resolved[r]:
+                resolved[r] = e[x]
+    return (
+        intake_idx,
+        verify_idx,
+        first_field,
+        transfers,
+        calls,
+        hung_up_calls,
+        gave_up,
+        reopened,
+        arrived,
+        last_disp,
+        resolved,
+        pending,
+        closings,
+        arrive_final,
+    )
