@@ -340,14 +340,16 @@ def _relink_chains(IA, q_head, q_tail, q_len, steps):
 
 
 @njit(cache=True)
-def _plan_use(unit, role, role_slot, q, s, dur, start, end, n_units, n_roles):
+def _plan_use(steps, unit, role, role_slot, q, s, e, dur, job, job_base, fin, start, end, n_units, n_roles):
     """:func:`citysim.accounting._plan_use_numpy` in one pass (the same sums, in the same order)."""
     busy = np.zeros(n_roles * n_units)
     offered = np.zeros(n_units)
-    began_unit = np.empty(len(unit), dtype=unit.dtype)
-    began_wait = np.empty(len(unit))
-    k = 0
-    for i in range(len(unit)):
+    began_unit = np.empty(len(steps), dtype=unit.dtype)
+    began_wait = np.empty(len(steps))
+    still = np.empty(len(steps), dtype=np.int64)
+    k = n_still = 0
+    for j in range(len(steps)):
+        i = steps[j]
         u = unit[i]
         if u < 0:
             continue
@@ -363,16 +365,26 @@ def _plan_use(unit, role, role_slot, q, s, dur, start, end, n_units, n_roles):
             began_unit[k] = u
             began_wait[k] = si - qi
             k += 1
-    return busy, offered, began_unit[:k], began_wait[:k]
+        done = qi < end and ((si < end and si + d <= end) or (np.isnan(si) and not np.isnan(e[i])))
+        if not done and np.isnan(qi):
+            done = fin[job[i] - job_base] <= end
+        if not done:
+            still[n_still] = i
+            n_still += 1
+    return busy, offered, began_unit[:k], began_wait[:k], still[:n_still]
 
 
 @njit(cache=True)
-def _gave_up_jobs(started, ended, alt, job, job_base, n_jobs):
-    """Per job: a try hung up with no try after it (``citysim.model._gave_up``, in one pass)."""
-    out = np.zeros(n_jobs, dtype=np.bool_)
-    for i in range(len(started)):
-        if np.isnan(started[i]) and not np.isnan(ended[i]) and alt[i] < 0:
-            out[job[i] - job_base] = True
+def _gave_up_of(jobs, first, n_steps, started, ended, alt):
+    """Per job of ``jobs``: a try hung up with no try after it (``citysim.model._gave_up_numpy``, those jobs only)."""
+    out = np.zeros(len(jobs), dtype=np.bool_)
+    for k in range(len(jobs)):
+        j = jobs[k]
+        hi = first[j + 1] if j + 1 < len(first) else n_steps
+        for i in range(first[j], hi):
+            if np.isnan(started[i]) and not np.isnan(ended[i]) and alt[i] < 0:
+                out[k] = True
+                break
     return out
 
 

@@ -41,13 +41,16 @@ class DayUse:
         return sum(self.busy.values())
 
 
-def day_use(plans: Iterable, n_units: int, start: float, end: float) -> DayUse:
+def day_use(plans: Iterable, n_units: int, start: float, end: float, track: bool = False) -> DayUse:
     """Busy time, work offered and waits of every unit within ``[start, end)``.
 
     Args:
         plans: the compiled plans still held by the model.
         n_units: number of units.
         start, end: the day, minutes.
+        track: days asked in order (the model's end of each day): each plan keeps the steps that may
+            still count on a later day (:attr:`~citysim.processes.plan.Plan.live`), and the next day
+            looks at those only. The same results, without going over every held step every day.
     """
     n_roles = len(BUSY_ROLES)
     role_slot = np.full(max(ROLE.values()) + 1, -1, dtype=np.int64)
@@ -58,10 +61,15 @@ def day_use(plans: Iterable, n_units: int, start: float, end: float) -> DayUse:
     units, waits = [], []
     for plan in plans:
         b = plan.batch
-        q, s, _ = b.times()
-        busy_plan, offered_plan, began_unit, began_wait = _plan_use(
-            b.unit_np, plan.role, role_slot, q, s, b.dur_np, float(start), float(end), n_units, n_roles
-        )
+        q, s, e = b.times()
+        steps = plan.live if track and plan.live is not None else np.arange(b.n_steps)
+        job = b.links[3]
+        busy_plan, offered_plan, began_unit, began_wait, live = _plan_use(
+            steps, b.unit_np, plan.role, role_slot, q, s, e, b.dur_np, job, b.bases[1], b.finished_at(),
+            float(start), float(end), n_units, n_roles,
+        )  # fmt: skip
+        if track:
+            plan.live = live
         busy_flat += busy_plan
         offered += offered_plan
         if len(began_unit):
@@ -80,11 +88,16 @@ def day_use(plans: Iterable, n_units: int, start: float, end: float) -> DayUse:
     )
 
 
-def _plan_use_numpy(unit, role, role_slot, q, s, dur, start, end, n_units, n_roles):
-    """One plan's busy minutes per (role slot, unit), work offered per unit, and the services begun in the day.
+def _plan_use_numpy(steps, unit, role, role_slot, q, s, e, dur, job, job_base, fin, start, end, n_units, n_roles):
+    """One plan's busy minutes per (role slot, unit), work offered per unit, the services begun in the day,
+    and which of ``steps`` may still count on a later day.
 
-    Sums run in step order (as ``np.bincount``): :func:`citysim._fast_kernels._plan_use` gives the same bits.
+    Only ``steps`` (ascending) are looked at. A step counts no more once it has no unit, or it came
+    and its service ended (or its caller hung up) by ``end``, or it was never reached and its job has
+    ended. Sums run in step order (as ``np.bincount``): :func:`citysim._fast_kernels._plan_use` gives
+    the same bits.
     """
+    unit, role, q, s, e, dur, job = (np.asarray(a)[steps] for a in (unit, role, q, s, e, dur, job))
     busy = np.zeros(n_roles * n_units)
     offered = np.zeros(n_units)
     slot = role_slot[role]
@@ -96,7 +109,9 @@ def _plan_use_numpy(unit, role, role_slot, q, s, dur, start, end, n_units, n_rol
     if came.any():
         offered = np.bincount(unit[came], weights=dur[came], minlength=n_units)
     began = (unit >= 0) & (s >= start) & (s < end)
-    return busy, offered, unit[began], s[began] - q[began]
+    ended = (q < end) & (((s < end) & (s + dur <= end)) | (np.isnan(s) & ~np.isnan(e)))
+    never = np.isnan(q) & (np.asarray(fin)[job - job_base] <= end)
+    return busy, offered, unit[began], s[began] - q[began], steps[(unit >= 0) & ~ended & ~never]
 
 
 _plan_use = compiled_or("_plan_use", _plan_use_numpy)  # one pass where numba is installed

@@ -46,26 +46,25 @@ from citysim.window import Window
 __all__ = ["CityModel"]
 
 
-def _gave_up_numpy(started, ended, alt, job, job_base, n_jobs) -> np.ndarray:
-    """Per job: a try hung up with no try after it (numpy; numba's kernel gives the same).
+def _gave_up_numpy(jobs, first, n_steps, started, ended, alt) -> np.ndarray:
+    """Per job of ``jobs``: a try hung up with no try after it (numpy; numba's kernel gives the same).
 
-    ``alt`` and ``job`` as a batch stores them (:attr:`~citysim.batch.Batch.links`): jobs numbered from
-    ``job_base``, ``alt`` negative where the caller gives up.
+    A job's steps run from its ``first`` to the next job's (the last job's to ``n_steps``); ``alt`` as a
+    batch stores it (:attr:`~citysim.batch.Batch.links`), negative where the caller gives up.
     """
-    last_try = np.isnan(started) & ~np.isnan(ended) & (alt < 0)
-    out = np.zeros(n_jobs, dtype=bool)
-    out[job[last_try] - job_base] = True
-    return out
+    job = np.repeat(np.arange(len(first)), np.diff(np.append(first, n_steps)))
+    out = np.zeros(len(first), dtype=bool)
+    out[job[np.isnan(started) & ~np.isnan(ended) & (alt < 0)]] = True
+    return out[jobs]
 
 
-_gave_up_jobs = compiled_or("_gave_up_jobs", _gave_up_numpy)  # one pass where numba is installed
+_gave_up_of = compiled_or("_gave_up_of", _gave_up_numpy)  # only those jobs' steps, where numba is installed
 
 
-def _gave_up(batch) -> np.ndarray:
-    """Per job: the resident hung up and did not call again (the need given up)."""
+def _gave_up(batch, jobs: np.ndarray) -> np.ndarray:
+    """Per job of ``jobs``: the resident hung up and did not call again (the need given up)."""
     _, s, e = batch.times()
-    _, _, alt, job = batch.links
-    return _gave_up_jobs(s, e, alt, job, batch.bases[1], batch.n_jobs)
+    return _gave_up_of(np.asarray(jobs, np.int64), batch.first_np, batch.n_steps, s, e, batch.links[2])
 
 
 def _settle(cd: CompiledDay) -> None:
@@ -270,7 +269,7 @@ class CityModel(mesa.Model):
         """Account the day's use of every unit, move trust, and write out what has ended."""
         day = self.day
         start, end = day * DAY_MIN, min((day + 1) * DAY_MIN, self.horizon)
-        use = day_use(self._plans(), len(self.units), start, end)
+        use = day_use(self._plans(), len(self.units), start, end, track=True)
         self.grid_task_yesterday = use.busy["field"][self.units.grid]
         # overtime is counted when the job ends, possibly the next day: a day on duty is never less than busy
         on_duty = np.maximum(self._close_duty(end), use.busy_total)
@@ -372,7 +371,7 @@ class CityModel(mesa.Model):
             rows = cd.plan.job_incident[done]
             inc = cd.incidents
             took = fin[done] - inc.occurred_at[rows]
-            met = ~cd.closed_unmet[rows] & ~_gave_up(cd.plan.batch)[done]
+            met = ~cd.closed_unmet[rows] & ~_gave_up(cd.plan.batch, np.flatnonzero(done))
             score = np.where(met, np.where(took <= targets[inc.type[rows]], 1.0, 0.5), 0.0)
             c, d = inc.cohort[rows], self.city.cell_district[inc.cell[rows]]
             cell = c * n_dist + d  # scores are halves and counts whole: sums exact in any grouping

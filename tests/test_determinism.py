@@ -282,12 +282,49 @@ def test_day_accounting_compiled_and_in_numpy_agree_bit_for_bit(monkeypatch, sma
     from citysim import model as model_module
 
     batches = [plan.batch for plan in model._plans()]
-    compiled = [model_module._gave_up(b) for b in batches]
-    assert model_module._gave_up_jobs is not model_module._gave_up_numpy
-    monkeypatch.setattr(model_module, "_gave_up_jobs", model_module._gave_up_numpy)
-    for b, got in zip(batches, compiled, strict=True):
-        np.testing.assert_array_equal(got, model_module._gave_up(b))
+    for b in batches:  # a job's steps run from its first to the next job's: what _gave_up reads them by
+        steps_of_job = np.diff(np.append(b.first_np, b.n_steps))
+        np.testing.assert_array_equal(b.job_np, np.repeat(np.arange(b.n_jobs), steps_of_job))
+    compiled = [model_module._gave_up(b, np.arange(b.n_jobs)) for b in batches]
+    some = [model_module._gave_up(b, np.arange(b.n_jobs)[1::3]) for b in batches]
+    assert model_module._gave_up_of is not model_module._gave_up_numpy
+    monkeypatch.setattr(model_module, "_gave_up_of", model_module._gave_up_numpy)
+    for b, got, got_some in zip(batches, compiled, some, strict=True):
+        np.testing.assert_array_equal(got, model_module._gave_up(b, np.arange(b.n_jobs)))
+        np.testing.assert_array_equal(got_some, got[1::3])
     assert sum(int(g.sum()) for g in compiled) > 0
+
+
+@pytest.mark.parametrize("engine", ["numba", "python"])
+def test_day_use_kept_step_by_step_is_day_use_over_every_step(monkeypatch, busy_town, engine):
+    """Each day's use read from the steps each plan keeps (those that may still count) is the use read from
+    every held step, day after day (carries and false alarms included), in both engines."""
+    if engine == "numba" and not _has_numba():
+        pytest.skip("numba is not installed")
+    from citysim import model as model_module
+    from citysim.accounting import day_use
+    from citysim.network import make_network
+
+    monkeypatch.setattr(model_module, "make_network", lambda *a, **k: make_network(*a, **k, engine=engine))
+    days, kept = [], []
+
+    def both(plans, n_units, start, end, track=False):
+        plans = list(plans)
+        every = day_use(plans, n_units, start, end)
+        tracked = day_use(plans, n_units, start, end, track=True)
+        for f in ("offered", "wait_unit", "wait_min", "wait_sum", "wait_count"):
+            np.testing.assert_array_equal(getattr(tracked, f), getattr(every, f))
+        for role, busy in every.busy.items():
+            np.testing.assert_array_equal(tracked.busy[role], busy)
+        days.append(every.busy_total.sum())
+        kept.append(sum(len(p.live) for p in plans) / max(sum(p.batch.n_steps for p in plans), 1))
+        return tracked
+
+    monkeypatch.setattr(model_module, "day_use", both)
+    model = model_module.CityModel(busy_town, busy_town.regime_named("fragmented"), seed=2, horizon_days=12)
+    model.run()
+    assert len(days) == 12 and min(days) > 0
+    assert max(kept[7:]) < 0.5  # most held steps are left out once they can no longer count
 
 
 @pytest.mark.skipif(not _has_numba(), reason="numba is not installed")

@@ -89,6 +89,7 @@ class Plan:
     travel: np.ndarray  # per step: minutes of the service spent reaching the site
     call_try: np.ndarray | None = None  # per step: try of a call (0 first, 1 first redial ...), -1 other steps
     extra: dict = field(default_factory=dict)
+    live: np.ndarray | None = None  # steps that may still count in a later day's use (None: all; see day_use)
 
     def __post_init__(self) -> None:
         if self.call_try is None:
