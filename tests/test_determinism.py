@@ -349,4 +349,3 @@ def test_output_rows_compiled_and_in_numpy_agree_bit_for_bit(monkeypatch, busy_t
     inc = compiled[0][0]
     assert checked > 10_000 and np.isfinite(inc["resolved_at"]).any() and np.isnan(inc["resolved_at"]).any()
     assert inc["transfers"].sum() > 0 and inc["gave_up"].any() and np.isfinite(inc["arrived_at"]).any()
-
