@@ -83,13 +83,14 @@ def test_a_run_without_tables_has_the_same_metrics(tmp_path):
 
 @pytest.mark.skipif(importlib.util.find_spec("numba") is None, reason="numba is not installed")
 def test_the_streams_kernels_give_numpys_metrics_to_the_last_bit(monkeypatch, small_dict):
-    from citysim.metrics import response, stream
+    from citysim.metrics import calls, response, stream
 
     busy = town(small_dict, 4.0)
     compiled = citysim.simulate(busy, regime="fragmented", seed=6, days=3, keep_tables=False)
     assert stream._add_binned is not stream._add_binned_numpy  # numba's, where installed
     assert response._stage_parts_kernel is not None
-    monkeypatch.setattr(stream, "_add_binned", stream._add_binned_numpy)
+    for module, name in ((stream, "_add_binned"), (stream, "_first_of"), (calls, "_add_counts")):
+        monkeypatch.setattr(module, name, getattr(module, f"{name}_numpy"))
     monkeypatch.setattr(response, "_stage_parts_kernel", None)
     in_numpy = citysim.simulate(busy, regime="fragmented", seed=6, days=3, keep_tables=False)
     assert compiled.metrics["decomposition"]["overall"]["n"] > 100

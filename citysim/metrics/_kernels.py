@@ -29,6 +29,29 @@ def add_binned(into, bins, groups, rows, sums, minutes):
         sums[g] += tmp[g]
 
 
+@njit(cache=True)
+def add_counts(counts, col, groups, values):
+    """``counts[g, col + j] += values[j, r]`` for each row ``r`` and each of its ``groups[:, r]`` >= 0."""
+    for a in range(groups.shape[0]):
+        for r in range(groups.shape[1]):
+            g = groups[a, r]
+            if g >= 0:
+                for j in range(values.shape[0]):
+                    counts[g, col + j] += values[j, r]
+
+
+@njit(cache=True)
+def first_of(first, groups, values):
+    """``first[g] = min(first[g], values[r])`` for each row ``r`` with a value (not NaN) and each of its
+    ``groups[:, r]`` >= 0."""
+    for a in range(groups.shape[0]):
+        for r in range(groups.shape[1]):
+            g = groups[a, r]
+            v = values[r]
+            if g >= 0 and not np.isnan(v) and v < first[g]:
+                first[g] = v
+
+
 @njit(cache=True, inline="always")
 def _min_nan(a, b):
     """``np.minimum`` of two numbers (NaN if either is)."""

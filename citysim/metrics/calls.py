@@ -29,6 +29,7 @@ import numpy as np
 from citysim.events import STAGES
 from citysim.metrics.calibration import CHANNELS
 from citysim.metrics.chunk import Chunk
+from citysim.network import compiled_or
 from citysim.scenario import DISTRICT_KINDS
 
 __all__ = ["LINE_KINDS", "CallCounts"]
@@ -112,15 +113,7 @@ class CallCounts:
 
     def _add(self, groups: list[np.ndarray], values: list[np.ndarray], col: int) -> None:
         """Add each row's ``values`` (counts) to the columns from ``col`` on of each of its ``groups`` (-1: none)."""
-        g = np.concatenate(groups)
-        ok = g >= 0
-        size = len(self.counts)
-        for j, v in enumerate(values):
-            if v.dtype == bool:
-                self.counts[:, col + j] += np.bincount(g[ok & np.tile(v, len(groups))], minlength=size)
-            else:
-                weights = np.tile(v, len(groups))[ok]
-                self.counts[:, col + j] += np.bincount(g[ok], weights=weights, minlength=size).astype(np.int64)
+        _add_counts(self.counts, col, np.stack(groups), np.stack([np.asarray(v, dtype=np.int64) for v in values]))
 
     def _line_of_unit(self, stages: Chunk) -> np.ndarray:
         """Per stage row, the kind of phone line that served it (index into ``LINES``; -1: not a line).
@@ -163,6 +156,20 @@ class CallCounts:
     def line_rates(self) -> dict[str, float]:
         """Connection rate of each kind of line (NaN for a line the regime does not have)."""
         return {line: self._stats(self.offsets["line"] + i)["connection_rate"] for i, line in enumerate(LINES)}
+
+
+def _add_counts_numpy(counts: np.ndarray, col: int, groups: np.ndarray, values: np.ndarray) -> None:
+    """``counts[g, col + j] += values[j, r]`` for each row ``r`` and each of its ``groups[:, r]`` >= 0 (numpy;
+    numba's kernel gives the same counts)."""
+    g = groups.ravel()
+    ok = g >= 0
+    for j, v in enumerate(values):
+        counts[:, col + j] += np.bincount(g[ok], weights=np.tile(v, len(groups))[ok], minlength=len(counts)).astype(
+            np.int64
+        )
+
+
+_add_counts = compiled_or("add_counts", _add_counts_numpy, module="citysim.metrics._kernels")
 
 
 def _shift(codes: np.ndarray, offset: int) -> np.ndarray:

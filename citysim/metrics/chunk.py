@@ -90,9 +90,13 @@ class Chunk:
         if cached is None or cached[0] is not given:
             where = {n: i for i, n in enumerate(names)}
             lut = np.array([where.get(g, -1) for g in given] + [-1], dtype=np.int64)
-            self._lut[key] = cached = (given, lut)
+            same = bool(np.array_equal(lut[:-1], np.arange(len(given))))  # the names given are those asked for
+            self._lut[key] = cached = (given, None if same else lut)
         raw = np.asarray(raw, dtype=np.int64)
-        return cached[1][np.where(raw >= 0, raw, len(cached[1]) - 1)]
+        lut = cached[1]
+        if lut is None:
+            return np.maximum(raw, -1)  # a copy: -1 where missing, as the table gives
+        return lut[np.where(raw >= 0, raw, len(lut) - 1)]
 
     def rows_of(self, name: str, values: np.ndarray) -> np.ndarray:
         """Per value, the row whose ``name`` column holds it (-1: none); the column's values are unique ids.

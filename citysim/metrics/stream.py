@@ -254,11 +254,7 @@ class MetricsStream:
             km["never"] += np.bincount(g[g >= 0], minlength=self.n_groups)
 
     def _first(self, key: str, values: np.ndarray, groups: np.ndarray) -> None:
-        ok = ~np.isnan(values)
-        if ok.any():
-            g = groups[:, ok]
-            v = np.broadcast_to(values[ok], g.shape)
-            np.minimum.at(self.first_start[key], g[g >= 0], v[g >= 0])
+        _first_of(self.first_start[key], groups, values)
 
     def _incidents(self, c: Chunk, stages: Chunk | None) -> None:
         h = self.horizon
@@ -435,6 +431,19 @@ def _add_binned_numpy(into, bins, groups, rows, sums, minutes) -> None:
 
 
 _add_binned = compiled_or("add_binned", _add_binned_numpy, module="citysim.metrics._kernels")
+
+
+def _first_of_numpy(first, groups, values) -> None:
+    """``first[g] = min(first[g], values[r])`` for each row ``r`` with a value (not NaN) and each of its
+    ``groups[:, r]`` >= 0."""
+    ok = ~np.isnan(values)
+    if ok.any():
+        g = groups[:, ok]
+        v = np.broadcast_to(values[ok], g.shape)
+        np.minimum.at(first, g[g >= 0], v[g >= 0])
+
+
+_first_of = compiled_or("first_of", _first_of_numpy, module="citysim.metrics._kernels")
 
 
 def _rows(data) -> int:
