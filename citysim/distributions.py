@@ -20,7 +20,7 @@ from typing import Annotated, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
-from scipy import special, stats
+from scipy import special
 
 from citysim.limits import MAX_MINUTES
 
@@ -120,6 +120,8 @@ class Gamma(_Dist):
     cv: float = Field(gt=0, le=10, description="standard deviation / mean")
 
     def ppf(self, u: np.ndarray) -> np.ndarray:
+        from scipy import stats  # here: scipy.stats takes half a second to import, and few scenarios need it
+
         shape = 1.0 / self.cv**2
         return stats.gamma.ppf(u, shape, scale=self.mean / shape)
 

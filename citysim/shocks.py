@@ -7,7 +7,6 @@ Shock days count from the start of the measurement window (see :mod:`citysim.win
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
 
 from citysim.city import City
 from citysim.rng import Streams
@@ -47,6 +46,8 @@ class Shocks:
                 continue
             hit = self._units_matching(sh.units) & self._units_in(sh.districts)
             u = self.streams.generator("absence", i, day).random(len(servers))
+            from scipy import stats  # here: scipy.stats takes half a second to import
+
             present = stats.binom.ppf(u, servers, 1.0 - sh.share).astype(np.int64)
             servers = np.where(hit, np.minimum(present, servers), servers)
         return servers

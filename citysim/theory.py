@@ -25,7 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import integrate, special, stats
+from scipy import special
 
 from citysim.distributions import Deterministic, Exponential, Gamma, Lognormal, Uniform
 
@@ -137,6 +137,8 @@ def cdf(dist, t: np.ndarray | float) -> np.ndarray:
             return np.where(t <= 0, 0.0, special.ndtr((np.log(np.maximum(t, 1e-300)) - mu) / np.sqrt(s2)))
     if isinstance(dist, Gamma):
         shape = 1 / dist.cv**2
+        from scipy import stats  # here: scipy.stats takes half a second to import, and few scenarios need it
+
         return stats.gamma.cdf(t, shape, scale=dist.mean / shape)
     if isinstance(dist, Uniform):
         return np.clip((t - dist.low) / (dist.high - dist.low), 0, 1)
@@ -183,6 +185,8 @@ def fork_join_means(a, b) -> tuple[float, float]:
         return 1 / ra + 1 / rb - 1 / (ra + rb), total
     # E[max] = ∫ (1 - F_a(t) F_b(t)) dt
     upper = 50 * max(a.mean_min, b.mean_min)
+    from scipy import integrate
+
     value, _ = integrate.quad(lambda t: 1 - cdf(a, t) * cdf(b, t), 0, upper, limit=500)
     return float(value), total
 

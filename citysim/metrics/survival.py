@@ -28,7 +28,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 __all__ = [
     "WEEK_MIN",
@@ -121,6 +120,8 @@ def kaplan_meier(duration: np.ndarray, observed: np.ndarray, followed: float | N
     # a case that can never end is censored after everything followed: at risk for ever
     never = max(float(followed), float(np.max(duration[observed]))) + 1.0
     censored = np.where(np.isfinite(censored), censored, never)
+    from scipy import stats  # here: scipy.stats takes half a second to import, and a run's metrics stream
+
     curve = stats.ecdf(stats.CensoredData(uncensored=duration[observed], right=censored)).sf
     keep = curve.quantiles < never
     return Survival(curve.quantiles[keep], curve.probabilities[keep], n, float(followed))
