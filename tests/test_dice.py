@@ -67,3 +67,31 @@ def test_plans_are_the_same_without_numba(monkeypatch, small_dict, regime):
     for name in ("incidents", "stages", "alerts", "units"):
         pd.testing.assert_frame_equal(runs["installed"].tables[name], runs["missing"].tables[name])
     assert len(runs["missing"].stages) > 1000
+
+
+@pytest.mark.parametrize("per_bucket", [1, 3, 8])
+def test_picking_a_cell_by_buckets_is_searchsorted(per_bucket):
+    """Occurrences find their cell (and cohort) in the cumulative weights as ``np.searchsorted`` would:
+    zero weights (ties), values equal to an entry or an edge, the first and the last value."""
+    from citysim.processes.occurrence import _pick_in_buckets_numpy, bucket_index, pick_in_buckets
+
+    gen = np.random.default_rng(per_bucket)
+    checked = 0
+    for trial in range(60):
+        n = int(gen.integers(1, 2000))
+        w = gen.random(n) * (gen.random(n) < 0.6)  # many cells without anyone
+        if trial % 5 == 0:
+            w[:] = 0.0
+            w[gen.integers(n)] = 1.0  # all in one cell
+        cum = np.cumsum(w)
+        if cum[-1] <= 0:
+            continue
+        edges, starts = bucket_index(cum, per_bucket)
+        u = np.concatenate(
+            [gen.random(300) * cum[-1], cum[gen.integers(0, n, 40)], edges[:-1], [0.0, np.nextafter(cum[-1], 0)]]
+        )
+        want = np.searchsorted(cum, u, side="right")
+        for pick in (pick_in_buckets, _pick_in_buckets_numpy):
+            np.testing.assert_array_equal(pick(cum, edges, starts, u), want)
+        checked += len(u)
+    assert checked > 10_000

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from citysim.city import City
+from citysim.network import compiled_or
 from citysim.rng import Streams
 from citysim.scenario import DISTRICT_KINDS, OccurrenceShock, Scenario
 
@@ -76,6 +77,22 @@ def pick_cumulative(cum: np.ndarray, u: np.ndarray) -> np.ndarray:
     out = np.empty(len(u), dtype=np.intp)
     out[order] = np.searchsorted(cum, u[order], side="right")
     return out
+
+
+def bucket_index(cum: np.ndarray, per_bucket: int = 8) -> tuple[np.ndarray, np.ndarray]:
+    """Equal slices of ``cum``'s range (edges) and, per edge, how many entries are at most it: where
+    :func:`pick_in_buckets` starts looking for a value."""
+    k = max(1, len(cum) // per_bucket)
+    edges = np.arange(k + 1) * (float(cum[-1]) / k) if len(cum) else np.zeros(k + 1)
+    return edges, np.searchsorted(cum, edges, side="right").astype(np.int64)
+
+
+def _pick_in_buckets_numpy(cum: np.ndarray, edges: np.ndarray, starts: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """``np.searchsorted(cum, u, side="right")`` (numpy needs no buckets: it looks ``u`` up in increasing order)."""
+    return pick_cumulative(cum, u)
+
+
+pick_in_buckets = compiled_or("pick_in_buckets", _pick_in_buckets_numpy, module="citysim.processes._kernels")
 
 
 def stable_order(x: np.ndarray) -> np.ndarray:
@@ -144,6 +161,7 @@ class OccurrenceSampler:
             w = city.cohort_count * kind_mult[city.cell_kind][:, None] * cohort_mult[None, :]
             self.weights.append((w * t.rate_per_1000_day / 1000.0 * scale).ravel())
         self.cum = [np.cumsum(w) for w in self.weights]
+        self._buckets = {id(c): bucket_index(c) for c in self.cum}  # the day's draws look their cell up there
         profiles = scenario.hourly_profiles
         self.profile = [
             cumulative_profile(None if t.hourly_profile is None else profiles[t.hourly_profile])
@@ -182,7 +200,8 @@ class OccurrenceSampler:
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         n = rng.poisson(mean)
         u = rng.random(n) * weights_cum[-1]
-        idx = np.minimum(pick_cumulative(weights_cum, u), len(weights_cum) - 1)
+        buckets = self._buckets.get(id(weights_cum)) or bucket_index(weights_cum)
+        idx = np.minimum(pick_in_buckets(weights_cum, *buckets, u), len(weights_cum) - 1)
         cp = self.profile[t]
         if cp is None:
             times = t0 + rng.random(n) * (t1 - t0)
