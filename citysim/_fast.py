@@ -113,8 +113,8 @@ class FastNetwork:
         """Release a batch's jobs at their release times."""
         if batch.classes > self.classes:
             raise ValueError(f"the batch uses {batch.classes} priority classes, the network has {self.classes}")
-        order = np.argsort(batch.release_np, kind="stable")
-        order = order[np.isfinite(batch.release_np[order])]
+        released = np.flatnonzero(np.isfinite(batch.release_np))  # never released: not sorted
+        order = released[np.argsort(batch.release_np[released], kind="stable")]
         batch._release_times = batch.release_np[order].astype(np.float64)
         batch._release_first = batch.first_np[order].astype(np.int64)
         slot = self._place(batch)

@@ -97,11 +97,13 @@ class DailyBook:
                 **counts,
             }
         )
-        kind_of_wait = self.kinds[use.wait_unit] if len(use.wait_unit) else np.zeros(0, dtype=np.int64)
+        kind_of_wait = self.kinds[use.wait_unit].astype(np.int16) if len(use.wait_unit) else np.zeros(0, np.int16)
+        by_kind = np.argsort(kind_of_wait, kind="stable")  # each kind's waits together, in their order (radix sort)
+        bounds = np.searchsorted(kind_of_wait[by_kind], np.arange(len(UNIT_KINDS) + 1))
         for k, kind in enumerate(UNIT_KINDS):
             sel = self.kinds == k
             if sel.any():
-                waits = use.wait_min[kind_of_wait == k]
+                waits = use.wait_min[by_kind[bounds[k] : bounds[k + 1]]]
                 measures = _measures(
                     use.offered[sel].sum(), on_duty[sel].sum(), busy[sel].sum(), waits, queued[sel].sum()
                 )
