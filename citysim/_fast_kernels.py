@@ -340,16 +340,10 @@ def _relink_chains(IA, q_head, q_tail, q_len, steps):
 
 
 @njit(cache=True)
-def _plan_use(steps, unit, role, role_slot, q, s, e, dur, job, job_base, fin, start, end, busy, offered, scratch):
-    """:func:`citysim.accounting._plan_use_numpy` in one pass (the same sums, in the same order).
-
-    The plan's own sums are kept in ``scratch`` (zeros, left zero), only where its steps fall, and then
-    added to ``busy`` and ``offered``: a city's units times roles are not gone over for every plan.
-    """
-    n_units = len(offered)
-    top = len(busy)
-    touched = np.empty(2 * len(steps), dtype=np.int64)
-    n_touched = 0
+def _plan_use(steps, unit, role, role_slot, q, s, e, dur, job, job_base, fin, start, end, n_units, n_roles):
+    """:func:`citysim.accounting._plan_use_numpy` in one pass (the same sums, in the same order)."""
+    busy = np.zeros(n_roles * n_units)
+    offered = np.zeros(n_units)
     began_unit = np.empty(len(steps), dtype=unit.dtype)
     began_wait = np.empty(len(steps))
     still = np.empty(len(steps), dtype=np.int64)
@@ -363,18 +357,10 @@ def _plan_use(steps, unit, role, role_slot, q, s, e, dur, job, job_base, fin, st
         d = dur[i]
         r = role_slot[role[i]]
         if si < end and si + d > start and r >= 0:
-            x = r * n_units + u
-            if scratch[x] == 0.0:
-                touched[n_touched] = x
-                n_touched += 1
-            scratch[x] += min(si + d, end) - max(si, start)
+            busy[r * n_units + u] += min(si + d, end) - max(si, start)
         qi = q[i]
         if qi >= start and qi < end:
-            x = top + u
-            if scratch[x] == 0.0:
-                touched[n_touched] = x
-                n_touched += 1
-            scratch[x] += d
+            offered[u] += d
         if si >= start and si < end:
             began_unit[k] = u
             began_wait[k] = si - qi
@@ -385,14 +371,7 @@ def _plan_use(steps, unit, role, role_slot, q, s, e, dur, job, job_base, fin, st
         if not done:
             still[n_still] = i
             n_still += 1
-    for t in range(n_touched):
-        x = touched[t]
-        if x < top:
-            busy[x] += scratch[x]
-        else:
-            offered[x - top] += scratch[x]
-        scratch[x] = 0.0
-    return began_unit[:k], began_wait[:k], still[:n_still]
+    return busy, offered, began_unit[:k], began_wait[:k], still[:n_still]
 
 
 @njit(cache=True)

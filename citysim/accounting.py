@@ -63,7 +63,6 @@ def day_use(plans: Iterable, n_units: int, start: float, end: float, track: bool
         role_slot[ROLE[r]] = i
     busy_flat = np.zeros(n_roles * n_units)
     offered = np.zeros(n_units)
-    scratch = np.zeros(n_roles * n_units + n_units)
     units, waits = [], []
     for plan in plans:
         b = plan.batch
@@ -72,12 +71,14 @@ def day_use(plans: Iterable, n_units: int, start: float, end: float, track: bool
         if steps is None or len(steps) > LIVE_SHARE * b.n_steps:
             steps = np.arange(b.n_steps)
         job = b.links[3]
-        began_unit, began_wait, live = _plan_use(
+        busy_plan, offered_plan, began_unit, began_wait, live = _plan_use(
             steps, b.unit_np, plan.role, role_slot, q, s, e, b.dur_np, job, b.bases[1], b.finished_at(),
-            float(start), float(end), busy_flat, offered, scratch,
+            float(start), float(end), n_units, n_roles,
         )  # fmt: skip
         if track:
             plan.live = live
+        busy_flat += busy_plan
+        offered += offered_plan
         if len(began_unit):
             units.append(began_unit)
             waits.append(began_wait)
@@ -94,30 +95,30 @@ def day_use(plans: Iterable, n_units: int, start: float, end: float, track: bool
     )
 
 
-def _plan_use_numpy(steps, unit, role, role_slot, q, s, e, dur, job, job_base, fin, start, end, busy, offered, scratch):
-    """Add one plan's busy minutes per (role slot, unit) to ``busy`` and its work offered per unit to
-    ``offered``; return the services begun in the day and which of ``steps`` may still count on a later day.
+def _plan_use_numpy(steps, unit, role, role_slot, q, s, e, dur, job, job_base, fin, start, end, n_units, n_roles):
+    """One plan's busy minutes per (role slot, unit), work offered per unit, the services begun in the day,
+    and which of ``steps`` may still count on a later day.
 
     Only ``steps`` (ascending) are looked at. A step counts no more once it has no unit, or it came
     and its service ended (or its caller hung up) by ``end``, or it was never reached and its job has
-    ended. The plan's sums run in step order (as ``np.bincount``), then are added to the totals:
-    :func:`citysim._fast_kernels._plan_use` gives the same bits (``scratch`` is its space; numpy needs none).
+    ended. Sums run in step order (as ``np.bincount``): :func:`citysim._fast_kernels._plan_use` gives
+    the same bits.
     """
-    n_units = len(offered)
-    n_roles = len(busy) // n_units
     unit, role, q, s, e, dur, job = (np.asarray(a)[steps] for a in (unit, role, q, s, e, dur, job))
+    busy = np.zeros(n_roles * n_units)
+    offered = np.zeros(n_units)
     slot = role_slot[role]
     sel = (unit >= 0) & (s < end) & (s + dur > start) & (slot >= 0)
     if sel.any():
         overlap = np.minimum(s[sel] + dur[sel], end) - np.maximum(s[sel], start)
-        busy += np.bincount(slot[sel] * n_units + unit[sel], weights=overlap, minlength=n_roles * n_units)
+        busy = np.bincount(slot[sel] * n_units + unit[sel], weights=overlap, minlength=n_roles * n_units)
     came = (unit >= 0) & (q >= start) & (q < end)
     if came.any():
-        offered += np.bincount(unit[came], weights=dur[came], minlength=n_units)
+        offered = np.bincount(unit[came], weights=dur[came], minlength=n_units)
     began = (unit >= 0) & (s >= start) & (s < end)
     ended = (q < end) & (((s < end) & (s + dur <= end)) | (np.isnan(s) & ~np.isnan(e)))
     never = np.isnan(q) & (np.asarray(fin)[job - job_base] <= end)
-    return unit[began], s[began] - q[began], steps[(unit >= 0) & ~ended & ~never]
+    return busy, offered, unit[began], s[began] - q[began], steps[(unit >= 0) & ~ended & ~never]
 
 
 _plan_use = compiled_or("_plan_use", _plan_use_numpy)  # one pass where numba is installed
