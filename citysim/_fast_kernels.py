@@ -11,7 +11,10 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
+from llvmlite import ir
+from numba import njit, types
+from numba.core import cgutils
+from numba.extending import intrinsic
 
 STRIDE = np.int64(1) << np.int64(32)
 HANG_UP = np.int64(1) << np.int64(40)
@@ -25,6 +28,42 @@ STEP_INT = np.int32  # the integer rows: indices into the arena and unit numbers
 GROWTH = 1.5  # a full arena grows to this many times what is live
 DUR, ALIGN, QUEUED, STARTED, ENDED, PHASE, PATIENCE = range(7)
 N_FLOAT_ROWS = 7
+
+
+@intrinsic
+def _prefetch(typingctx, arr, i, j):
+    """Ask the processor to fetch ``arr[i, j]``'s cache line now (a hint: no effect on results)."""
+    sig = types.void(arr, i, j)
+
+    def codegen(context, builder, signature, args):
+        aryty = signature.args[0]
+        ary = context.make_array(aryty)(context, builder, args[0])
+        idx = [context.cast(builder, v, t, types.intp) for v, t in zip(args[1:], signature.args[1:], strict=True)]
+        shape, strides = cgutils.unpack_tuple(builder, ary.shape), cgutils.unpack_tuple(builder, ary.strides)
+        ptr = cgutils.get_item_pointer2(
+            context, builder, ary.data, shape, strides, aryty.layout, idx, wraparound=False, boundscheck=False
+        )
+        i8p, i32 = ir.IntType(8).as_pointer(), ir.IntType(32)
+        # unmangled, LLVM names it for the pointer type itself (p0i8 with typed pointers, p0 without)
+        fn = cgutils.get_or_insert_function(
+            builder.module, ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32]), "llvm.prefetch"
+        )
+        builder.call(fn, [builder.bitcast(ptr, i8p), i32(1), i32(3), i32(1)])  # for writing, keep close, data
+        return context.get_dummy_value()
+
+    return sig, codegen
+
+
+@njit(cache=True, inline="always")
+def _fetch_step(IA, FA, a):
+    """Prefetch the arena rows of the step an event address ``a`` names (an end, or an end of patience;
+    a dead one is past the arena)."""
+    if a >= HANG_UP:
+        a -= HANG_UP
+    if a >= 0 and a < IA.shape[0]:
+        _prefetch(IA, a, 0)
+        _prefetch(FA, a, 0)
+        _prefetch(FA, a, N_FLOAT_ROWS - 1)
 
 
 @njit(cache=True, inline="always")
@@ -200,6 +239,12 @@ def _run(
         x = ha[0]
         _pop(ht, hs, ha, hn)
         processed += 1
+        if hn[0] > 0:  # the next event's step, fetched while this one is processed
+            y = ha[0]
+            if y < 0:  # a release: its first step
+                code = -y - 1
+                y = rel_x[code % STRIDE + rel_base[code // STRIDE]]
+            _fetch_step(IA, FA, y)
         if x < 0:  # releases of a batch: -(slot * STRIDE + k) - 1
             code = -x - 1
             b = code // STRIDE
