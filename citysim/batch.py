@@ -216,6 +216,10 @@ class Batch:
         """Each step's job."""
         return self._job if self.bases[1] == 0 else self._job - self.bases[1]
 
+    def links_of(self, steps: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``nxt``, ``group`` and ``alt`` of some steps only (as :attr:`nxt_np` ... give them for all)."""
+        return tuple(_unlinked(a[steps], self.bases[0]) for a in (self._nxt, self._group, self._alt))
+
     @property
     def links(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """``nxt``, ``group``, ``alt`` and ``job`` as stored: numbered from :attr:`bases` (steps, jobs)."""

@@ -71,10 +71,15 @@ def carry_forward(parts: list[tuple[CompiledDay, np.ndarray, int]]) -> tuple[Com
     def cat(f) -> np.ndarray:
         return np.concatenate([f(*p) for p in pieces]) if pieces else np.zeros(0)
 
-    def remapped(p, name):
-        cd, _, steps, _, _, step_map = p
-        values = getattr(cd.plan.batch, f"{name}_np")[steps]
-        return np.where(values >= 0, step_map[np.maximum(values, 0)], values)
+    links = [p[0].plan.batch.links_of(p[2]) for p in pieces]  # nxt, group, alt of the steps kept
+
+    def remapped(name):
+        k = ("nxt", "group", "alt").index(name)
+        parts = []
+        for p, kept_links in zip(pieces, links, strict=True):
+            values, step_map = kept_links[k], p[5]
+            parts.append(np.where(values >= 0, step_map[np.maximum(values, 0)], values))
+        return np.concatenate(parts)
 
     any_align = any(p[0].plan.batch.has_align for p in pieces)
     any_groups = any(p[0].plan.batch.has_groups for p in pieces)
@@ -83,14 +88,14 @@ def carry_forward(parts: list[tuple[CompiledDay, np.ndarray, int]]) -> tuple[Com
         release=cat(lambda cd, jobs, *_: cd.plan.batch.release_np[jobs]),
         unit=cat(lambda cd, jobs, steps, *_: cd.plan.batch.unit_np[steps]).astype(np.int64),
         dur=cat(lambda cd, jobs, steps, *_: cd.plan.batch.dur_np[steps]),
-        nxt=np.concatenate([remapped(p, "nxt") for p in pieces]),
+        nxt=remapped("nxt"),
         align=cat(lambda cd, jobs, steps, *_: cd.plan.batch.align_np[steps]) if any_align else None,
         phase=cat(lambda cd, jobs, steps, *_: cd.plan.batch.phase_np[steps]) if any_align else None,
-        group=np.concatenate([remapped(p, "group") for p in pieces]) if any_groups else None,
+        group=remapped("group") if any_groups else None,
         width=cat(lambda cd, jobs, steps, *_: cd.plan.batch.width_np[steps]).astype(np.int64) if any_groups else None,
         tag="carried",
         patience=cat(lambda cd, jobs, steps, *_: cd.plan.batch.patience_np[steps]),
-        alt=np.concatenate([remapped(p, "alt") for p in pieces]) if pieces else None,
+        alt=remapped("alt") if pieces else None,
         prio=cat(lambda cd, jobs, steps, *_: cd.plan.batch.prio_np[steps]).astype(np.int64),
     )
     for k, dst in enumerate(new.times()):
