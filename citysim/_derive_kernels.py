@@ -2,7 +2,7 @@
 
 It gives :func:`citysim.derive._step_facts_numpy`'s results to the last bit (minima, maxima and
 counts; ``tests/test_determinism.py`` compares them) and is used where numba is installed
-(:func:`citysim.network.compiled_or`).
+(:func:`citysim.compiled.compiled_or`).
 """
 
 from __future__ import annotations

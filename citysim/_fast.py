@@ -64,6 +64,7 @@ from citysim._fast_kernels import (
 )
 from citysim.batch import Batch
 from citysim.engine import _process_simpy_event
+from citysim.sorting import stable_argsort
 
 __all__ = ["FastNetwork"]
 
@@ -114,7 +115,7 @@ class FastNetwork:
         if batch.classes > self.classes:
             raise ValueError(f"the batch uses {batch.classes} priority classes, the network has {self.classes}")
         released = np.flatnonzero(np.isfinite(batch.release_np))  # never released: not sorted
-        order = released[np.argsort(batch.release_np[released], kind="stable")]
+        order = released[stable_argsort(batch.release_np[released])]
         batch._release_times = batch.release_np[order].astype(np.float64)
         batch._release_first = batch.first_np[order].astype(np.int64)
         slot = self._place(batch)

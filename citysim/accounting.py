@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from citysim.network import compiled_or
+from citysim.compiled import compiled_or
 from citysim.processes.plan import ROLE
 
 __all__ = ["BUSY_ROLES", "DayUse", "day_use"]

@@ -22,6 +22,7 @@ from citysim.batch import NO_STEP, Batch, _doubles, _ints
 from citysim.events import Codes
 from citysim.processes.incident import CompiledDay
 from citysim.processes.plan import Plan
+from citysim.sorting import stable_argsort
 
 __all__ = ["CARRY_AFTER_DAYS", "MAX_CARRIES", "carry_forward", "select_rows"]
 
@@ -115,7 +116,7 @@ def carry_forward(parts: list[tuple[CompiledDay, np.ndarray, int]]) -> tuple[Com
         for (cd, *_), (_, _, done) in zip(pieces, parts, strict=True)
     ]
     times = np.concatenate(rel_times) if rel_times else np.zeros(0)
-    order = np.argsort(times, kind="stable")
+    order = stable_argsort(times)
     new._release_first = _ints(np.concatenate(rel_first)[order] if rel_first else np.zeros(0, np.int64))
     new._release_times = _doubles(times[order])
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from citysim.compiled import compiled_or
 from citysim.events import LEVELS, OUTCOMES, STAGES, STATUSES, Codes
-from citysim.network import compiled_or
 from citysim.processes.detection import CHANNEL_NAMES, DETECTED_BY, SENSOR
 from citysim.processes.plan import ROLE
 from citysim.scenario import DISTRICT_KINDS

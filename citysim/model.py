@@ -25,11 +25,12 @@ from citysim.accounting import BUSY_ROLES, day_use
 from citysim.agents import build_agents
 from citysim.carry import CARRY_AFTER_DAYS, MAX_CARRIES, carry_forward, select_rows
 from citysim.city import City, build_city
+from citysim.compiled import compiled_or
 from citysim.daily import DailyBook
 from citysim.derive import false_alarm_rows, incident_and_stage_rows
 from citysim.events import LEVELS, MemorySink
 from citysim.heap import settle, trim
-from citysim.network import compiled_or, make_network
+from citysim.network import make_network
 from citysim.outputs import cells_rows, daily_rows, units_rows
 from citysim.phases import unit_phases
 from citysim.processes.alerts import FalseAlarmCompiler

@@ -5,16 +5,15 @@ Both give identical results (a test checks); ``CITYSIM_ENGINE=python`` or ``numb
 
 from __future__ import annotations
 
-import importlib
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import simpy
 
 from citysim.engine import Network
 from citysim.errors import OptionError
 
-__all__ = ["ENGINES", "compiled_or", "engine_choice", "make_network"]
+__all__ = ["ENGINES", "engine_choice", "make_network"]
 
 ENGINES = ("auto", "python", "numba")
 """Values of ``CITYSIM_ENGINE``."""
@@ -55,17 +54,3 @@ def make_network(env: simpy.Environment, servers: Sequence[int], engine: str | N
         else:
             return FastNetwork(env, servers, classes)
     return Network(env, servers, classes)
-
-
-def compiled_or(name: str, fallback: Callable, module: str = "citysim._fast_kernels") -> Callable:
-    """The numba kernel ``name`` of ``module`` (default :mod:`citysim._fast_kernels`) where numba is installed,
-    else ``fallback``.
-
-    Both give the same results to the last bit (each kernel's test says so); the kernel is used
-    whichever engine runs, since it changes no result.
-    """
-    try:
-        kernels = importlib.import_module(module)
-    except ImportError:
-        return fallback
-    return getattr(kernels, name)

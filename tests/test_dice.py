@@ -95,3 +95,32 @@ def test_picking_a_cell_by_buckets_is_searchsorted(per_bucket):
             np.testing.assert_array_equal(pick(cum, edges, starts, u), want)
         checked += len(u)
     assert checked > 10_000
+
+
+def test_stable_orders_are_numpys():
+    """The radix and counting sorts give ``np.argsort(kind="stable")``'s indices: ties in place, -0.0 equal
+    to 0.0, NaN (of either sign) last, infinities, subnormals, keys sharing high or low bits."""
+    from citysim.sorting import _rows_order_numpy, _stable_argsort_numpy, rows_order, stable_argsort
+
+    gen = np.random.default_rng(7)
+    special = np.array([0.0, -0.0, np.nan, -np.nan, np.inf, -np.inf, 1.0, -1.0, 5e-324, -5e-324, 1e308, -1e308])
+    cases = [
+        np.zeros(0),
+        np.array([2.5]),
+        np.full(500, 3.0),
+        special,
+        gen.choice(special, 3000),
+        gen.random(20_000) * 1440 + 30_000,  # release times of a day
+        np.round(gen.normal(size=20_000), 1),  # many ties
+        np.ldexp(1.0, gen.integers(-60, 60, 5000)) * gen.choice([-1.0, 1.0], 5000),  # low bits all equal
+    ]
+    for x in cases:
+        want = np.argsort(x, kind="stable")
+        for order in (stable_argsort, _stable_argsort_numpy):
+            np.testing.assert_array_equal(order(x), want)
+    for n in (1, 7, 5000):
+        rows = gen.integers(0, n, 20_000)
+        rows[: n // 2] = np.arange(n // 2)  # runs already in order, as a plan's slots are
+        for order in (rows_order, _rows_order_numpy):
+            np.testing.assert_array_equal(order(rows, n), np.argsort(rows, kind="stable"))
+    np.testing.assert_array_equal(rows_order(np.zeros(0, np.int64), 3), np.zeros(0, np.int64))

@@ -2,7 +2,7 @@
 
 Each gives its numpy twin's results to the last bit (the same additions in the same
 order; ``tests/test_metrics.py`` compares them), and is used where numba is installed
-(:func:`citysim.network.compiled_or`).
+(:func:`citysim.compiled.compiled_or`).
 """
 
 from __future__ import annotations

@@ -26,10 +26,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from citysim.compiled import compiled_or
 from citysim.events import STAGES
 from citysim.metrics.calibration import CHANNELS
 from citysim.metrics.chunk import Chunk
-from citysim.network import compiled_or
 from citysim.scenario import DISTRICT_KINDS
 
 __all__ = ["LINE_KINDS", "CallCounts"]

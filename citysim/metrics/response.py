@@ -15,8 +15,8 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from citysim.compiled import compiled_or
 from citysim.metrics.survival import clock_survival
-from citysim.network import compiled_or
 
 __all__ = [
     "CHAIN_TARGETS",

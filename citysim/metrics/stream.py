@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from citysim.compiled import compiled_or
 from citysim.events import OUTCOMES, STAGES, STATUSES, Codes
 from citysim.metrics.assemble import _Reader, assemble
 from citysim.metrics.bins import TimeBins
@@ -35,7 +36,6 @@ from citysim.metrics.chunk import Chunk
 from citysim.metrics.headline import SURVIVAL_HOURS
 from citysim.metrics.response import CHAIN_TARGETS, COMPONENTS, MEASURES, STAGE_NAMES, stage_parts
 from citysim.metrics.survival import WEEK_MIN
-from citysim.network import compiled_or
 from citysim.processes.detection import DETECTED_BY
 from citysim.scenario import DISTRICT_KINDS
 from citysim.window import Window

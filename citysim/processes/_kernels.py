@@ -1,7 +1,7 @@
 """Sampling kernels (numba): one pass where numpy sorts first.
 
 Each gives its numpy twin's results exactly (``tests/test_dice.py`` compares them) and is used
-where numba is installed (:func:`citysim.network.compiled_or`).
+where numba is installed (:func:`citysim.compiled.compiled_or`).
 """
 
 from __future__ import annotations

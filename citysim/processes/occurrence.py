@@ -18,9 +18,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from citysim.city import City
-from citysim.network import compiled_or
+from citysim.compiled import compiled_or
 from citysim.rng import Streams
 from citysim.scenario import DISTRICT_KINDS, OccurrenceShock, Scenario
+from citysim.sorting import stable_argsort
 
 __all__ = [
     "DayIncidents",
@@ -96,12 +97,8 @@ pick_in_buckets = compiled_or("pick_in_buckets", _pick_in_buckets_numpy, module=
 
 
 def stable_order(x: np.ndarray) -> np.ndarray:
-    """``np.argsort(x, kind="stable")``, by a faster sort where no two values are equal (the same order then)."""
-    order = np.argsort(x)
-    ordered = x[order]
-    if len(x) and (np.isnan(ordered[-1]) or np.any(ordered[1:] == ordered[:-1])):
-        return np.argsort(x, kind="stable")
-    return order
+    """``np.argsort(x, kind="stable")`` (see :func:`citysim.sorting.stable_argsort`)."""
+    return stable_argsort(x)
 
 
 def cumulative_profile(weights: list[float] | None) -> np.ndarray | None:

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from citysim.batch import DELAY, NEVER, NO_STEP, Batch
+from citysim.sorting import rows_order
 
 __all__ = ["ROLES", "PlanBuilder", "Plan"]
 
@@ -261,7 +262,7 @@ class PlanBuilder:
         sizes = [len(s.rows) for s in self.slots]
         ends = np.cumsum(sizes)
         row_all = np.concatenate([s.rows for s in self.slots])
-        order = np.argsort(row_all, kind="stable")
+        order = rows_order(row_all, self.n)
         row_all = row_all[order]
         slot_of = np.repeat(np.arange(k), sizes)[order]
         n_steps = len(row_all)
