@@ -105,9 +105,12 @@ class FastNetwork:
         self._has_align = np.zeros(64, dtype=np.bool_)
         self._has_groups = np.zeros(64, dtype=np.bool_)
         self._unfinished = np.zeros(64, dtype=np.int64)
-        self._rel_t = np.zeros(0)
-        self._rel_x = np.zeros(0, dtype=np.int64)
-        self._rel_base = np.zeros(65, dtype=np.int64)
+        # release order of the slots with releases to come: times and first steps, slot s's in rows lo..hi
+        # of _rel_base[s]; a new batch's are appended, ranges no longer read are dropped when space runs out
+        self._rel_t = np.zeros(1024)
+        self._rel_x = np.zeros(1024, dtype=np.int64)
+        self._rel_n = 0
+        self._rel_base = np.zeros((64, 2), dtype=np.int64)
 
     # ------------------------------------------------------------------ batches
     def add(self, batch: Batch) -> None:
@@ -134,6 +137,7 @@ class FastNetwork:
                 self._has_align = np.resize(self._has_align, grow)
                 self._has_groups = np.resize(self._has_groups, grow)
                 self._unfinished = np.resize(self._unfinished, grow)
+                self._rel_base = np.concatenate([self._rel_base, np.zeros_like(self._rel_base)])
         n, nj = batch.n_steps, batch.n_jobs
         base, jbase, used, used_j = self._gap(n, nj)
         # no gap, or the top would spread the arena beyond SPRAWL times what is held: compact (or grow)
@@ -173,7 +177,7 @@ class FastNetwork:
         self._has_align[slot] = batch.has_align
         self._has_groups[slot] = batch.has_groups
         self._unfinished[slot] = batch.unfinished
-        self._rebuild_releases(placing=slot)
+        self._add_releases(slot)
         self._reserve_heap()
         return slot
 
@@ -237,7 +241,6 @@ class FastNetwork:
             _heapify(self._ht, self._hs, self._ha, m)  # (time, sequence) are unique: the same order of events
         for old, _ in olds:
             self._free(old)
-        self._rebuild_releases(placing=new_slot)
         if len(new._release_times):
             _push(
                 self._ht,
@@ -259,28 +262,40 @@ class FastNetwork:
         stored |= {"_job": ints_at[:, JOB], "finished": self._fin[jbase : jbase + batch.n_jobs]}
         batch.lend(stored, (base, jbase))
 
+    def _add_releases(self, slot: int) -> None:
+        """Append a newly placed batch's release order (it is about to put its first release on the event list)."""
+        b = self._slots[slot]
+        m = len(b._release_times)
+        lo = self._rel_n
+        if lo + m > len(self._rel_t):
+            self._rebuild_releases(placing=slot)
+            return
+        self._rel_t[lo : lo + m] = b._release_times
+        self._rel_x[lo : lo + m] = np.asarray(b._release_first, dtype=np.int64) + self._base[slot][0]
+        self._rel_base[slot] = (lo, lo + m)
+        self._rel_n = lo + m
+
     def _rebuild_releases(self, placing: int = -1) -> None:
         """Release order (times, and first steps in the arena) of every slot with a release still to come
-        (one on the event list, or ``placing``, about to be put there), laid end to end; the others' ranges are
-        empty (the event loop reads a slot's range only when that slot's next release comes up)."""
+        (one on the event list, or ``placing``, about to be put there), laid end to end with room to append;
+        the others' ranges are empty (the event loop reads a slot's range only when that slot's next release
+        comes up)."""
         ha = self._ha[: self._hn[0]]
         coming = set(((-ha[ha < 0] - 1) // STRIDE).tolist())
         coming.add(placing)
-        times, steps = [], []
-        bounds = np.zeros(len(self._has_align) + 1, dtype=np.int64)
+        ranges = np.zeros_like(self._rel_base)
+        parts = [s for s in range(len(self._slots)) if self._slots[s] is not None and s in coming]
+        total = sum(len(self._slots[s]._release_times) for s in parts)
+        times, steps = np.zeros(max(2 * total, 1024)), np.zeros(max(2 * total, 1024), dtype=np.int64)
         pos = 0
-        for slot in range(len(self._has_align)):
-            bounds[slot] = pos
-            b = self._slots[slot] if slot < len(self._slots) else None
-            if b is not None and slot in coming:
-                t, first = b._release_times, b._release_first
-                times.append(np.asarray(t, dtype=np.float64))
-                steps.append(np.asarray(first, dtype=np.int64) + self._base[slot][0])
-                pos += len(t)
-        bounds[-1] = pos
-        self._rel_t = np.concatenate(times) if times else np.zeros(0)
-        self._rel_x = np.concatenate(steps).astype(np.int64) if steps else np.zeros(0, np.int64)
-        self._rel_base = bounds
+        for slot in parts:
+            b = self._slots[slot]
+            m = len(b._release_times)
+            times[pos : pos + m] = b._release_times
+            steps[pos : pos + m] = np.asarray(b._release_first, dtype=np.int64) + self._base[slot][0]
+            ranges[slot] = (pos, pos + m)
+            pos += m
+        self._rel_t, self._rel_x, self._rel_base, self._rel_n = times, steps, ranges, pos
 
     def forget(self, batch: Batch) -> None:
         """Free a finished batch's slot (its plan and records can no longer be read: write them out first)."""

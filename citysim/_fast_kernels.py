@@ -243,13 +243,13 @@ def _run(
             y = ha[0]
             if y < 0:  # a release: its first step
                 code = -y - 1
-                y = rel_x[code % STRIDE + rel_base[code // STRIDE]]
+                y = rel_x[code % STRIDE + rel_base[code // STRIDE, 0]]
             _fetch_step(IA, FA, y)
         if x < 0:  # releases of a batch: -(slot * STRIDE + k) - 1
             code = -x - 1
             b = code // STRIDE
-            k = code % STRIDE + rel_base[b]
-            end = rel_base[b + 1]
+            k = code % STRIDE + rel_base[b, 0]
+            end = rel_base[b, 1]
             while True:
                 _enter(
                     rel_x[k], now, IA, FA, has_align, has_groups, free, q_head, q_tail, q_len, classes, ht, hs, ha, hn
@@ -258,7 +258,7 @@ def _run(
                 if k >= end:
                     break
                 if rel_t[k] > now:
-                    _push(ht, hs, ha, hn, rel_t[k], -(b * STRIDE + (k - rel_base[b])) - 1)
+                    _push(ht, hs, ha, hn, rel_t[k], -(b * STRIDE + (k - rel_base[b, 0])) - 1)
                     break
             continue
         if x >= HANG_UP:  # a waiting caller's patience runs out
