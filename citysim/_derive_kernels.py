@@ -96,3 +96,54 @@ def step_facts(job_incident, job, job_base, role, attempt, q, s, e, travel, call
         closings,
         arrive_final,
     )
+
+
+@njit(cache=True)
+def stage_rows(q, s, e, travel, role, attempt, unit, job, job_base, job_incident, ids, horizon, field, handling):
+    """The stages table's columns (see :func:`citysim.derive._stage_rows_numpy`): the visited steps in order,
+    then a handling row for each field visit whose team got there."""
+    m = len(q)
+    n_v = 0
+    n_site = 0
+    for x in range(m):
+        if not np.isnan(q[x]):
+            n_v += 1
+            if role[x] == field and s[x] + travel[x] <= horizon:
+                n_site += 1
+    n = n_v + n_site
+    incident_id = np.empty(n, ids.dtype)
+    att = np.empty(n, attempt.dtype)
+    stage = np.empty(n, np.int32)
+    units = np.empty(n, np.int32)
+    queued = np.empty(n)
+    started = np.empty(n)
+    ended = np.empty(n)
+    k = 0
+    h = n_v
+    for x in range(m):
+        if np.isnan(q[x]):
+            continue
+        i = ids[job_incident[job[x] - job_base]]
+        incident_id[k] = i
+        att[k] = attempt[x]
+        stage[k] = role[x]
+        units[k] = unit[x]
+        queued[k] = q[x]
+        started[k] = s[x]
+        ended[k] = e[x]
+        if role[x] == field:
+            arrive = s[x] + travel[x]
+            if arrive <= horizon:
+                ended[k] = arrive
+                incident_id[h] = i
+                att[h] = attempt[x]
+                stage[h] = handling
+                units[h] = unit[x]
+                queued[h] = arrive
+                started[h] = arrive
+                ended[h] = e[x]
+                h += 1
+            else:
+                ended[k] = np.nan
+        k += 1
+    return incident_id, att, stage, units, queued, started, ended

@@ -114,6 +114,35 @@ def _step_facts_numpy(
 _step_facts = compiled_or("step_facts", _step_facts_numpy, module="citysim._derive_kernels")
 
 
+_STAGE_COLUMNS = ("incident_id", "attempt", "stage", "unit", "queued_at", "started_at", "ended_at")
+
+
+def _stage_rows_numpy(q, s, e, travel, role, attempt, unit, job, job_base, job_incident, ids, horizon, field, handling):
+    """The stages table's columns (:data:`_STAGE_COLUMNS`; numpy: numba's kernel gives the same): one row
+    per visited step, in step order, a field visit's row ending when the team got there (null: not by the
+    horizon); then a handling row for each field visit whose team got there."""
+    v = np.flatnonzero(~np.isnan(q))
+    row = job_incident[job - job_base] if len(q) else np.zeros(0, dtype=np.int64)
+    arrive_v = s[v] + travel[v]
+    arrive_v = np.where(arrive_v <= horizon, arrive_v, np.nan)
+    is_field = role[v] == field
+    ended = np.where(is_field, arrive_v, e[v])
+    on_site = v[is_field & ~np.isnan(arrive_v)]  # handling rows: teams that got there
+    arrive = s[on_site] + travel[on_site]
+    return (
+        np.concatenate([ids[row[v]], ids[row[on_site]]]),
+        np.concatenate([attempt[v], attempt[on_site]]),
+        np.concatenate([role[v].astype(np.int32), np.full(len(on_site), handling, dtype=np.int32)]),
+        np.concatenate([unit[v], unit[on_site]]).astype(np.int32),
+        np.concatenate([q[v], arrive]),
+        np.concatenate([s[v], arrive]),
+        np.concatenate([ended, e[on_site]]),
+    )
+
+
+_stage_rows = compiled_or("stage_rows", _stage_rows_numpy, module="citysim._derive_kernels")
+
+
 def incident_and_stage_rows(cd, horizon: float, names: dict) -> tuple[dict, dict, dict]:
     """Rows of the incidents, stages and (true) alerts tables for one compiled day.
 
@@ -198,25 +227,13 @@ def incident_and_stage_rows(cd, horizon: float, names: dict) -> tuple[dict, dict
     }
 
     # stages: one row per visited step; field visits split into travel and handling
-    v = np.flatnonzero(~np.isnan(q))
-    field = role == ROLE["field"]
-    row = plan.job_incident[job - batch.bases[1]] if batch.n_steps else np.zeros(0, dtype=np.int64)
-    stage_code = role[v].astype(np.int32)
-    arrive_v = s[v] + travel[v]
-    arrive_v = np.where(arrive_v <= horizon, arrive_v, np.nan)
-    is_field = field[v]
-    ended = np.where(is_field, arrive_v, e[v])
-    on_site = v[is_field & ~np.isnan(arrive_v)]  # handling rows: teams that got there
-    arrive = s[on_site] + travel[on_site]
-    stages = {
-        "incident_id": np.concatenate([ids[row[v]], ids[row[on_site]]]),
-        "attempt": np.concatenate([attempt[v], attempt[on_site]]),
-        "stage": Codes(np.concatenate([stage_code, np.full(len(on_site), STAGES.index("handling"))]), STAGES),
-        "unit": Codes(np.concatenate([unit[v], unit[on_site]]), names["unit"]),
-        "queued_at": np.concatenate([q[v], arrive]),
-        "started_at": np.concatenate([s[v], arrive]),
-        "ended_at": np.concatenate([ended, e[on_site]]),
-    }
+    columns = _stage_rows(
+        q, s, e, travel, role, attempt, unit, job, batch.bases[1], plan.job_incident, ids, float(horizon),
+        ROLE["field"], STAGES.index("handling"),
+    )  # fmt: skip
+    stages = dict(zip(_STAGE_COLUMNS, columns, strict=True))
+    stages["stage"] = Codes(stages["stage"], STAGES)
+    stages["unit"] = Codes(stages["unit"], names["unit"])
 
     # true alerts
     a = np.flatnonzero((det.sensor_type >= 0) & (det.sensor_raised_at <= horizon))

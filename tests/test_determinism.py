@@ -331,15 +331,18 @@ def test_day_use_kept_step_by_step_is_day_use_over_every_step(monkeypatch, busy_
 
 @pytest.mark.skipif(not _has_numba(), reason="numba is not installed")
 def test_output_rows_compiled_and_in_numpy_agree_bit_for_bit(monkeypatch, busy_town):
-    """The incidents, stages and alerts rows of days still running: numba's kernel gives numpy's to the last bit."""
+    """The incidents, stages and alerts rows of days still running: numba's kernels give numpy's to the last bit
+    (and the same types)."""
     from citysim import derive
     from citysim.model import CityModel
 
     model = CityModel(busy_town, busy_town.regime_named("fragmented"), seed=4, horizon_days=3)
     model.run_to(1.5 * 1440)  # a day done, one half run: steps waiting, running and ended
     assert derive._step_facts is not derive._step_facts_numpy  # numba's, where installed
+    assert derive._stage_rows is not derive._stage_rows_numpy
     compiled = [derive.incident_and_stage_rows(cd, model.now, model._names) for cd in model.active]
     monkeypatch.setattr(derive, "_step_facts", derive._step_facts_numpy)
+    monkeypatch.setattr(derive, "_stage_rows", derive._stage_rows_numpy)
     in_numpy = [derive.incident_and_stage_rows(cd, model.now, model._names) for cd in model.active]
     checked = 0
     for got, want in zip(compiled, in_numpy, strict=True):
@@ -347,7 +350,11 @@ def test_output_rows_compiled_and_in_numpy_agree_bit_for_bit(monkeypatch, busy_t
             for name, col in table_got.items():
                 a, b = (getattr(c, "codes", c) for c in (col, table_want[name]))
                 assert np.array_equal(np.asarray(a), np.asarray(b), equal_nan=a.dtype.kind == "f"), name
+                assert np.asarray(a).dtype == np.asarray(b).dtype, name
                 checked += len(a)
     inc = compiled[0][0]
     assert checked > 10_000 and np.isfinite(inc["resolved_at"]).any() and np.isnan(inc["resolved_at"]).any()
     assert inc["transfers"].sum() > 0 and inc["gave_up"].any() and np.isfinite(inc["arrived_at"]).any()
+    stages = compiled[0][1]  # field visits whose team got there (a handling row), and some not yet
+    handling = np.asarray(stages["stage"].codes) == derive.STAGES.index("handling")
+    assert handling.any() and np.isnan(stages["ended_at"]).any()
