@@ -11,10 +11,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from llvmlite import ir
-from numba import njit, types
-from numba.core import cgutils
-from numba.extending import intrinsic
+from numba import njit
+
+from citysim._prefetch import prefetch_to_write
 
 STRIDE = np.int64(1) << np.int64(32)
 HANG_UP = np.int64(1) << np.int64(40)
@@ -30,30 +29,6 @@ DUR, ALIGN, QUEUED, STARTED, ENDED, PHASE, PATIENCE = range(7)
 N_FLOAT_ROWS = 7
 
 
-@intrinsic
-def _prefetch(typingctx, arr, i, j):
-    """Ask the processor to fetch ``arr[i, j]``'s cache line now (a hint: no effect on results)."""
-    sig = types.void(arr, i, j)
-
-    def codegen(context, builder, signature, args):
-        aryty = signature.args[0]
-        ary = context.make_array(aryty)(context, builder, args[0])
-        idx = [context.cast(builder, v, t, types.intp) for v, t in zip(args[1:], signature.args[1:], strict=True)]
-        shape, strides = cgutils.unpack_tuple(builder, ary.shape), cgutils.unpack_tuple(builder, ary.strides)
-        ptr = cgutils.get_item_pointer2(
-            context, builder, ary.data, shape, strides, aryty.layout, idx, wraparound=False, boundscheck=False
-        )
-        i8p, i32 = ir.IntType(8).as_pointer(), ir.IntType(32)
-        # unmangled, LLVM names it for the pointer type itself (p0i8 with typed pointers, p0 without)
-        fn = cgutils.get_or_insert_function(
-            builder.module, ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32]), "llvm.prefetch"
-        )
-        builder.call(fn, [builder.bitcast(ptr, i8p), i32(1), i32(3), i32(1)])  # for writing, keep close, data
-        return context.get_dummy_value()
-
-    return sig, codegen
-
-
 @njit(cache=True, inline="always")
 def _fetch_step(IA, FA, a):
     """Prefetch the arena rows of the step an event address ``a`` names (an end, or an end of patience;
@@ -61,9 +36,9 @@ def _fetch_step(IA, FA, a):
     if a >= HANG_UP:
         a -= HANG_UP
     if a >= 0 and a < IA.shape[0]:
-        _prefetch(IA, a, 0)
-        _prefetch(FA, a, 0)
-        _prefetch(FA, a, N_FLOAT_ROWS - 1)
+        prefetch_to_write(IA, a, 0)
+        prefetch_to_write(FA, a, 0)
+        prefetch_to_write(FA, a, N_FLOAT_ROWS - 1)
 
 
 @njit(cache=True, inline="always")

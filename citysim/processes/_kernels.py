@@ -9,6 +9,18 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from citysim._prefetch import prefetch
+
+AHEAD = 16
+"""Values ahead whose bucket is fetched (then, half as far ahead, the weights it points to)."""
+
+
+@njit(cache=True, inline="always")
+def _guess(x, width, k):
+    """The bucket a value falls in if the edges were exact (they are, but for rounding)."""
+    b = int(x / width) if width > 0 else 0
+    return min(max(b, 0), k - 1)
+
 
 @njit(cache=True)
 def pick_in_buckets(cum, edges, starts, u):
@@ -17,11 +29,22 @@ def pick_in_buckets(cum, edges, starts, u):
     :func:`citysim.processes.occurrence.bucket_index`)."""
     k = len(edges) - 1
     width = edges[1]
-    out = np.empty(len(u), dtype=np.int64)
-    for i in range(len(u)):
+    n = len(u)
+    out = np.empty(n, dtype=np.int64)
+    last = len(cum) - 1
+    for i in range(n):
+        # values looked up at random: fetch a later value's bucket, and the weights an earlier-fetched bucket
+        # points to, while this one is looked up (hints: no effect on results)
+        if i + AHEAD < n:
+            b = _guess(u[i + AHEAD], width, k)
+            prefetch(edges, b, 0)
+            prefetch(starts, b, 0)
+        if i + AHEAD // 2 < n and last >= 0:
+            lo = starts[_guess(u[i + AHEAD // 2], width, k)]
+            prefetch(cum, min(lo, last), 0)
+            prefetch(cum, min(lo + 7, last), 0)
         x = u[i]
-        b = int(x / width) if width > 0 else 0
-        b = min(max(b, 0), k - 1)
+        b = _guess(x, width, k)
         while b > 0 and edges[b] > x:
             b -= 1
         while b < k - 1 and edges[b + 1] <= x:
