@@ -13,7 +13,7 @@ import math
 import numpy as np
 from numba import njit
 
-from citysim._prefetch import prefetch_to_write
+from citysim._prefetch import prefetch, prefetch_to_write
 
 STRIDE = np.int64(1) << np.int64(32)
 HANG_UP = np.int64(1) << np.int64(40)
@@ -368,7 +368,12 @@ def _plan_use(steps, unit, role, role_slot, q, s, e, dur, job, job_base, fin, st
     began_wait = np.empty(len(steps))
     still = np.empty(len(steps), dtype=np.int64)
     k = n_still = 0
-    for j in range(len(steps)):
+    m = len(steps)
+    for j in range(m):
+        if j + 16 < m:  # kept steps lie scattered over the plan: fetch those a little ahead (a hint)
+            a = steps[j + 16]
+            prefetch(unit, a, 0)
+            prefetch(s, a, 0)
         i = steps[j]
         u = unit[i]
         if u < 0:

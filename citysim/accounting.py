@@ -24,11 +24,6 @@ BUSY_ROLES = ("intake", "verify", "transfer", "dispatch", "field", "callback")
 """Activities whose service time is counted as busy time (the units table's ``busy_<role>_min``)."""
 
 
-LIVE_SHARE = 1 / 8
-"""A plan's kept steps are read alone when they are at most this share of its steps (else all of them,
-in order: reading steps in order is several times faster per step than reading some at random)."""
-
-
 @dataclass
 class DayUse:
     """One day's use of every unit (arrays indexed by unit)."""
@@ -67,9 +62,7 @@ def day_use(plans: Iterable, n_units: int, start: float, end: float, track: bool
     for plan in plans:
         b = plan.batch
         q, s, e = b.times()
-        steps = plan.live if track and plan.live is not None else None
-        if steps is None or len(steps) > LIVE_SHARE * b.n_steps:
-            steps = np.arange(b.n_steps)
+        steps = plan.live if track and plan.live is not None else np.arange(b.n_steps)
         job = b.links[3]
         busy_plan, offered_plan, began_unit, began_wait, live = _plan_use(
             steps, b.unit_np, plan.role, role_slot, q, s, e, b.dur_np, job, b.bases[1], b.finished_at(),

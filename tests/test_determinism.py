@@ -301,13 +301,11 @@ def test_day_use_kept_step_by_step_is_day_use_over_every_step(monkeypatch, busy_
     every held step, day after day (carries and false alarms included), in both engines."""
     if engine == "numba" and not _has_numba():
         pytest.skip("numba is not installed")
-    from citysim import accounting
     from citysim import model as model_module
     from citysim.accounting import day_use
     from citysim.network import make_network
 
     monkeypatch.setattr(model_module, "make_network", lambda *a, **k: make_network(*a, **k, engine=engine))
-    monkeypatch.setattr(accounting, "LIVE_SHARE", 1.0)  # every plan's kept steps read alone
     days, kept = [], []
 
     def both(plans, n_units, start, end, track=False):
