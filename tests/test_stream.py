@@ -89,7 +89,7 @@ def test_the_streams_kernels_give_numpys_metrics_to_the_last_bit(monkeypatch, sm
     compiled = citysim.simulate(busy, regime="fragmented", seed=6, days=3, keep_tables=False)
     assert stream._add_binned is not stream._add_binned_numpy  # numba's, where installed
     assert response._stage_parts_kernel is not None
-    for module, name in ((stream, "_add_binned"), (stream, "_first_of"), (calls, "_add_counts")):
+    for module, name in ((stream, "_add_binned"), (stream, "_first_of"), (stream, "_add_rows"), (calls, "_add_counts")):
         monkeypatch.setattr(module, name, getattr(module, f"{name}_numpy"))
     monkeypatch.setattr(response, "_stage_parts_kernel", None)
     in_numpy = citysim.simulate(busy, regime="fragmented", seed=6, days=3, keep_tables=False)

@@ -52,6 +52,14 @@ def first_of(first, groups, values):
                 first[g] = v
 
 
+@njit(cache=True)
+def add_rows(into, at, rows):
+    """``into[at[i]] += rows[i]`` for each row ``i``, in row order (as ``citysim.metrics.stream._add_rows_numpy``)."""
+    for i in range(len(at)):
+        for j in range(rows.shape[1]):
+            into[at[i], j] += rows[i, j]
+
+
 @njit(cache=True, inline="always")
 def _min_nan(a, b):
     """``np.minimum`` of two numbers (NaN if either is)."""

@@ -405,8 +405,7 @@ class MetricsStream:
         rows = np.column_stack([detected[kept] - occurred[kept], parts, total])
         tc = type_code[kept]
         ok = tc >= 0
-        for j in range(rows.shape[1]):  # column by column: the same additions, in the same order, 7x faster
-            np.add.at(self.decomposition[:, j], tc[ok], rows[ok, j])
+        _add_rows(self.decomposition, tc[ok], np.ascontiguousarray(rows[ok]))
         self.by_type["decomposed"] += np.bincount(tc[ok], minlength=len(self.types))
 
     def _alerts(self, c: Chunk) -> None:
@@ -444,6 +443,15 @@ def _first_of_numpy(first, groups, values) -> None:
 
 
 _first_of = compiled_or("first_of", _first_of_numpy, module="citysim.metrics._kernels")
+
+
+def _add_rows_numpy(into, at, rows) -> None:
+    """``into[at[i]] += rows[i]`` for each row ``i``, in row order (column by column: the same additions)."""
+    for j in range(rows.shape[1]):
+        np.add.at(into[:, j], at, rows[:, j])
+
+
+_add_rows = compiled_or("add_rows", _add_rows_numpy, module="citysim.metrics._kernels")
 
 
 def _rows(data) -> int:
