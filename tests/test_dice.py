@@ -124,3 +124,25 @@ def test_stable_orders_are_numpys():
         for order in (rows_order, _rows_order_numpy):
             np.testing.assert_array_equal(order(rows, n), np.argsort(rows, kind="stable"))
     np.testing.assert_array_equal(rows_order(np.zeros(0, np.int64), 3), np.zeros(0, np.int64))
+
+
+@pytest.mark.skipif(rng.numba is None, reason="numba not installed")
+def test_runs_of_a_plans_steps_compiled_and_in_numpy_agree():
+    """Runs of one job's consecutive steps sharing a positive key (parallel groups, calls): numba's kernel
+    gives numpy's first steps and lengths, with zero keys, runs across jobs and a run at either end."""
+    from citysim.processes._kernels import key_runs
+    from citysim.processes.plan import _key_runs_numpy
+
+    gen = np.random.default_rng(3)
+    for n in (0, 1, 2, 7, 500, 5000):
+        job = np.sort(gen.integers(0, max(n // 3, 1), n))
+        same_job = np.zeros(n, dtype=bool)
+        same_job[1:] = job[1:] == job[:-1]
+        for high in (1, 2, 4):
+            key = gen.integers(0, high + 1, n).astype(np.int64)
+            want = _key_runs_numpy(same_job, key)
+            got = key_runs(same_job, key)
+            for a, b in zip(got, want, strict=True):
+                np.testing.assert_array_equal(a, b)
+            if n >= 500:
+                assert (want[1] > 1).any() and len(want[0]) > 10

@@ -59,3 +59,23 @@ def pick_in_buckets(cum, edges, starts, u):
                 hi = mid
         out[i] = lo
     return out
+
+
+@njit(cache=True)
+def key_runs(same_job, key):
+    """Runs of consecutive steps of one job sharing a positive ``key``: first steps and lengths (as
+    ``citysim.processes.plan._key_runs_numpy``)."""
+    n = len(key)
+    starts = np.empty(n, dtype=np.int64)
+    lengths = np.empty(n, dtype=np.int64)
+    m = 0
+    begin = 0
+    for i in range(1, n + 1):
+        if i < n and same_job[i] and key[i] == key[i - 1] and key[i] > 0:
+            continue
+        if key[begin] > 0:
+            starts[m] = begin
+            lengths[m] = i - begin
+            m += 1
+        begin = i
+    return starts[:m], lengths[:m]

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from citysim.batch import DELAY, NEVER, NO_STEP, Batch
+from citysim.compiled import compiled_or
 from citysim.sorting import rows_order
 
 __all__ = ["ROLES", "PlanBuilder", "Plan"]
@@ -72,6 +73,20 @@ class _Slot:
 def _at(values, rows: np.ndarray):
     """Per-row ``values`` at ``rows`` (indices or a mask; a value for all, or None, as it is)."""
     return values if values is None or np.ndim(values) == 0 else np.asarray(values)[rows]
+
+
+def _key_runs_numpy(same_job: np.ndarray, key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Runs of consecutive steps of one job (``same_job``: a step of the step before's job) sharing a positive
+    ``key``: their first steps and lengths (numpy; numba's kernel gives the same)."""
+    same = same_job.copy()
+    same[1:] &= (key[1:] == key[:-1]) & (key[1:] > 0)
+    starts = np.flatnonzero(~same)
+    lengths = np.diff(starts, append=len(key))
+    keep = key[starts] > 0
+    return starts[keep], lengths[keep]
+
+
+_key_runs = compiled_or("key_runs", _key_runs_numpy, module="citysim.processes._kernels")
 
 
 def _spread(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
@@ -299,13 +314,7 @@ class PlanBuilder:
         same_job[1:] = row_all[1:] == row_all[:-1]
 
         def runs(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-            """Runs of consecutive steps of one job sharing a positive ``key``: their first steps and lengths."""
-            same = same_job.copy()
-            same[1:] &= (key[1:] == key[:-1]) & (key[1:] > 0)
-            starts = np.flatnonzero(~same)
-            lengths = np.diff(starts, append=n_steps)
-            keep = key[starts] > 0
-            return starts[keep], lengths[keep]
+            return _key_runs(same_job, np.ascontiguousarray(key, dtype=np.int64))
 
         group = width = None
         if any(s.group > 0 and len(s.rows) for s in self.slots):
