@@ -76,11 +76,11 @@ def carry_forward(parts: list[tuple[CompiledDay, np.ndarray, int]]) -> tuple[Com
 
     def remapped(name):
         k = ("nxt", "group", "alt").index(name)
-        parts = []
+        out = []
         for p, kept_links in zip(pieces, links, strict=True):
             values, step_map = kept_links[k], p[5]
-            parts.append(np.where(values >= 0, step_map[np.maximum(values, 0)], values))
-        return np.concatenate(parts)
+            out.append(np.where(values >= 0, step_map[np.maximum(values, 0)], values))
+        return np.concatenate(out)
 
     any_align = any(p[0].plan.batch.has_align for p in pieces)
     any_groups = any(p[0].plan.batch.has_groups for p in pieces)
