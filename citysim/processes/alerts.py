@@ -20,8 +20,9 @@ from citysim.processes.dice import Dice
 from citysim.processes.dispatch import add_dispatch_and_field
 from citysim.processes.incident import DayCompiler
 from citysim.processes.intake import ENTRY_FUSED
-from citysim.processes.occurrence import pick_cumulative, stable_order
+from citysim.processes.occurrence import pick_cumulative
 from citysim.processes.plan import Plan, PlanBuilder
+from citysim.sorting import stable_argsort
 
 __all__ = ["FalseAlarms", "FalseAlarmCompiler"]
 
@@ -71,7 +72,7 @@ class FalseAlarmCompiler(DayCompiler):
         else:
             sensor_type = cell = np.zeros(0, dtype=np.int64)
             raised = np.zeros(0)
-        order = stable_order(raised)
+        order = stable_argsort(raised)
         return self._compile(day, sensor_type[order], cell[order], raised[order])
 
     def _compile(self, day: int, sensor_type: np.ndarray, cell: np.ndarray, raised: np.ndarray) -> FalseAlarms:

@@ -29,7 +29,6 @@ __all__ = [
     "cumulative_profile",
     "pick_cumulative",
     "profile_mass",
-    "stable_order",
     "time_of_day",
 ]
 
@@ -94,11 +93,6 @@ def _pick_in_buckets_numpy(cum: np.ndarray, edges: np.ndarray, starts: np.ndarra
 
 
 pick_in_buckets = compiled_or("pick_in_buckets", _pick_in_buckets_numpy, module="citysim.processes._kernels")
-
-
-def stable_order(x: np.ndarray) -> np.ndarray:
-    """``np.argsort(x, kind="stable")`` (see :func:`citysim.sorting.stable_argsort`)."""
-    return stable_argsort(x)
 
 
 def cumulative_profile(weights: list[float] | None) -> np.ndarray | None:
@@ -239,7 +233,7 @@ class OccurrenceSampler:
             times = np.concatenate([p[2] for p in parts])
         else:
             types, flat, times = (np.zeros(0, dtype=np.int64),) * 2 + (np.zeros(0),)
-        order = stable_order(times)
+        order = stable_argsort(times)
         types, flat, times = types[order], flat[order], times[order]
         tth = np.full(len(types), np.inf)
         hrng = self.streams.generator("time_to_harm", day)
