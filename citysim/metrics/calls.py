@@ -28,6 +28,7 @@ import numpy as np
 
 from citysim.compiled import compiled_or
 from citysim.events import STAGES
+from citysim.lookup import one_of
 from citysim.metrics.calibration import CHANNELS
 from citysim.metrics.chunk import Chunk
 from citysim.scenario import DISTRICT_KINDS
@@ -82,7 +83,7 @@ class CallCounts:
         stage = stages.codes("stage", STAGES)[mine]
         line = self._line_of_unit(stages)[mine]
         q, s, e = (stages.floats(col)[mine] for col in ("queued_at", "started_at", "ended_at"))
-        call = np.isin(stage, _CALL_STAGES) & (line >= 0)
+        call = one_of(stage, _CALL_STAGES) & (line >= 0)
         redials = np.bincount(item[(stage == _REDIAL) & ~np.isnan(e)], minlength=len(items))
         calls = np.flatnonzero(call)
         answered, hung = ~np.isnan(s[calls]), np.isnan(s[calls]) & ~np.isnan(e[calls])

@@ -28,6 +28,7 @@ import numpy as np
 
 from citysim.compiled import compiled_or
 from citysim.events import OUTCOMES, STAGES, STATUSES, Codes
+from citysim.lookup import one_of
 from citysim.metrics.assemble import _Reader, assemble
 from citysim.metrics.bins import TimeBins
 from citysim.metrics.calibration import CHANNELS, HOTLINE_CHANNELS
@@ -341,7 +342,7 @@ class MetricsStream:
 
     def _cost(self, c: Chunk, channel: np.ndarray, detected: np.ndarray, dispatched_at: np.ndarray) -> None:
         t = self.tally
-        items = np.isin(channel, [CHANNELS.index(ch) for ch in HOTLINE_CHANNELS])
+        items = one_of(channel, [CHANNELS.index(ch) for ch in HOTLINE_CHANNELS])
         dispatched = ~np.isnan(dispatched_at)
         t["items"] += int(items.sum())
         t["items_phone"] += int((channel[items] == CHANNELS.index("phone")).sum())

@@ -23,6 +23,7 @@ import numpy as np
 
 from citysim.city import City
 from citysim.distributions import Lognormal, Mixture
+from citysim.lookup import one_of
 from citysim.processes.detection import AFTER_HARM, RESIDENT, Detection
 from citysim.processes.dice import Dice
 from citysim.processes.dispatch import add_closure, add_data_wait, add_dispatch_and_field
@@ -216,7 +217,7 @@ class DayCompiler:
         self.prio = self.t_class[inc.type]
         self.urgent = self.prio == self.urgent_class
         self.emergency = self.t_emergency[inc.type]
-        resident = np.isin(det.detected_by, (RESIDENT, AFTER_HARM))
+        resident = one_of(det.detected_by, (RESIDENT, AFTER_HARM))
         self.rereport_probability = np.where(
             resident, self.t_propensity[inc.type] * trust[inc.cohort, self.district], 1.0
         )

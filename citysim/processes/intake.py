@@ -41,6 +41,7 @@ from __future__ import annotations
 import numpy as np
 
 from citysim.batch import DELAY
+from citysim.lookup import mapped
 from citysim.processes.detection import APP, GRID_CH, IN_PERSON, ONLINE, PHONE, SENSOR_CH
 from citysim.processes.plan import PlanBuilder
 
@@ -61,12 +62,11 @@ ENTRY_NONE, ENTRY_HOTLINE, ENTRY_STREET, ENTRY_SENSOR, ENTRY_FUSED, ENTRY_LINE =
 
 def entry_kind(channel: np.ndarray, fused: bool, emergency: np.ndarray | None = None) -> np.ndarray:
     """How a case enters, from the channel that found it (and whether its type goes by an emergency line)."""
-    kind = np.full(len(channel), ENTRY_NONE)
-    kind[np.isin(channel, (PHONE, ONLINE, APP))] = ENTRY_HOTLINE
-    kind[np.isin(channel, (IN_PERSON, GRID_CH))] = ENTRY_STREET
+    by_channel = {PHONE: ENTRY_HOTLINE, ONLINE: ENTRY_HOTLINE, APP: ENTRY_HOTLINE, IN_PERSON: ENTRY_STREET}
+    by_channel |= {GRID_CH: ENTRY_STREET, SENSOR_CH: ENTRY_FUSED if fused else ENTRY_SENSOR}
+    kind = mapped(channel, by_channel, ENTRY_NONE)
     if emergency is not None:
-        kind[emergency & np.isin(kind, (ENTRY_HOTLINE, ENTRY_STREET))] = ENTRY_LINE
-    kind[channel == SENSOR_CH] = ENTRY_FUSED if fused else ENTRY_SENSOR
+        kind[emergency & ((kind == ENTRY_HOTLINE) | (kind == ENTRY_STREET))] = ENTRY_LINE
     return kind
 
 
