@@ -400,17 +400,28 @@ def _plan_use(steps, unit, role, role_slot, q, s, e, dur, job, job_base, fin, st
 
 
 @njit(cache=True)
-def _gave_up_of(jobs, first, n_steps, started, ended, alt):
-    """Per job of ``jobs``: a try hung up with no try after it (``citysim.model._gave_up_numpy``, those jobs only)."""
-    out = np.zeros(len(jobs), dtype=np.bool_)
-    for k in range(len(jobs)):
-        j = jobs[k]
-        hi = first[j + 1] if j + 1 < len(first) else n_steps
-        for i in range(first[j], hi):
-            if np.isnan(started[i]) and not np.isnan(ended[i]) and alt[i] < 0:
-                out[k] = True
-                break
-    return out
+def _scores(total, count, fin, start, end, job_incident, occurred, unmet, type_, target, cohort, cell,
+            cell_district, n_dist, first, n_steps, started, ended, alt):  # fmt: skip
+    """:func:`citysim.trust._scores_numpy` in one pass over the plan's jobs."""
+    n_jobs = len(fin)
+    for j in range(n_jobs):
+        f = fin[j]
+        if not (f >= start and f < end):
+            continue
+        r = job_incident[j]
+        met = not unmet[r]
+        if met:  # a try hung up with no try after it: the need given up
+            hi = first[j + 1] if j + 1 < n_jobs else n_steps
+            for i in range(first[j], hi):
+                if np.isnan(started[i]) and not np.isnan(ended[i]) and alt[i] < 0:
+                    met = False
+                    break
+        score = 0.0
+        if met:
+            score = 1.0 if f - occurred[r] <= target[type_[r]] else 0.5
+        k = cohort[r] * n_dist + cell_district[cell[r]]
+        total[k] += score
+        count[k] += 1.0
 
 
 @njit(cache=True)

@@ -25,7 +25,6 @@ from citysim.accounting import BUSY_ROLES, day_use
 from citysim.agents import build_agents
 from citysim.carry import CARRY_AFTER_DAYS, MAX_CARRIES, carry_forward, select_rows
 from citysim.city import City, build_city
-from citysim.compiled import compiled_or
 from citysim.daily import DailyBook
 from citysim.derive import false_alarm_rows, incident_and_stage_rows
 from citysim.events import LEVELS, MemorySink
@@ -41,31 +40,11 @@ from citysim.regimes import Regime
 from citysim.rng import Streams
 from citysim.scenario import DISTRICT_KINDS, Scenario
 from citysim.shocks import Shocks
+from citysim.trust import day_scores, moved_trust
 from citysim.units import UNIT_KINDS, UNIT_LEVEL, build_units
 from citysim.window import Window
 
 __all__ = ["CityModel"]
-
-
-def _gave_up_numpy(jobs, first, n_steps, started, ended, alt) -> np.ndarray:
-    """Per job of ``jobs``: a try hung up with no try after it (numpy; numba's kernel gives the same).
-
-    A job's steps run from its ``first`` to the next job's (the last job's to ``n_steps``); ``alt`` as a
-    batch stores it (:attr:`~citysim.batch.Batch.links`), negative where the caller gives up.
-    """
-    job = np.repeat(np.arange(len(first)), np.diff(np.append(first, n_steps)))
-    out = np.zeros(len(first), dtype=bool)
-    out[job[np.isnan(started) & ~np.isnan(ended) & (alt < 0)]] = True
-    return out[jobs]
-
-
-_gave_up_of = compiled_or("_gave_up_of", _gave_up_numpy)  # only those jobs' steps, where numba is installed
-
-
-def _gave_up(batch, jobs: np.ndarray) -> np.ndarray:
-    """Per job of ``jobs``: the resident hung up and did not call again (the need given up)."""
-    _, s, e = batch.times()
-    return _gave_up_of(np.asarray(jobs, np.int64), batch.first_np, batch.n_steps, s, e, batch.links[2])
 
 
 def _settle(cd: CompiledDay) -> None:
@@ -356,34 +335,14 @@ class CityModel(mesa.Model):
                 yield fa.plan
 
     def _update_trust(self, start: float, end: float) -> None:
-        """Move each cohort's trust, district by district, with the day's closed cases."""
+        """Move each cohort's trust, district by district, with the day's closed cases (see :mod:`citysim.trust`)."""
         beh = self.scenario.behaviour
         if beh.trust_learning_rate == 0:
             return
-        n_cohort, n_dist = self.trust.shape
-        total = np.zeros((n_cohort, n_dist))
-        count = np.zeros((n_cohort, n_dist))
-        targets = np.array([t.target_min for t in self.scenario.incident_types.values()])
-        for cd in self.active:
-            fin = cd.plan.batch.finished_at()
-            done = (fin >= start) & (fin < end)
-            if not done.any():
-                continue
-            rows = cd.plan.job_incident[done]
-            inc = cd.incidents
-            took = fin[done] - inc.occurred_at[rows]
-            met = ~cd.closed_unmet[rows] & ~_gave_up(cd.plan.batch, np.flatnonzero(done))
-            score = np.where(met, np.where(took <= targets[inc.type[rows]], 1.0, 0.5), 0.0)
-            c, d = inc.cohort[rows], self.city.cell_district[inc.cell[rows]]
-            cell = c * n_dist + d  # scores are halves and counts whole: sums exact in any grouping
-            total += np.bincount(cell, weights=score, minlength=total.size).reshape(total.shape)
-            count += np.bincount(cell, minlength=count.size).reshape(count.shape)
-        seen = count > 0
-        weight = beh.trust_learning_rate * count / (count + beh.trust_half_weight)
-        if self.window.period_of_day(self.day) == "warmup":
-            weight = np.minimum(weight * beh.warmup_trust_speedup, np.maximum(weight, 0.5))
-        mean = np.divide(total, count, out=np.zeros_like(total), where=seen)
-        self.trust = np.where(seen, self.trust + weight * (mean - self.trust), self.trust)
+        target = np.array([t.target_min for t in self.scenario.incident_types.values()])
+        total, count = day_scores(self.active, start, end, self.trust.shape, self.city.cell_district, target)
+        warmup = self.window.period_of_day(self.day) == "warmup"
+        self.trust = moved_trust(self.trust, total, count, beh, warmup)
 
     def _flush(self, final: bool = False) -> None:
         """Write out days whose incidents have all ended (all of them at the end).

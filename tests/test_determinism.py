@@ -278,21 +278,24 @@ def test_day_accounting_compiled_and_in_numpy_agree_bit_for_bit(monkeypatch, sma
         for field in ("offered", "wait_unit", "wait_min", "wait_sum", "wait_count"):
             np.testing.assert_array_equal(getattr(compiled, field), getattr(numpy_, field))
         assert len(compiled.wait_min) > 0
-    # needs given up (trust): the same jobs compiled and in numpy
-    from citysim import model as model_module
+    # trust's scores (needs met in time, late, not met or given up): the same sums compiled and in numpy
+    from citysim import trust as trust_module
 
-    batches = [plan.batch for plan in model._plans()]
-    for b in batches:  # a job's steps run from its first to the next job's: what _gave_up reads them by
+    for b in (cd.plan.batch for cd in model.active):  # a job's steps run from its first to the next job's
         steps_of_job = np.diff(np.append(b.first_np, b.n_steps))
         np.testing.assert_array_equal(b.job_np, np.repeat(np.arange(b.n_jobs), steps_of_job))
-    compiled = [model_module._gave_up(b, np.arange(b.n_jobs)) for b in batches]
-    some = [model_module._gave_up(b, np.arange(b.n_jobs)[1::3]) for b in batches]
-    assert model_module._gave_up_of is not model_module._gave_up_numpy
-    monkeypatch.setattr(model_module, "_gave_up_of", model_module._gave_up_numpy)
-    for b, got, got_some in zip(batches, compiled, some, strict=True):
-        np.testing.assert_array_equal(got, model_module._gave_up(b, np.arange(b.n_jobs)))
-        np.testing.assert_array_equal(got_some, got[1::3])
-    assert sum(int(g.sum()) for g in compiled) > 0
+    target = np.array([t.target_min for t in small.incident_types.values()])
+    args = (model.active, 1440.0, 2.5 * 1440, model.trust.shape, model.city.cell_district, target)
+    compiled = trust_module.day_scores(*args)
+    assert trust_module._scores is not trust_module._scores_numpy
+    monkeypatch.setattr(trust_module, "_scores", trust_module._scores_numpy)
+    for got, want in zip(compiled, trust_module.day_scores(*args), strict=True):
+        np.testing.assert_array_equal(got, want)
+    total, count = compiled
+    assert count.sum() > 100 and 0 < total.sum() < count.sum()  # some needs met late or not at all
+    gave_up = [trust_module._gave_up_numpy(np.arange(b.n_jobs), b.first_np, b.n_steps, *b.times()[1:], b.links[2])
+               for b in (cd.plan.batch for cd in model.active)]  # fmt: skip
+    assert sum(int(g.sum()) for g in gave_up) > 0  # the scores saw needs given up
 
 
 @pytest.mark.parametrize("engine", ["numba", "python"])
