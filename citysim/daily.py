@@ -64,7 +64,7 @@ class DailyBook:
     """
 
     def __init__(self, kinds: np.ndarray, names: list[str], window: Window) -> None:
-        self.kinds = kinds
+        self.kinds = np.asarray(kinds).astype(np.int16)  # small: each day's waits are sorted by kind (radix sort)
         self.names = names
         self.window = window
         n = len(kinds)
@@ -97,7 +97,7 @@ class DailyBook:
                 **counts,
             }
         )
-        kind_of_wait = self.kinds[use.wait_unit].astype(np.int16) if len(use.wait_unit) else np.zeros(0, np.int16)
+        kind_of_wait = self.kinds[use.wait_unit]
         by_kind = np.argsort(kind_of_wait, kind="stable")  # each kind's waits together, in their order (radix sort)
         bounds = np.searchsorted(kind_of_wait[by_kind], np.arange(len(UNIT_KINDS) + 1))
         for k, kind in enumerate(UNIT_KINDS):

@@ -81,7 +81,7 @@ class CallCounts:
         mine = np.flatnonzero(item >= 0)  # the stage rows of phone items
         item = item[mine]
         stage = stages.codes("stage", STAGES)[mine]
-        line = self._line_of_unit(stages)[mine]
+        line = self._line_of_unit(stages, mine)
         q, s, e = (stages.floats(col)[mine] for col in ("queued_at", "started_at", "ended_at"))
         call = one_of(stage, _CALL_STAGES) & (line >= 0)
         redials = np.bincount(item[(stage == _REDIAL) & ~np.isnan(e)], minlength=len(items))
@@ -116,8 +116,8 @@ class CallCounts:
         """Add each row's ``values`` (counts) to the columns from ``col`` on of each of its ``groups`` (-1: none)."""
         _add_counts(self.counts, col, np.stack(groups), np.stack([np.asarray(v, dtype=np.int64) for v in values]))
 
-    def _line_of_unit(self, stages: Chunk) -> np.ndarray:
-        """Per stage row, the kind of phone line that served it (index into ``LINES``; -1: not a line).
+    def _line_of_unit(self, stages: Chunk, rows: np.ndarray) -> np.ndarray:
+        """Per stage row of ``rows``, the kind of phone line that served it (index into ``LINES``; -1: not a line).
 
         A run's stages share one list of unit names: each name is looked at once, not once per write.
         """
@@ -126,6 +126,7 @@ class CallCounts:
             kinds = [LINES.index(LINE_KINDS[kind]) if (kind := _unit_kind(n)) in LINE_KINDS else -1 for n in names]
             self._lines = (names, np.array([*kinds, -1], dtype=np.int64))
         lut = self._lines[1]
+        codes = codes[rows]
         return lut[np.where(codes >= 0, codes, len(lut) - 1)]
 
     def _stats(self, g: int) -> dict:
