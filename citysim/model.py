@@ -402,12 +402,12 @@ class CityModel(mesa.Model):
         rows = incident_and_stage_rows(cd, self.horizon, self._names)
         whole = self._measured(ids).all()
         if not whole or (leave_out is not None and len(leave_out)):
-            out = ~self._measured(ids)
-            if leave_out is not None and len(leave_out):
-                out |= np.isin(ids, leave_out)
-            low = int(ids.min())
-            drop = np.zeros(int(ids.max()) - low + 1, dtype=bool)
-            drop[ids[out] - low] = True
+            low, high = int(ids.min()), int(ids.max())
+            drop = np.zeros(high - low + 1, dtype=bool)
+            drop[ids[~self._measured(ids)] - low] = True
+            if leave_out is not None and len(leave_out):  # ids of the day's range only (no sort, as np.isin's)
+                leave_out = np.asarray(leave_out, dtype=np.int64)
+                drop[leave_out[(leave_out >= low) & (leave_out <= high)] - low] = True
 
             def kept(ids: np.ndarray) -> np.ndarray:
                 return ~drop[np.asarray(ids, dtype=np.int64) - low]
