@@ -64,6 +64,7 @@ from citysim._fast_kernels import (
 )
 from citysim.batch import Batch
 from citysim.engine import _process_simpy_event
+from citysim.lookup import one_of
 from citysim.sorting import stable_argsort
 
 __all__ = ["FastNetwork"]
@@ -230,9 +231,9 @@ class FastNetwork:
         moved = fwd[ha[idx] - HANG_UP - lo]
         ha[idx] = np.where(moved >= 0, moved + HANG_UP, DEAD)
         # drop the olds' release events; the new batch has one release list for all
-        old_slots = np.array([old._slot for old, _ in olds])
+        old_slots = [old._slot for old, _ in olds]
         codes = -ha - 1
-        drop = (ha < 0) & np.isin(codes // STRIDE, old_slots)
+        drop = (ha < 0) & one_of(codes // STRIDE, old_slots)
         if drop.any():
             keep = ~drop
             m = int(keep.sum())
