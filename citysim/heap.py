@@ -9,7 +9,8 @@ simulated day (a year of Chongqing: 1.26 GiB after 4 weeks, 1.60 GiB after 52)
 although what the run holds stays flat. ``malloc_trim(0)`` at the end of every
 seventh day returns it (a few milliseconds; trimming daily doubled the system time
 spent mapping the pages again, for no lower peak). Elsewhere than glibc, :func:`trim`
-does nothing.
+does nothing. A block of settled arrays let go is reused by a later day's (the system
+zeroing fresh pages for every day's copy took about 12 ms a simulated day).
 """
 
 from __future__ import annotations
@@ -48,7 +49,8 @@ def settle(*holders, at_least: int = 1 << 16) -> None:
     temporaries come and go around them. Left in the heap where they were computed, each day's
     long-lived arrays pin the space around them, the heap grows around the holes, and a long run's
     peak memory creeps up although what it holds does not. Settled, they live in one anonymous
-    mapping per call, returned to the system whole when the last of them is let go.
+    mapping per call; once the last of them is let go, the mapping is reused by a later call (or
+    returned to the system whole, beyond :data:`_SPARE` unused ones).
 
     Args:
         holders: objects (dataclasses, slotted objects) whose numpy attributes are moved; an array
@@ -72,7 +74,7 @@ def settle(*holders, at_least: int = 1 << 16) -> None:
     for key, a in found.items():
         offsets[key] = total
         total += -(-a.nbytes // _ALIGN) * _ALIGN
-    block = np.frombuffer(_anonymous(total), dtype=np.uint8)
+    block = _block(total)
     moved = {}
     for key, a in found.items():
         copy = block[offsets[key] : offsets[key] + a.nbytes].view(a.dtype).reshape(a.shape)
@@ -83,6 +85,36 @@ def settle(*holders, at_least: int = 1 << 16) -> None:
 
 
 _ALIGN = 64  # bytes: each settled array starts on a cache line
+_SLACK = 8  # a new block is an eighth larger than asked, so that a later day a little larger fits in it
+_SPARE = 2  # blocks nothing refers to any more, kept for reuse at most
+_POOL: list[np.ndarray] = []  # every block settle made and still holds
+_FREE_REFS = sys.getrefcount(np.zeros(1)) + 1  # a block's references when only the pool holds it (see _unused)
+
+
+def _unused(i: int) -> bool:
+    """Whether nothing but the pool refers to block ``i`` (every array settled in it has been let go)."""
+    return sys.getrefcount(_POOL[i]) <= _FREE_REFS
+
+
+def _block(size: int) -> np.ndarray:
+    """A block of at least ``size`` bytes: one no longer used, of a fitting size, else a new one.
+
+    Reusing a block spares the system zeroing fresh pages for the copy (a day's arrays are tens of
+    megabytes); at most :data:`_SPARE` unused blocks are kept, the others handed back.
+    """
+    free = [i for i in range(len(_POOL)) if _unused(i)]
+    fits = [i for i in free if size <= len(_POOL[i]) <= size + size // (_SLACK // 2)]
+    if fits:
+        best = min(fits, key=lambda i: len(_POOL[i]))
+        block = _POOL[best]
+        free.remove(best)
+    else:
+        block = np.frombuffer(_anonymous(size + size // _SLACK), dtype=np.uint8)
+        _POOL.append(block)
+    for i in sorted(free, key=lambda i: len(_POOL[i]))[: max(len(free) - _SPARE, 0)]:
+        _POOL[i] = None  # handed back to the system (unmapped) as the pool lets it go
+    _POOL[:] = [b for b in _POOL if b is not None]
+    return block[:size]
 
 
 def _anonymous(size: int) -> mmap.mmap:

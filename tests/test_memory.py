@@ -54,3 +54,24 @@ def test_nothing_to_settle_changes_nothing():
     before = dict(vars(held))
     settle(held)
     assert all(vars(held)[k] is v for k, v in before.items())
+
+
+def test_a_block_is_reused_only_once_nothing_refers_to_it(monkeypatch):
+    from citysim import heap
+
+    monkeypatch.setattr(heap, "_POOL", [])  # blocks left by other tests are not offered
+    first = Held(big=np.arange(200_000, dtype=np.int64), same=np.zeros(1), small=np.zeros(1), view=np.zeros(1))
+    settle(first)
+    root = _root(first.big)
+    second = Held(big=np.arange(200_000, dtype=np.int64) * 2, same=np.zeros(1), small=np.zeros(1), view=np.zeros(1))
+    settle(second)  # the first block is still in use: a block of its own
+    assert _root(second.big) is not root and first.big[-1] == 199_999
+    kept = first.big[10:20]  # a view keeps the block in use as the array would
+    first = None
+    third = Held(big=np.full(200_000, 3, dtype=np.int64), same=np.zeros(1), small=np.zeros(1), view=np.zeros(1))
+    settle(third)
+    assert _root(third.big) is not root and kept.tolist() == list(range(10, 20))
+    kept = None
+    fourth = Held(big=np.full(190_000, 4, dtype=np.int64), same=np.zeros(1), small=np.zeros(1), view=np.zeros(1))
+    settle(fourth)  # a little smaller: it fits in the block nothing refers to any more
+    assert _root(fourth.big) is root and np.all(fourth.big == 4) and np.all(second.big[:3] == [0, 2, 4])
