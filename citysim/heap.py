@@ -18,6 +18,7 @@ from __future__ import annotations
 import ctypes
 import mmap
 import sys
+import threading
 
 import numpy as np
 
@@ -88,6 +89,7 @@ _ALIGN = 64  # bytes: each settled array starts on a cache line
 _SLACK = 8  # a new block is an eighth larger than asked, so that a later day a little larger fits in it
 _SPARE = 2  # blocks nothing refers to any more, kept for reuse at most
 _POOL: list[np.ndarray] = []  # every block settle made and still holds
+_POOL_LOCK = threading.Lock()  # models in two threads (a dashboard's sessions) never pick the same block
 _FREE_REFS = sys.getrefcount(np.zeros(1)) + 1  # a block's references when only the pool holds it (see _unused)
 
 
@@ -102,6 +104,11 @@ def _block(size: int) -> np.ndarray:
     Reusing a block spares the system zeroing fresh pages for the copy (a day's arrays are tens of
     megabytes); at most :data:`_SPARE` unused blocks are kept, the others handed back.
     """
+    with _POOL_LOCK:
+        return _pick_block(size)
+
+
+def _pick_block(size: int) -> np.ndarray:
     free = [i for i in range(len(_POOL)) if _unused(i)]
     fits = [i for i in free if size <= len(_POOL[i]) <= size + size // (_SLACK // 2)]
     if fits:

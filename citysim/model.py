@@ -405,7 +405,7 @@ class CityModel(mesa.Model):
             low, high = int(ids.min()), int(ids.max())
             drop = np.zeros(high - low + 1, dtype=bool)
             drop[ids[~self._measured(ids)] - low] = True
-            if leave_out is not None and len(leave_out):  # ids of the day's range only (no sort, as np.isin's)
+            if leave_out is not None and len(leave_out):  # marked by offset: those in the day's range of ids
                 leave_out = np.asarray(leave_out, dtype=np.int64)
                 drop[leave_out[(leave_out >= low) & (leave_out <= high)] - low] = True
 
