@@ -75,3 +75,41 @@ def test_a_block_is_reused_only_once_nothing_refers_to_it(monkeypatch):
     fourth = Held(big=np.full(190_000, 4, dtype=np.int64), same=np.zeros(1), small=np.zeros(1), view=np.zeros(1))
     settle(fourth)  # a little smaller: it fits in the block nothing refers to any more
     assert _root(fourth.big) is root and np.all(fourth.big == 4) and np.all(second.big[:3] == [0, 2, 4])
+
+
+def test_written_tables_are_let_go_of_the_page_cache_behind_their_last_bytes(small, tmp_path, monkeypatch):
+    """What a run wrote long enough ago leaves the system's cache, with no gap and no byte changed."""
+    import os
+    from pathlib import Path
+
+    import pytest
+
+    from citysim import events
+    from citysim.model import CityModel
+    from citysim.window import Window
+
+    if not Path("/proc/self/fd").is_dir():
+        pytest.skip("needs /proc to name a descriptor's file")
+    window, regime = Window(days=3, warmup_days=1, follow_up_days=1), small.regime_named("fragmented")
+    calls = []
+
+    def advise(fd, offset, length, advice):
+        calls.append((Path(os.readlink(f"/proc/self/fd/{fd}")).name, offset, length, advice))
+
+    monkeypatch.setattr(events, "KEEP_CACHED", 2048)
+    monkeypatch.setattr(events.os, "posix_fadvise", advise, raising=False)
+    CityModel(small, regime, seed=3, window=window, sink=events.ParquetSink(tmp_path / "let_go")).run()
+    monkeypatch.delattr(events.os, "posix_fadvise")
+    CityModel(small, regime, seed=3, window=window, sink=events.ParquetSink(tmp_path / "kept")).run()
+    for name in ("incidents", "stages"):
+        mine = [c for c in calls if c[0] == f"{name}.parquet"]
+        size = (tmp_path / "let_go" / f"{name}.parquet").stat().st_size
+        assert len(mine) >= 3 and all(c[3] == getattr(os, "POSIX_FADV_DONTNEED", 4) and c[2] > 0 for c in mine)
+        reached = 0
+        for _, offset, length, _ in mine:
+            assert offset <= reached, f"{name}: bytes {reached}-{offset} never let go"
+            assert offset + length <= size - 2048, f"{name}: the last bytes written were let go"
+            reached = max(reached, offset + length)
+        assert reached > size // 2
+        kept = (tmp_path / "kept" / f"{name}.parquet").read_bytes()
+        assert (tmp_path / "let_go" / f"{name}.parquet").read_bytes() == kept
