@@ -1,46 +1,27 @@
-"""Keep a long run's resident memory flat: the heap's free memory handed back between simulated
-days (:func:`trim`), and the arrays kept for days held apart from the day's temporaries
-(:func:`settle`).
+"""Keep a long run's resident memory flat: the arrays kept for days held apart from the day's
+temporaries (:func:`settle`).
 
 Each day allocates and frees large numpy temporaries (the day's plans, the rows
-written out). glibc's allocator keeps freed memory in fragmented arenas rather
-than returning it, so a long run's resident memory crept up by about 1.5 MiB a
-simulated day (a year of Chongqing: 1.26 GiB after 4 weeks, 1.60 GiB after 52)
-although what the run holds stays flat. ``malloc_trim(0)`` at the end of every
-seventh day returns it (a few milliseconds; trimming daily doubled the system time
-spent mapping the pages again, for no lower peak). Elsewhere than glibc, :func:`trim`
-does nothing. A block of settled arrays let go is reused by a later day's (the system
-zeroing fresh pages for every day's copy took about 12 ms a simulated day).
+written out). Left in the heap where they were computed, a day's long-lived arrays
+pinned the space around them and a long run's resident memory crept up by about
+1.5 MiB a simulated day (a year of Chongqing: 1.26 GiB after 4 weeks, 1.60 GiB after
+52). Settled, they live in blocks of their own, and a block let go is reused by a
+later day's (the system zeroing fresh pages for every day's copy took about 12 ms a
+simulated day). The heap itself is left to the allocator: handing its free memory
+back every week (``malloc_trim``, as earlier versions did) kept resident memory no
+lower once arrays were settled, and the pages handed back were faulted in again (a
+year of Chongqing: 3.8 s of system time).
 """
 
 from __future__ import annotations
 
-import ctypes
 import mmap
 import sys
 import threading
 
 import numpy as np
 
-__all__ = ["settle", "trim"]
-
-
-def _malloc_trim():
-    if not sys.platform.startswith("linux"):
-        return None
-    try:
-        return ctypes.CDLL("libc.so.6").malloc_trim
-    except (OSError, AttributeError):  # not glibc (musl ...): nothing to trim
-        return None
-
-
-_TRIM = _malloc_trim()
-
-
-def trim() -> None:
-    """Return free heap memory to the system (glibc), or nothing."""
-    if _TRIM is not None:
-        _TRIM(0)
+__all__ = ["settle"]
 
 
 def settle(*holders, at_least: int = 1 << 16) -> None:

@@ -28,7 +28,7 @@ from citysim.city import City, build_city
 from citysim.daily import DailyBook
 from citysim.derive import false_alarm_rows, incident_and_stage_rows
 from citysim.events import LEVELS, MemorySink
-from citysim.heap import settle, trim
+from citysim.heap import settle
 from citysim.network import make_network
 from citysim.outputs import cells_rows, daily_rows, units_rows
 from citysim.phases import unit_phases
@@ -264,8 +264,6 @@ class CityModel(mesa.Model):
         self._flush()
         if self.env.now >= self.horizon:
             self._flush(final=True)  # in two steps, as when a stopped run is cut here: the same rows in the same order
-        if self.day % 7 == 0:
-            trim()  # the week's freed temporaries: hand the memory back (resident memory stays flat)
 
     def _day_counts(self, start: float, end: float) -> dict[str, int]:
         """Incidents that occurred, were first detected and ended within the day (for the daily table)."""
