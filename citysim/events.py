@@ -66,7 +66,23 @@ class Codes:
         if cached is None or cached[0] is not self.names:
             cached = (self.names, pa.array(list(self.names), type=pa.string()))
             _DICTIONARIES[key] = cached
-        return pa.DictionaryArray.from_arrays(pa.array(self.codes, type=pa.int32(), mask=self.codes < 0), cached[1])
+        if len(self.codes) and self.codes.max() >= len(cached[1]):
+            raise ValueError(f"name codes up to {self.codes.max()} for {len(cached[1])} names")
+        indices = _with_nulls(self.codes, self.codes < 0, pa.int32())
+        return pa.DictionaryArray.from_arrays(indices, cached[1], safe=False)  # in range: checked above
+
+
+def _with_nulls(values: np.ndarray, null: np.ndarray, typ: pa.DataType) -> pa.Array:
+    """``values`` as an Arrow array of ``typ`` (the same memory), null where ``null``.
+
+    What ``pa.array(values, mask=null)`` gives, with the validity bits packed by numpy (a quarter of the time).
+    """
+    values = np.ascontiguousarray(values)
+    n_null = int(np.count_nonzero(null))
+    if n_null == 0:
+        return pa.array(values, type=typ)
+    valid = pa.py_buffer(np.packbits(~null, bitorder="little"))
+    return pa.Array.from_buffers(typ, len(values), [valid, pa.py_buffer(values)], null_count=n_null)
 
 
 _DICTIONARIES: dict[int, tuple[object, pa.Array]] = {}
@@ -231,6 +247,8 @@ def _table(name: str, data: dict[str, object]) -> pa.Table:
         values = data[col]
         if isinstance(values, Codes):
             arrays.append(values.arrow())
+        elif typ == pa.float64() and isinstance(values, np.ndarray) and values.dtype == np.float64 and values.ndim == 1:
+            arrays.append(_with_nulls(values, np.isnan(values), typ))  # NaN: null, as from_pandas makes it
         else:
             arrays.append(pa.array(values, type=typ, from_pandas=True))
     return pa.Table.from_arrays(arrays, names=list(cols))
