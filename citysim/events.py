@@ -313,7 +313,8 @@ class ParquetSink:
     def _writer(self, name: str, schema: pa.Schema) -> pq.ParquetWriter:
         # dictionary-encode only the name columns (trying it on times is wasted work), no statistics: 2-3x faster;
         # lz4 writes a day's tables in 60% of zstd's time, for files about a quarter larger; times split into
-        # byte streams (exponents together) before lz4: the files a sixth smaller in the same time
+        # byte streams (exponents together) before lz4: the files a sixth smaller in the same time; data pages of
+        # format 2.0 written in batches of 64k values: 7% less time
         names = [c for c, (typ, _, _) in COLUMNS[name].items() if typ == CATEGORY]
         floats = [c for c, (typ, _, _) in COLUMNS[name].items() if typ == pa.float64()]
         self.files[name] = pa.OSFile(str(self.dir / f"{name}.parquet"), "wb")
@@ -324,6 +325,8 @@ class ParquetSink:
             use_dictionary=names,
             write_statistics=False,
             use_byte_stream_split=floats or False,
+            data_page_version="2.0",
+            write_batch_size=1 << 16,
         )
 
     def write(self, name: str, data: dict[str, object]) -> None:
