@@ -28,7 +28,7 @@ from citysim.city import City, build_city
 from citysim.daily import DailyBook
 from citysim.derive import false_alarm_rows, incident_and_stage_rows
 from citysim.events import LEVELS, MemorySink
-from citysim.heap import settle
+from citysim.heap import gc_paused, settle
 from citysim.network import make_network
 from citysim.outputs import cells_rows, daily_rows, units_rows
 from citysim.phases import unit_phases
@@ -73,6 +73,7 @@ class CityModel(mesa.Model):
         horizon_days: shorthand for ``window=Window(days=horizon_days)`` (no warm-up, no follow-up).
     """
 
+    @gc_paused()  # its 300,000 objects built without full collections that would find nothing to free
     def __init__(
         self,
         scenario: Scenario,

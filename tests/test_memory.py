@@ -113,3 +113,26 @@ def test_written_tables_are_let_go_of_the_page_cache_behind_their_last_bytes(sma
         assert reached > size // 2
         kept = (tmp_path / "kept" / f"{name}.parquet").read_bytes()
         assert (tmp_path / "let_go" / f"{name}.parquet").read_bytes() == kept
+
+
+def test_collection_is_paused_while_a_model_is_built_and_restored_after():
+    import gc
+
+    import pytest
+
+    from citysim.heap import gc_paused
+
+    assert gc.isenabled()
+    with gc_paused():
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    with pytest.raises(RuntimeError), gc_paused():
+        raise RuntimeError("a bad scenario")
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with gc_paused():
+            pass
+        assert not gc.isenabled()  # left as the caller had it
+    finally:
+        gc.enable()
