@@ -39,6 +39,9 @@ def _fetch_step(IA, FA, a):
         prefetch_to_write(IA, a, 0)
         prefetch_to_write(FA, a, 0)
         prefetch_to_write(FA, a, N_FLOAT_ROWS - 1)
+        if a + 1 < IA.shape[0]:  # the step after it (its job's next, most often)
+            prefetch_to_write(IA, a + 1, N_INT_ROWS - 1)
+            prefetch_to_write(FA, a + 1, N_FLOAT_ROWS - 1)
 
 
 @njit(cache=True, inline="always")
