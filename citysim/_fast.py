@@ -106,6 +106,7 @@ class FastNetwork:
         self._has_align = np.zeros(64, dtype=np.bool_)
         self._has_groups = np.zeros(64, dtype=np.bool_)
         self._unfinished = np.zeros(64, dtype=np.int64)
+        self._gave_up = np.zeros(64, dtype=np.int64)
         # release order of the slots with releases to come: times and first steps, slot s's in rows lo..hi
         # of _rel_base[s]; a new batch's are appended, ranges no longer read are dropped when space runs out
         self._rel_t = np.zeros(1024)
@@ -138,6 +139,7 @@ class FastNetwork:
                 self._has_align = np.resize(self._has_align, grow)
                 self._has_groups = np.resize(self._has_groups, grow)
                 self._unfinished = np.resize(self._unfinished, grow)
+                self._gave_up = np.resize(self._gave_up, grow)
                 self._rel_base = np.concatenate([self._rel_base, np.zeros_like(self._rel_base)])
         n, nj = batch.n_steps, batch.n_jobs
         base, jbase, used, used_j = self._gap(n, nj)
@@ -178,6 +180,7 @@ class FastNetwork:
         self._has_align[slot] = batch.has_align
         self._has_groups[slot] = batch.has_groups
         self._unfinished[slot] = batch.unfinished
+        self._gave_up[slot] = batch.gave_up
         self._add_releases(slot)
         self._reserve_heap()
         return slot
@@ -449,6 +452,7 @@ class FastNetwork:
                 self._has_align,
                 self._has_groups,
                 self._unfinished,
+                self._gave_up,
                 self._rel_t,
                 self._rel_x,
                 self._rel_base,
@@ -468,6 +472,7 @@ class FastNetwork:
         for slot, b in enumerate(self._slots):
             if b is not None:
                 b.unfinished = int(self._unfinished[slot])
+                b.gave_up = int(self._gave_up[slot])
         if until != math.inf and env._now < until:
             env._now = until
 

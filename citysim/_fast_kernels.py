@@ -197,6 +197,7 @@ def _run(
     has_align,
     has_groups,
     unfinished,
+    gave_up,
     rel_t,
     rel_x,
     rel_base,
@@ -252,6 +253,7 @@ def _run(
                 _enter(a, now, IA, FA, has_align, has_groups, free, q_head, q_tail, q_len, classes, ht, hs, ha, hn)
             else:  # gave up
                 unfinished[IA[x, SLOT]] -= 1
+                gave_up[IA[x, SLOT]] += 1
                 finished[IA[x, JOB]] = now
             continue
         FA[x, ENDED] = now
@@ -404,7 +406,7 @@ def _plan_use(steps, unit, role, role_slot, q, s, e, dur, job, job_base, fin, st
 
 @njit(cache=True)
 def _scores(total, count, fin, start, end, job_incident, occurred, unmet, type_, target, cohort, cell,
-            cell_district, n_dist, first, n_steps, started, ended, alt):  # fmt: skip
+            cell_district, n_dist, first, n_steps, started, ended, alt, any_gave_up):  # fmt: skip
     """:func:`citysim.trust._scores_numpy` in one pass over the plan's jobs."""
     n_jobs = len(fin)
     for j in range(n_jobs):
@@ -413,7 +415,7 @@ def _scores(total, count, fin, start, end, job_incident, occurred, unmet, type_,
             continue
         r = job_incident[j]
         met = not unmet[r]
-        if met:  # a try hung up with no try after it: the need given up
+        if met and any_gave_up:  # a try hung up with no try after it: the need given up
             hi = first[j + 1] if j + 1 < n_jobs else n_steps
             for i in range(first[j], hi):
                 if np.isnan(started[i]) and not np.isnan(ended[i]) and alt[i] < 0:

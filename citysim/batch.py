@@ -124,6 +124,7 @@ class Batch:
         "finished",
         "pending",
         "unfinished",
+        "gave_up",
         "never",
         "_release_first",
         "_release_times",
@@ -193,6 +194,7 @@ class Batch:
         self._job = np.repeat(np.arange(self.n_jobs), counts)
         self.pending: dict[int, int] = {}
         self.unfinished = int(np.count_nonzero(np.isfinite(self.release_np)))
+        self.gave_up = 0  # jobs whose need was given up (a try hung up with no try after it), so far
         self.never = self.n_jobs - self.unfinished
 
     # links (next step, group, step after a hang-up: -1 for none) and jobs, as stored: shifted by ``bases``

@@ -308,6 +308,7 @@ class Network:
                     enter(b, nxt, now)
                 else:  # gave up
                     b.unfinished -= 1
+                    b.gave_up += 1
                     b.finished[b.job[s]] = now
                 continue
             # the end of step s

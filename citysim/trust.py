@@ -30,16 +30,19 @@ def _gave_up_numpy(jobs, first, n_steps, started, ended, alt) -> np.ndarray:
 
 
 def _scores_numpy(total, count, fin, start, end, job_incident, occurred, unmet, type_, target, cohort, cell,
-                  cell_district, n_dist, first, n_steps, started, ended, alt) -> None:  # fmt: skip
+                  cell_district, n_dist, first, n_steps, started, ended, alt, any_gave_up) -> None:  # fmt: skip
     """Add the scores of one plan's jobs that ended in ``[start, end)`` to ``total`` and their number to ``count``
     (both ``[cohort * n_dist + district]``, flat). Scores are halves and counts whole numbers: the sums are
-    exact in any order, so :func:`citysim._fast_kernels._scores` gives the same bits."""
+    exact in any order, so :func:`citysim._fast_kernels._scores` gives the same bits. Steps are looked at
+    for needs given up only where the plan has had some (``any_gave_up``)."""
     done = np.flatnonzero((fin >= start) & (fin < end))
     if not len(done):
         return
     rows = job_incident[done]
     took = fin[done] - occurred[rows]
-    met = ~unmet[rows] & ~_gave_up_numpy(done, first, n_steps, started, ended, alt)
+    met = ~unmet[rows]
+    if any_gave_up:
+        met &= ~_gave_up_numpy(done, first, n_steps, started, ended, alt)
     score = np.where(met, np.where(took <= target[type_[rows]], 1.0, 0.5), 0.0)
     key = cohort[rows] * n_dist + cell_district[cell[rows]]
     total += np.bincount(key, weights=score, minlength=total.size)
@@ -66,7 +69,7 @@ def day_scores(days, start: float, end: float, shape: tuple[int, int], cell_dist
         _scores(
             total, count, b.finished_at(), float(start), float(end), cd.plan.job_incident, inc.occurred_at,
             cd.closed_unmet, inc.type, target, inc.cohort, inc.cell, cell_district, shape[1],
-            b.first_np, b.n_steps, s, e, b.links[2],
+            b.first_np, b.n_steps, s, e, b.links[2], b.gave_up > 0,
         )  # fmt: skip
     return total.reshape(shape), count.reshape(shape)
 

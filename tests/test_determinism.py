@@ -298,6 +298,23 @@ def test_day_accounting_compiled_and_in_numpy_agree_bit_for_bit(monkeypatch, sma
     assert sum(int(g.sum()) for g in gave_up) > 0  # the scores saw needs given up
 
 
+@pytest.mark.parametrize("engine", ["python", "numba"] if _has_numba() else ["python"])
+def test_each_plan_counts_the_needs_given_up_as_its_steps_show_them(monkeypatch, small, engine):
+    """A plan's count of needs given up (trust looks for them only where there are some) is what its steps say."""
+    from citysim import trust as trust_module
+    from citysim.model import CityModel
+
+    monkeypatch.setenv("CITYSIM_ENGINE", engine)
+    model = CityModel(small, small.regime_named("fragmented"), seed=3, horizon_days=3)
+    model.run_to(2.5 * 1440)
+    batches = [cd.plan.batch for cd in model.active]
+    seen = [
+        int(trust_module._gave_up_numpy(np.arange(b.n_jobs), b.first_np, b.n_steps, *b.times()[1:], b.links[2]).sum())
+        for b in batches
+    ]
+    assert [b.gave_up for b in batches] == seen and sum(seen) > 0 and 0 in seen
+
+
 @pytest.mark.parametrize("engine", ["numba", "python"])
 def test_day_use_kept_step_by_step_is_day_use_over_every_step(monkeypatch, busy_town, engine):
     """Each day's use read from the steps each plan keeps (those that may still count) is the use read from
