@@ -31,6 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from citysim.city import City
+from citysim.distributions import Mixture
 from citysim.phases import next_cycle
 from citysim.processes.occurrence import DayIncidents
 from citysim.regimes import Regime
@@ -90,6 +91,7 @@ class Detector:
         self.streams = streams
         types = list(scenario.incident_types.values())
         self.type_names = list(scenario.incident_types)
+        self.report_delay = Mixture([t.report_delay for t in scenario.incident_types.values()])  # by type
         self.spot = np.array([t.patrol_spot_probability for t in types])
         self.proactive_type = np.array([t.proactive_detectable for t in types])
         self.propensity = np.array([t.report_propensity for t in types])
@@ -217,11 +219,7 @@ class Detector:
         ch = (col["report_channel"][:, None] >= cum).sum(axis=1)
         can = ch < len(CHANNELS)
         resident_channel = np.where(reports & can, ch, -1)
-        delay = np.zeros(n)
-        for k, name in enumerate(self.type_names):
-            sel = t == k
-            if sel.any():
-                delay[sel] = self.s.incident_types[name].report_delay.ppf(col["report_delay"][sel])
+        delay = self.report_delay.ppf(t, col["report_delay"])
         resident_time = np.where(resident_channel >= 0, occurred + delay, np.inf)
         in_person = resident_channel == IN_PERSON
         resident_time = np.where(
