@@ -336,7 +336,7 @@ def main() -> None:
     print("\n2. Scaling: time per incident against simulated length (integrated, setup excluded)")
     print(f"   each run timed from the end of a {WARMUP}-day warm-up to the end of its last full day")
     per = {}
-    # a week's figure varies by several percent from run to run (days differ: a carry merge, a weekly trim):
+    # a week's figure varies by several percent from run to run (days differ: a carry merged and written):
     # the shortest length is timed in three runs, summed, so that it rests on about as many days as the next
     for weeks in (1, 2, 3) if quick else (1, 4, 52):
         days = 7 * weeks
