@@ -90,8 +90,7 @@ class Detector:
         self.regime = regime
         self.streams = streams
         types = list(scenario.incident_types.values())
-        self.type_names = list(scenario.incident_types)
-        self.report_delay = Mixture([t.report_delay for t in scenario.incident_types.values()])  # by type
+        self.report_delay = Mixture([t.report_delay for t in types])  # by type
         self.spot = np.array([t.patrol_spot_probability for t in types])
         self.proactive_type = np.array([t.proactive_detectable for t in types])
         self.propensity = np.array([t.report_propensity for t in types])
