@@ -8,6 +8,7 @@ with status 2, never with a traceback.
 
 from __future__ import annotations
 
+import atexit
 import gc
 import sys
 import time
@@ -144,7 +145,7 @@ def run(scenario, regime_name, seed, days, warmup_days, follow_up_days, assignme
         say=click.echo,
         warn=lambda line: click.echo(line, err=True),
     )
-    gc.freeze()  # the run is written and closed: the interpreter's last full collection (0.1 s) has nothing to do
+    atexit.register(gc.freeze)  # at the exit, the interpreter's last full collections (0.1 s) have nothing to do
     if status:
         sys.exit(status)
 

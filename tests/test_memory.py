@@ -136,3 +136,21 @@ def test_collection_is_paused_while_a_model_is_built_and_restored_after():
         assert not gc.isenabled()  # left as the caller had it
     finally:
         gc.enable()
+
+
+def test_a_run_in_process_leaves_the_garbage_collector_as_it_was(tmp_path):
+    """``citysim run`` spares the interpreter's last collections at its exit only: called in a process that
+    goes on (a notebook, tests), it freezes nothing, so the run's model can be collected."""
+    import gc
+
+    from click.testing import CliRunner
+
+    from citysim.cli import main
+
+    from .conftest import SMALL
+
+    frozen = gc.get_freeze_count()
+    out = tmp_path / "run"
+    done = CliRunner().invoke(main, ["run", str(SMALL), "--days", "1", "--quiet", "--no-figures", "--out", str(out)])
+    assert done.exit_code == 0, done.output
+    assert gc.get_freeze_count() == frozen
