@@ -12,8 +12,9 @@ from numba import njit
 
 
 @njit(cache=True)
-def step_facts(job_incident, job, job_base, role, attempt, q, s, e, travel, call_try, alt, final, consult, roles):
-    """Per incident, from its steps (see :func:`citysim.derive._step_facts_numpy` for each fact)."""
+def step_facts(job_incident, job, job_base, role, attempt, q, s, e, travel, call_try, alt, final, consult, roles, unit):
+    """Per incident, from its steps (see :func:`citysim.derive._step_facts_numpy` for each fact); the times and
+    units read at the steps found are read as the steps are gone over, in order."""
     intake, verify, transfer, dispatch, field = roles[0], roles[1], roles[2], roles[3], roles[4]
     n = len(final)
     m = len(role)
@@ -25,6 +26,10 @@ def step_facts(job_incident, job, job_base, role, attempt, q, s, e, travel, call
     hung_up_calls = np.zeros(n, np.int64)
     gave_up = np.zeros(n, np.bool_)
     reopened = np.zeros(n, np.int64)
+    intake_started = np.full(n, np.nan)
+    verify_ended = np.full(n, np.nan)
+    field_queued = np.full(n, np.nan)
+    field_unit = np.full(n, -1, np.int64)
     for x in range(m):
         r = job_incident[job[x] - job_base]
         visited = not np.isnan(q[x])
@@ -33,10 +38,14 @@ def step_facts(job_incident, job, job_base, role, attempt, q, s, e, travel, call
         k = role[x]
         if intake_idx[r] < 0 and taken and attempt[x] == 0 and (k == intake or k == verify):
             intake_idx[r] = x
+            intake_started[r] = s[x]
         if verify_idx[r] < 0 and k == verify:
             verify_idx[r] = x
+            verify_ended[r] = e[x]
         if first_field[r] < 0 and k == field:
             first_field[r] = x
+            field_queued[r] = q[x]
+            field_unit[r] = unit[x]
         if visited:
             if k == transfer and call_try[x] <= 0:
                 transfers[r] += 1
@@ -50,6 +59,7 @@ def step_facts(job_incident, job, job_base, role, attempt, q, s, e, travel, call
                 gave_up[r] = True
     arrived = np.full(n, np.inf)
     last_disp = np.full(n, -1, np.int64)
+    level_unit = np.full(n, -1, np.int64)  # the unit of the last dispatch step before the first field step
     resolved = np.full(n, -np.inf)
     pending = np.zeros(n, np.int64)
     closings = np.zeros(n, np.int64)
@@ -72,6 +82,7 @@ def step_facts(job_incident, job, job_base, role, attempt, q, s, e, travel, call
                     arrive_final[r] = v
         if k == dispatch and a == 0 and (ff < 0 or x < ff) and x > last_disp[r]:
             last_disp[r] = x
+            level_unit[r] = unit[x]
         visited = not np.isnan(q[x])
         taken = visited and not (np.isnan(s[x]) and not np.isnan(e[x]))
         if (k == field and a == final[r]) or (consult[r] and (k == intake or k == transfer) and a == 0 and taken):
@@ -90,11 +101,14 @@ def step_facts(job_incident, job, job_base, role, attempt, q, s, e, travel, call
         gave_up,
         reopened,
         arrived,
-        last_disp,
+        np.where((level_unit < 0) & (first_field >= 0), field_unit, level_unit),  # else the field step's
         resolved,
         pending,
         closings,
         arrive_final,
+        intake_started,
+        verify_ended,
+        field_queued,
     )
 
 

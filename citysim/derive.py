@@ -42,13 +42,13 @@ _FACT_ROLES = np.array([ROLE[r] for r in ("intake", "verify", "transfer", "dispa
 
 
 def _step_facts_numpy(
-    job_incident, job, job_base, role, attempt, q, s, e, travel, call_try, alt, final, consult, roles
+    job_incident, job, job_base, role, attempt, q, s, e, travel, call_try, alt, final, consult, roles, unit
 ):
     """Per incident, what its steps say (numpy; numba's kernel gives the same bits).
 
     Args:
         job_incident, job, job_base: each step's incident is ``job_incident[job - job_base]``.
-        role, attempt, q, s, e, travel, call_try, alt: per step (``alt`` < 0: the caller gives up).
+        role, attempt, q, s, e, travel, call_try, alt, unit: per step (``alt`` < 0: the caller gives up).
         final: per incident, its last attempt; consult: per incident, a consultation (no dispatch).
         roles: the role codes of intake, verify, transfer, dispatch and field.
 
@@ -56,9 +56,11 @@ def _step_facts_numpy(
         Per incident: its first intake (or verify) step taken on the first attempt, its first verify
         step, its first field step (-1: none); transfers, calls and calls hung up; whether it gave up;
         its last attempt visited; the earliest arrival on the first attempt with a field step (inf:
-        none); its last first-attempt dispatch step before the first field step; the latest end of
-        a closing step (-inf: none), closing steps not ended, closing steps; the earliest arrival on
-        the final attempt (inf: none).
+        none); the unit of its last first-attempt dispatch step before the first field step, else of
+        its first field step (-1: none); the latest end of a closing step (-inf: none), closing steps
+        not ended, closing steps; the earliest arrival on the final attempt (inf: none); when its
+        intake step started, its verify step ended, its first field step was queued (NaN: no such
+        step, or not yet).
     """
     intake, verify, transfer, dispatch, field_role = (int(r) for r in roles)
     n = len(final)
@@ -105,9 +107,13 @@ def _step_facts_numpy(
     fin_field = np.flatnonzero(field & visited & ~np.isnan(s)) if len(row) else np.zeros(0, dtype=np.int64)
     fin_field = fin_field[attempt[fin_field] == final[row[fin_field]]]
     np.minimum.at(arrive_final, row[fin_field], s[fin_field] + travel[fin_field])
+    level_unit = np.where(last_disp >= 0, unit[np.maximum(last_disp, 0)], -1) if len(unit) else last_disp
+    if len(unit):
+        level_unit = np.where((level_unit < 0) & (first_field >= 0), unit[np.maximum(first_field, 0)], level_unit)
     return (
         *(intake_idx, verify_idx, first_field, transfers, calls, hung_up_calls, gave_up, reopened),
-        *(arrived, last_disp, resolved, pending, closings, arrive_final),
+        *(arrived, level_unit, resolved, pending, closings, arrive_final),
+        *(_at(s, intake_idx), _at(e, verify_idx), _at(q, first_field)),
     )
 
 
@@ -162,23 +168,20 @@ def incident_and_stage_rows(cd, horizon: float, names: dict) -> tuple[dict, dict
     consult = ~cd.dispatched
     facts = _step_facts(
         plan.job_incident, job, batch.bases[1], role, attempt, q, s, e, travel, plan.call_try, alt,
-        cd.attempts_planned - 1, consult, _FACT_ROLES,
+        cd.attempts_planned - 1, consult, _FACT_ROLES, unit,
     )  # fmt: skip
     intake_idx, verify_idx, first_field, transfers, calls, hung_up_calls, gave_up, reopened = facts[:8]
-    arrived_at, last_disp, resolved_at, pending, closings, arrive_final = facts[8:]
+    arrived_at, level_unit, resolved_at, pending, closings, arrive_final = facts[8:14]
+    intake_started, verify_ended, field_queued = facts[14:]
 
     detected_at = np.where(det.detected_at <= horizon, det.detected_at, np.nan)
     seen = ~np.isnan(detected_at)
-    intake_at = np.where(intake_idx >= 0, _at(s, intake_idx), detected_at)
+    intake_at = np.where(intake_idx >= 0, intake_started, detected_at)
     intake_at = np.where(seen, intake_at, np.nan)
-    dispatched_at = _at(q, first_field)
+    dispatched_at = field_queued
     arrived_at = np.where(arrived_at <= horizon, arrived_at, np.nan)
 
     # level: unit of the last dispatch step before the first field visit, else of the field unit
-    level_unit = np.full(n, -1, dtype=np.int64)
-    if len(unit):  # a day on which no incident took a step has no units to look up
-        level_unit = np.where(last_disp >= 0, unit[np.maximum(last_disp, 0)], -1)
-        level_unit = np.where((level_unit < 0) & (first_field >= 0), unit[np.maximum(first_field, 0)], level_unit)
     level = np.where(level_unit >= 0, names["unit_level_code"][np.maximum(level_unit, 0)], -1)
     level = np.where(~np.isnan(dispatched_at), level, -1)
 
@@ -239,7 +242,7 @@ def incident_and_stage_rows(cd, horizon: float, names: dict) -> tuple[dict, dict
     a = np.flatnonzero((det.sensor_type >= 0) & (det.sensor_raised_at <= horizon))
     by_sensor = det.detected_by[a] == SENSOR
     verify_idx = verify_idx[a]
-    verified = np.where(verify_idx >= 0, _at(e, verify_idx), np.where(by_sensor, detected_at[a], np.nan))
+    verified = np.where(verify_idx >= 0, verify_ended[a], np.where(by_sensor, detected_at[a], np.nan))
     code = OUTCOMES.index
     outcome = np.where(
         ~by_sensor,
