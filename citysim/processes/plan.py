@@ -94,6 +94,102 @@ def _spread(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     return np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(lengths.sum())
 
 
+def _packed(slots: list[_Slot], columns: tuple[str, ...], dtype) -> tuple[np.ndarray, np.ndarray]:
+    """The slots' values of each column (an attribute of :class:`_Slot`; ``""``: none) end to end, and
+    ``[column, slot]`` where each slot's values start (-1: the slot has none)."""
+    values, off, at = [], np.full((len(columns), len(slots)), -1, dtype=np.int64), 0
+    for c, name in enumerate(columns):
+        for k, s in enumerate(slots):
+            v = getattr(s, name) if name else None
+            if v is not None:
+                values.append(v)
+                off[c, k] = at
+                at += len(v)
+    return (np.concatenate(values) if values else np.zeros(0)).astype(dtype, copy=False), off
+
+
+def _lay_out_numpy(n, ends, rows, ints, int_off, int_fill, floats, float_off, float_fill, keys, align, wanted):
+    """The steps of the slots ending at ``ends`` in ``rows`` (each slot's incidents), ordered by incident,
+    slot order within an incident (numpy; numba's ``lay_out`` gives the same).
+
+    Args:
+        n: number of incidents.
+        ends: where each slot's rows end in ``rows``.
+        rows: the incidents of every slot, slot after slot.
+        ints, int_off, int_fill: the integer columns (unit, prio): values, ``[column, slot]`` where a
+            slot's values start in ``ints`` (-1: none, the column's ``int_fill`` for all its steps).
+        floats, float_off, float_fill: alike, the float columns (dur, travel, phase, patience).
+        keys: ``[key, slot]`` each slot's role, attempt, group, call and call try.
+        align: each slot's alignment.
+        wanted: whether to lay out alignments (and phases), parallel groups, calls (patience, alt).
+
+    Returns:
+        Each job's incident and first step; per step ``nxt``, ``group``, ``width``, ``alt``, ``unit``,
+        ``prio``, ``dur``, ``travel``, ``phase``, ``align``, ``patience``, ``role``, ``attempt``,
+        ``call_try`` (empty where not wanted).
+    """
+    has_align, has_groups, has_calls = wanted.tolist()
+    k, m = len(ends), len(rows)
+    sizes = np.diff(ends, prepend=0)
+    order = rows_order(rows, n)
+    row_all = rows[order]
+    slot_of = np.repeat(np.arange(k), sizes)[order]
+
+    def column(values: np.ndarray, off: np.ndarray, fill, wanted: bool = True) -> np.ndarray:
+        out = np.full(m if wanted else 0, fill, values.dtype)
+        for s in np.flatnonzero(off >= 0) if wanted else ():
+            out[ends[s] - sizes[s] : ends[s]] = values[off[s] : off[s] + sizes[s]]
+        return out[order] if wanted else out
+
+    def per_slot(values: np.ndarray, dtype, wanted: bool = True) -> np.ndarray:
+        return values.astype(dtype)[slot_of] if wanted else np.zeros(0, dtype)
+
+    unit, prio = (column(ints, int_off[c], int_fill[c]) for c in range(2))
+    dur, travel, phase, patience = (
+        column(floats, float_off[c], float_fill[c], want) for c, want in enumerate((True, True, has_align, has_calls))
+    )
+    role, attempt, call_try = (per_slot(keys[c], np.int8) for c in (0, 1, 4))
+    step_align = per_slot(align, np.float64, has_align)
+
+    steps_per_incident = np.bincount(row_all, minlength=n)
+    job_incident = np.flatnonzero(steps_per_incident)
+    steps_per = steps_per_incident[job_incident]
+    last = np.cumsum(steps_per) - 1
+    first = last - steps_per + 1
+    nxt = np.arange(1, m + 1, dtype=np.int64)
+    nxt[last] = NO_STEP
+    same_job = np.zeros(m, dtype=bool)
+    same_job[1:] = row_all[1:] == row_all[:-1]
+
+    def runs(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return _key_runs(same_job, np.ascontiguousarray(key[slot_of], dtype=np.int64))
+
+    group = np.full(m if has_groups else 0, NO_STEP, dtype=np.int64)
+    width = np.ones(m if has_groups else 0, dtype=np.int64)
+    if has_groups:
+        starts, lengths = runs(keys[2])
+        multi = lengths > 1
+        head, length = starts[multi], lengths[multi]
+        members = _spread(head, length)
+        group[members] = np.repeat(head, length)
+        width[head] = length
+        nxt[members] = np.repeat(nxt[head + length - 1], length)
+    alt = np.full(m if has_calls else 0, NO_STEP, dtype=np.int64)
+    if has_calls:
+        # runs of consecutive steps of one job in one call: try, wait, try ... try
+        starts, lengths = runs(keys[3])
+        last_of = np.arange(m)  # per step in a call, the call's last step
+        last_of[_spread(starts, lengths)] = np.repeat(starts + lengths - 1, lengths)
+        tries = np.flatnonzero(call_try >= 0)
+        alt[tries] = np.where(tries < last_of[tries], tries + 1, NO_STEP)  # hung up: the redial, or give up
+        nxt[tries] = nxt[last_of[tries]]  # answered: on after the call
+    columns = (unit, prio, dur, travel, phase, step_align, patience, role, attempt, call_try)
+    return (job_incident, first, nxt, group, width, alt) + columns
+
+
+_lay_out = compiled_or("lay_out", _lay_out_numpy, module="citysim.processes._plan_kernels")
+
+
 @dataclass
 class Plan:
     """A compiled batch with, per step, what the output tables need to know."""
@@ -269,90 +365,49 @@ class PlanBuilder:
             release: per incident, when it enters its first step (minutes).
             tag: passed to the batch.
         """
-        k = len(self.slots)
-        if k == 0:  # a day without incidents (a tiny town, a low rate): an empty plan
+        if not self.slots:  # a day without incidents (a tiny town, a low rate): an empty plan
             self.add("intake", 0, np.zeros(self.n, dtype=bool), DELAY, 0.0)
-            k = 1
-        # every step of every slot, then ordered by incident (stable: slot order within an incident)
-        sizes = [len(s.rows) for s in self.slots]
-        ends = np.cumsum(sizes)
-        row_all = np.concatenate([s.rows for s in self.slots])
-        order = rows_order(row_all, self.n)
-        row_all = row_all[order]
-        slot_of = np.repeat(np.arange(k), sizes)[order]
-        n_steps = len(row_all)
-
-        def column(attr: str, fill: float, dtype) -> np.ndarray:
-            out = np.full(n_steps, fill, dtype)
-            for s, end in zip(self.slots, ends.tolist(), strict=True):
-                values = getattr(s, attr)
-                if values is not None:
-                    out[end - len(s.rows) : end] = values
-            return out[order]
-
-        def per_slot(values: list, dtype=None) -> np.ndarray:
-            return np.array(values, dtype=dtype)[slot_of]
-
-        unit = column("unit", DELAY, np.int64)
-        dur = column("dur", 0.0, np.float64)
-        travel = column("travel", 0.0, np.float64)
-        role = per_slot([s.role for s in self.slots], np.int8)
-        attempt = per_slot([s.attempt for s in self.slots], np.int8)
-        align = phase = None
-        if any(s.align > 0 for s in self.slots):
-            align = per_slot([s.align for s in self.slots], np.float64)
-            phase = column("phase", 0.0, np.float64)
-
-        steps_per_incident = np.bincount(row_all, minlength=self.n)
-        rows = np.flatnonzero(steps_per_incident)
-        steps_per = steps_per_incident[rows]
-        last = np.cumsum(steps_per) - 1
-        first = last - steps_per + 1
-        nxt = np.arange(1, n_steps + 1, dtype=np.int64)
-        nxt[last] = NO_STEP
-        same_job = np.zeros(n_steps, dtype=bool)
-        same_job[1:] = row_all[1:] == row_all[:-1]
-
-        def runs(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-            return _key_runs(same_job, np.ascontiguousarray(key, dtype=np.int64))
-
-        group = width = None
-        if any(s.group > 0 and len(s.rows) for s in self.slots):
-            group = np.full(n_steps, NO_STEP, dtype=np.int64)
-            width = np.ones(n_steps, dtype=np.int64)
-            starts, lengths = runs(per_slot([s.group for s in self.slots]))
-            multi = lengths > 1
-            head, length = starts[multi], lengths[multi]
-            members = _spread(head, length)
-            group[members] = np.repeat(head, length)
-            width[head] = length
-            nxt[members] = np.repeat(nxt[head + length - 1], length)
-        prio = column("prio", 0, np.int64)
-        call_try = per_slot([s.call_try for s in self.slots], np.int8)
-        patience = alt = None
-        if any(s.call > 0 and len(s.rows) for s in self.slots):
-            patience = column("patience", NEVER, np.float64)
-            alt = np.full(n_steps, NO_STEP, dtype=np.int64)
-            # runs of consecutive steps of one job in one call: try, wait, try ... try
-            starts, lengths = runs(per_slot([s.call for s in self.slots]))
-            last_of = np.arange(n_steps)  # per step in a call, the call's last step
-            last_of[_spread(starts, lengths)] = np.repeat(starts + lengths - 1, lengths)
-            tries = np.flatnonzero(call_try >= 0)
-            alt[tries] = np.where(tries < last_of[tries], tries + 1, NO_STEP)  # hung up: the redial, or give up
-            nxt[tries] = nxt[last_of[tries]]  # answered: on after the call
+        slots = self.slots
+        wanted = np.array(
+            [
+                any(s.align > 0 for s in slots),
+                any(s.group > 0 and len(s.rows) for s in slots),
+                any(s.call > 0 and len(s.rows) for s in slots),
+            ]
+        )
+        has_align, has_groups, has_calls = wanted.tolist()
+        ints, int_off = _packed(slots, ("unit", "prio"), np.int64)
+        columns = ("dur", "travel", "phase" if has_align else "", "patience" if has_calls else "")
+        floats, float_off = _packed(slots, columns, np.float64)
+        laid = _lay_out(
+            self.n,
+            np.cumsum([len(s.rows) for s in slots], dtype=np.int64),
+            np.concatenate([s.rows for s in slots]).astype(np.int64, copy=False),
+            ints,
+            int_off,
+            np.array([DELAY, 0], dtype=np.int64),
+            floats,
+            float_off,
+            np.array([0.0, 0.0, 0.0, NEVER]),
+            np.array([[s.role, s.attempt, s.group, s.call, s.call_try] for s in slots], dtype=np.int64).T.copy(),
+            np.array([s.align for s in slots], dtype=np.float64),
+            wanted,
+        )
+        rows, first, nxt, group, width, alt, unit, prio, dur, travel, phase, align, patience, *per_step = laid
+        role, attempt, call_try = per_step
         batch = Batch(
-            first=first.astype(np.int64),
+            first=first,
             release=np.asarray(release, dtype=np.float64)[rows],
             unit=unit,
             dur=dur,
             nxt=nxt,
-            align=align,
-            phase=phase,
-            group=group,
-            width=width,
+            align=align if has_align else None,
+            phase=phase if has_align else None,
+            group=group if has_groups else None,
+            width=width if has_groups else None,
             tag=tag,
-            patience=patience,
-            alt=alt,
+            patience=patience if has_calls else None,
+            alt=alt if has_calls else None,
             prio=prio,
         )
         return Plan(batch=batch, job_incident=rows, role=role, attempt=attempt, travel=travel, call_try=call_try)
