@@ -71,7 +71,7 @@ class _Slot:
 
 
 def _at(values, rows: np.ndarray):
-    """Per-row ``values`` at ``rows`` (indices or a mask; a value for all, or None, as it is)."""
+    """Per-row ``values`` at ``rows`` (indices, a mask or a slice; a value for all, or None, as it is)."""
     return values if values is None or np.ndim(values) == 0 else np.asarray(values)[rows]
 
 
@@ -346,7 +346,9 @@ class PlanBuilder:
         self._ids[1] += 1
         call = self._ids[1]
         for k in range(patience.shape[1]):
-            on = redials >= k
+            on = np.flatnonzero(redials >= k)
+            if len(on) == len(rows):  # every row (the first try): the values as they are, not copies
+                on = slice(None)
             if k > 0:
                 self.add_at("redial_wait", attempt, rows[on], DELAY, redial_delay[on, k - 1])
                 self._mark(call, -1)
