@@ -7,7 +7,8 @@ compares them) and is used where numba is installed (:func:`citysim.compiled.com
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from numba import from_dtype, njit
+from numba.typed import List
 
 from citysim.batch import NO_STEP
 
@@ -15,10 +16,35 @@ BLOCK = 2048
 """Incidents laid out at a time (their steps' columns stay in the cache while they are linked)."""
 
 
+def _typed(arrays: list, dtype) -> List:
+    """The slots' arrays as numba's list (an empty array for None)."""
+    out = List.empty_list(from_dtype(np.dtype(dtype))[::1])
+    for values in arrays:
+        out.append(np.zeros(0, dtype) if values is None else np.ascontiguousarray(values, dtype=dtype))
+    return out
+
+
+def lay_out(n, rows, columns, fills, keys, align, wanted):
+    """The steps of the slots, laid out by incident, slot order within an incident (as ``_lay_out_numpy``,
+    whose arguments it takes)."""
+    ints, floats = columns[:2], columns[2:]
+    return _lay_out(
+        n,
+        _typed(rows, np.int64),
+        *(_typed(c, np.int64) for c in ints),
+        *(_typed(c, np.float64) for c in floats),
+        np.array(fills[:2], dtype=np.int64),
+        np.array(fills[2:], dtype=np.float64),
+        keys,
+        align,
+        wanted,
+    )
+
+
 @njit(cache=True, inline="always")
-def _value(values, off, j, fill):
-    """A slot's ``j``-th value of a column (``off``: where the slot's values start, -1: it has none, ``fill``)."""
-    return values[off + j] if off >= 0 else fill
+def _value(values, j, fill):
+    """A slot's ``j``-th value of a column (``values`` empty: the slot has none, ``fill``)."""
+    return values[j] if len(values) else fill
 
 
 @njit(cache=True, inline="always")
@@ -61,22 +87,22 @@ def _link(a, end, nxt, group, width, alt, call_try, slot, group_of, call_of, wan
 
 
 @njit(cache=True)
-def lay_out(n, ends, rows, ints, int_off, int_fill, floats, float_off, float_fill, keys, align, wanted):
-    """The steps of slots laid out by incident, slot order within an incident (as ``_lay_out_numpy``).
-
-    A counting sort: with each incident's number of steps counted, every slot's rows (ascending) are
+def _lay_out(n, rows, unit_s, prio_s, dur_s, travel_s, phase_s, patience_s, int_fill, float_fill, keys, align, wanted):
+    """A counting sort: with each incident's number of steps counted, every slot's rows (ascending) are
     written straight to their steps, all columns at once, then linked job by job. Incidents go
     :data:`BLOCK` at a time, their steps laid out and linked while in the cache.
     """
     has_align, has_groups, has_calls = wanted[0], wanted[1], wanted[2]
-    m, k = len(rows), len(ends)
+    k = len(rows)
     start = np.zeros(n + 1, dtype=np.int64)
-    for i in range(m):
-        start[rows[i] + 1] += 1
+    for s in range(k):
+        for r in rows[s]:
+            start[r + 1] += 1
     n_jobs = 0
     for r in range(n):
         n_jobs += start[r + 1] > 0
         start[r + 1] += start[r]
+    m = start[n]
     job_incident = np.empty(n_jobs, dtype=np.int64)
     first = np.empty(n_jobs, dtype=np.int64)
     j = 0
@@ -95,34 +121,31 @@ def lay_out(n, ends, rows, ints, int_off, int_fill, floats, float_off, float_fil
     width = np.ones(m if has_groups else 0, dtype=np.int64)
     alt = np.full(m if has_calls else 0, NO_STEP, dtype=np.int64)
     slot = np.empty(m, dtype=np.int32)
-    at = np.empty(k, dtype=np.int64)  # per slot, its first row not yet laid out
-    at[0], at[1:] = 0, ends[:-1]
+    at = np.zeros(k, dtype=np.int64)  # per slot, its first row not yet laid out
     j = 0
     for lo in range(0, n, BLOCK):
         hi = min(lo + BLOCK, n)
         for s in range(k):
-            begin, end = (ends[s - 1] if s > 0 else 0), ends[s]
-            o_unit, o_prio = int_off[0, s], int_off[1, s]
-            o_dur, o_travel, o_phase, o_patience = float_off[0, s], float_off[1, s], float_off[2, s], float_off[3, s]
+            rows_s, unit_v, prio_v, dur_v, travel_v = rows[s], unit_s[s], prio_s[s], dur_s[s], travel_s[s]
+            phase_v, patience_v = phase_s[s], patience_s[s]
             s_role, s_attempt, s_try, s_align = keys[0, s], keys[1, s], keys[4, s], align[s]
-            i = at[s]
-            while i < end and rows[i] < hi:
-                p = start[rows[i]]
-                start[rows[i]] = p + 1
-                q = i - begin
+            q = at[s]
+            while q < len(rows_s) and rows_s[q] < hi:
+                p = start[rows_s[q]]
+                start[rows_s[q]] = p + 1
                 slot[p] = s
-                unit[p] = _value(ints, o_unit, q, int_fill[0])
-                prio[p] = _value(ints, o_prio, q, int_fill[1])
-                dur[p] = _value(floats, o_dur, q, float_fill[0])
-                travel[p] = _value(floats, o_travel, q, float_fill[1])
+                unit[p] = _value(unit_v, q, int_fill[0])
+                prio[p] = _value(prio_v, q, int_fill[1])
+                dur[p] = _value(dur_v, q, float_fill[0])
+                travel[p] = _value(travel_v, q, float_fill[1])
                 if has_align:
-                    phase[p] = _value(floats, o_phase, q, float_fill[2])
+                    phase[p] = _value(phase_v, q, float_fill[2])
                     step_align[p] = s_align
                 if has_calls:
-                    patience[p] = _value(floats, o_patience, q, float_fill[3])
+                    patience[p] = _value(patience_v, q, float_fill[3])
                 role[p], attempt[p], call_try[p] = s_role, s_attempt, s_try
-                i += 1
-            at[s] = i
+                q += 1
+            at[s] = q
         stop = start[hi - 1]  # the block's last incident's steps are laid out: the end of the block's steps
         while j < n_jobs and first[j] < stop:
             end = first[j + 1] if j + 1 < n_jobs else m

@@ -94,60 +94,55 @@ def _spread(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     return np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(lengths.sum())
 
 
-def _packed(slots: list[_Slot], columns: tuple[str, ...], dtype) -> tuple[np.ndarray, np.ndarray]:
-    """The slots' values of each column (an attribute of :class:`_Slot`; ``""``: none) end to end, and
-    ``[column, slot]`` where each slot's values start (-1: the slot has none)."""
-    values, off, at = [], np.full((len(columns), len(slots)), -1, dtype=np.int64), 0
-    for c, name in enumerate(columns):
-        for k, s in enumerate(slots):
-            v = getattr(s, name) if name else None
-            if v is not None:
-                values.append(v)
-                off[c, k] = at
-                at += len(v)
-    return (np.concatenate(values) if values else np.zeros(0)).astype(dtype, copy=False), off
+COLUMNS = ("unit", "prio", "dur", "travel", "phase", "patience")
+"""A slot's values laid out per step, in the order :func:`_lay_out_numpy` takes them."""
+FILLS = (DELAY, 0, 0.0, 0.0, 0.0, NEVER)
+"""Each column's value at the steps of a slot without values for it."""
 
 
-def _lay_out_numpy(n, ends, rows, ints, int_off, int_fill, floats, float_off, float_fill, keys, align, wanted):
-    """The steps of the slots ending at ``ends`` in ``rows`` (each slot's incidents), ordered by incident,
-    slot order within an incident (numpy; numba's ``lay_out`` gives the same).
+def _lay_out_numpy(n, rows, columns, fills, keys, align, wanted):
+    """The steps of slots, ordered by incident, slot order within an incident (numpy; numba's ``lay_out``
+    gives the same).
 
     Args:
         n: number of incidents.
-        ends: where each slot's rows end in ``rows``.
-        rows: the incidents of every slot, slot after slot.
-        ints, int_off, int_fill: the integer columns (unit, prio): values, ``[column, slot]`` where a
-            slot's values start in ``ints`` (-1: none, the column's ``int_fill`` for all its steps).
-        floats, float_off, float_fill: alike, the float columns (dur, travel, phase, patience).
+        rows: each slot's incidents, ascending.
+        columns: per slot, its values of each of :data:`COLUMNS` (at its rows) or None: :data:`FILLS`.
+        fills: :data:`FILLS`.
         keys: ``[key, slot]`` each slot's role, attempt, group, call and call try.
         align: each slot's alignment.
         wanted: whether to lay out alignments (and phases), parallel groups, calls (patience, alt).
 
     Returns:
-        Each job's incident and first step; per step ``nxt``, ``group``, ``width``, ``alt``, ``unit``,
-        ``prio``, ``dur``, ``travel``, ``phase``, ``align``, ``patience``, ``role``, ``attempt``,
-        ``call_try`` (empty where not wanted).
+        Each job's incident and first step; per step ``nxt``, ``group``, ``width``, ``alt``, the
+        :data:`COLUMNS` but with ``align`` after ``phase``, ``role``, ``attempt``, ``call_try`` (empty
+        where not wanted).
     """
     has_align, has_groups, has_calls = wanted.tolist()
-    k, m = len(ends), len(rows)
-    sizes = np.diff(ends, prepend=0)
-    order = rows_order(rows, n)
-    row_all = rows[order]
-    slot_of = np.repeat(np.arange(k), sizes)[order]
+    # every step of every slot, then ordered by incident (stable: slot order within an incident)
+    sizes = [len(r) for r in rows]
+    ends = np.cumsum(sizes)
+    row_all = np.concatenate(rows)
+    order = rows_order(row_all, n)
+    row_all = row_all[order]
+    slot_of = np.repeat(np.arange(len(rows)), sizes)[order]
+    m = len(row_all)
 
-    def column(values: np.ndarray, off: np.ndarray, fill, wanted: bool = True) -> np.ndarray:
-        out = np.full(m if wanted else 0, fill, values.dtype)
-        for s in np.flatnonzero(off >= 0) if wanted else ():
-            out[ends[s] - sizes[s] : ends[s]] = values[off[s] : off[s] + sizes[s]]
-        return out[order] if wanted else out
+    def column(c: int, wanted: bool = True) -> np.ndarray:
+        dtype = np.int64 if c < 2 else np.float64
+        if not wanted:
+            return np.zeros(0, dtype)
+        out = np.full(m, fills[c], dtype)
+        for values, end, size in zip(columns[c], ends.tolist(), sizes, strict=True):
+            if values is not None:
+                out[end - size : end] = values
+        return out[order]
 
     def per_slot(values: np.ndarray, dtype, wanted: bool = True) -> np.ndarray:
         return values.astype(dtype)[slot_of] if wanted else np.zeros(0, dtype)
 
-    unit, prio = (column(ints, int_off[c], int_fill[c]) for c in range(2))
-    dur, travel, phase, patience = (
-        column(floats, float_off[c], float_fill[c], want) for c, want in enumerate((True, True, has_align, has_calls))
-    )
+    unit, prio, dur, travel = (column(c) for c in range(4))
+    phase, patience = column(4, has_align), column(5, has_calls)
     role, attempt, call_try = (per_slot(keys[c], np.int8) for c in (0, 1, 4))
     step_align = per_slot(align, np.float64, has_align)
 
@@ -378,19 +373,11 @@ class PlanBuilder:
             ]
         )
         has_align, has_groups, has_calls = wanted.tolist()
-        ints, int_off = _packed(slots, ("unit", "prio"), np.int64)
-        columns = ("dur", "travel", "phase" if has_align else "", "patience" if has_calls else "")
-        floats, float_off = _packed(slots, columns, np.float64)
         laid = _lay_out(
             self.n,
-            np.cumsum([len(s.rows) for s in slots], dtype=np.int64),
-            np.concatenate([s.rows for s in slots]).astype(np.int64, copy=False),
-            ints,
-            int_off,
-            np.array([DELAY, 0], dtype=np.int64),
-            floats,
-            float_off,
-            np.array([0.0, 0.0, 0.0, NEVER]),
+            [s.rows for s in slots],
+            [[getattr(s, c) for s in slots] for c in COLUMNS],
+            FILLS,
             np.array([[s.role, s.attempt, s.group, s.call, s.call_try] for s in slots], dtype=np.int64).T.copy(),
             np.array([s.align for s in slots], dtype=np.float64),
             wanted,
