@@ -107,7 +107,7 @@ def _lay_out_numpy(n, rows, columns, fills, keys, align, wanted):
     Args:
         n: number of incidents.
         rows: each slot's incidents, ascending.
-        columns: per slot, its values of each of :data:`COLUMNS` (at its rows) or None: :data:`FILLS`.
+        columns: for each of :data:`COLUMNS`, each slot's values at its rows, or None (the column's fill).
         fills: :data:`FILLS`.
         keys: ``[key, slot]`` each slot's role, attempt, group, call and call try.
         align: each slot's alignment.
