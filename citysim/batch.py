@@ -169,13 +169,12 @@ class Batch:
         )
         self._group = np.asarray(group, dtype=np.int64) if self.has_groups else np.full(n_steps, NO_STEP)
         self.width_np = np.asarray(width, dtype=np.int64) if self.has_groups else np.ones(n_steps, dtype=np.int64)
-        self.patience_np = (
-            np.full(n_steps, NEVER) if patience is None else np.asarray(patience, dtype=np.float64).copy()
-        )
-        if np.any(np.isnan(self.patience_np)) or np.any(self.patience_np < 0):
+        self.patience_np = np.full(n_steps, NEVER) if patience is None else np.asarray(patience, dtype=np.float64)
+        if patience is not None and not np.all(self.patience_np >= 0):  # NaN is not
             raise ValueError("patience must be non-negative (inf: never leaves the queue)")
-        self.has_patience = bool(np.any(np.isfinite(self.patience_np) & (self.unit_np >= 0)))
-        if self.has_patience and np.any(np.isfinite(self.patience_np) & (self._group >= 0)):
+        finite = np.isfinite(self.patience_np) if patience is not None else None
+        self.has_patience = finite is not None and bool(np.any(finite & (self.unit_np >= 0)))
+        if self.has_patience and self.has_groups and np.any(finite & (self._group >= 0)):
             raise ValueError("a step in a parallel group cannot leave its queue (finite patience)")
         self._alt = np.full(n_steps, NO_STEP, dtype=np.int64) if alt is None else np.asarray(alt, dtype=np.int64)
         self.prio_np = np.zeros(n_steps, dtype=np.int64) if prio is None else np.asarray(prio, dtype=np.int64)

@@ -178,6 +178,16 @@ def test_bad_batches_are_refused():
         Batch(
             first=np.array([0, 0]), release=np.zeros(2), unit=np.zeros(1, int), dur=np.ones(1), nxt=np.array([NO_STEP])
         )
+    for patience in (np.nan, -1.0, -np.inf):
+        with pytest.raises(ValueError, match="patience must be non-negative"):
+            Batch(
+                first=np.array([0]),
+                release=np.zeros(1),
+                unit=np.zeros(2, int),
+                dur=np.ones(2),
+                nxt=np.array([1, NO_STEP]),
+                patience=np.array([np.inf, patience]),
+            )
 
 
 def test_time_worked_past_going_off_duty_is_counted(env, Net):

@@ -71,7 +71,7 @@ class _Slot:
 
 
 def _at(values, rows: np.ndarray):
-    """Per-row ``values`` at ``rows`` (indices or a mask; a value for all, or None, as it is)."""
+    """Per-row ``values`` at ``rows`` (indices, a mask or a slice; a value for all, or None, as it is)."""
     return values if values is None or np.ndim(values) == 0 else np.asarray(values)[rows]
 
 
@@ -92,6 +92,97 @@ _key_runs = compiled_or("key_runs", _key_runs_numpy, module="citysim.processes._
 def _spread(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     """The indices ``starts[j] .. starts[j] + lengths[j] - 1`` of every run ``j``, in order."""
     return np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(lengths.sum())
+
+
+COLUMNS = ("unit", "prio", "dur", "travel", "phase", "patience")
+"""A slot's values laid out per step, in the order :func:`_lay_out_numpy` takes them."""
+FILLS = (DELAY, 0, 0.0, 0.0, 0.0, NEVER)
+"""Each column's value at the steps of a slot without values for it."""
+
+
+def _lay_out_numpy(n, rows, columns, fills, keys, align, wanted):
+    """The steps of slots, ordered by incident, slot order within an incident (numpy; numba's ``lay_out``
+    gives the same).
+
+    Args:
+        n: number of incidents.
+        rows: each slot's incidents, ascending.
+        columns: for each of :data:`COLUMNS`, each slot's values at its rows, or None (the column's fill).
+        fills: :data:`FILLS`.
+        keys: ``[key, slot]`` each slot's role, attempt, group, call and call try.
+        align: each slot's alignment.
+        wanted: whether to lay out alignments (and phases), parallel groups, calls (patience, alt).
+
+    Returns:
+        Each job's incident and first step; per step ``nxt``, ``group``, ``width``, ``alt``, the
+        :data:`COLUMNS` but with ``align`` after ``phase``, ``role``, ``attempt``, ``call_try`` (empty
+        where not wanted).
+    """
+    has_align, has_groups, has_calls = wanted.tolist()
+    # every step of every slot, then ordered by incident (stable: slot order within an incident)
+    sizes = [len(r) for r in rows]
+    ends = np.cumsum(sizes)
+    row_all = np.concatenate(rows)
+    order = rows_order(row_all, n)
+    row_all = row_all[order]
+    slot_of = np.repeat(np.arange(len(rows)), sizes)[order]
+    m = len(row_all)
+
+    def column(c: int, wanted: bool = True) -> np.ndarray:
+        dtype = np.int64 if c < 2 else np.float64
+        if not wanted:
+            return np.zeros(0, dtype)
+        out = np.full(m, fills[c], dtype)
+        for values, end, size in zip(columns[c], ends.tolist(), sizes, strict=True):
+            if values is not None:
+                out[end - size : end] = values
+        return out[order]
+
+    def per_slot(values: np.ndarray, dtype, wanted: bool = True) -> np.ndarray:
+        return values.astype(dtype)[slot_of] if wanted else np.zeros(0, dtype)
+
+    unit, prio, dur, travel = (column(c) for c in range(4))
+    phase, patience = column(4, has_align), column(5, has_calls)
+    role, attempt, call_try = (per_slot(keys[c], np.int8) for c in (0, 1, 4))
+    step_align = per_slot(align, np.float64, has_align)
+
+    steps_per_incident = np.bincount(row_all, minlength=n)
+    job_incident = np.flatnonzero(steps_per_incident)
+    steps_per = steps_per_incident[job_incident]
+    last = np.cumsum(steps_per) - 1
+    first = last - steps_per + 1
+    nxt = np.arange(1, m + 1, dtype=np.int64)
+    nxt[last] = NO_STEP
+    same_job = np.zeros(m, dtype=bool)
+    same_job[1:] = row_all[1:] == row_all[:-1]
+
+    def runs(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return _key_runs(same_job, np.ascontiguousarray(key[slot_of], dtype=np.int64))
+
+    group = np.full(m if has_groups else 0, NO_STEP, dtype=np.int64)
+    width = np.ones(m if has_groups else 0, dtype=np.int64)
+    if has_groups:
+        starts, lengths = runs(keys[2])
+        multi = lengths > 1
+        head, length = starts[multi], lengths[multi]
+        members = _spread(head, length)
+        group[members] = np.repeat(head, length)
+        width[head] = length
+        nxt[members] = np.repeat(nxt[head + length - 1], length)
+    alt = np.full(m if has_calls else 0, NO_STEP, dtype=np.int64)
+    if has_calls:
+        # runs of consecutive steps of one job in one call: try, wait, try ... try
+        starts, lengths = runs(keys[3])
+        last_of = np.arange(m)  # per step in a call, the call's last step
+        last_of[_spread(starts, lengths)] = np.repeat(starts + lengths - 1, lengths)
+        tries = np.flatnonzero(call_try >= 0)
+        alt[tries] = np.where(tries < last_of[tries], tries + 1, NO_STEP)  # hung up: the redial, or give up
+        nxt[tries] = nxt[last_of[tries]]  # answered: on after the call
+    columns = (unit, prio, dur, travel, phase, step_align, patience, role, attempt, call_try)
+    return (job_incident, first, nxt, group, width, alt) + columns
+
+
+_lay_out = compiled_or("lay_out", _lay_out_numpy, module="citysim.processes._plan_kernels")
 
 
 @dataclass
@@ -250,7 +341,9 @@ class PlanBuilder:
         self._ids[1] += 1
         call = self._ids[1]
         for k in range(patience.shape[1]):
-            on = redials >= k
+            on = np.flatnonzero(redials >= k)
+            if len(on) == len(rows):  # every row (the first try): the values as they are, not copies
+                on = slice(None)
             if k > 0:
                 self.add_at("redial_wait", attempt, rows[on], DELAY, redial_delay[on, k - 1])
                 self._mark(call, -1)
@@ -269,90 +362,41 @@ class PlanBuilder:
             release: per incident, when it enters its first step (minutes).
             tag: passed to the batch.
         """
-        k = len(self.slots)
-        if k == 0:  # a day without incidents (a tiny town, a low rate): an empty plan
+        if not self.slots:  # a day without incidents (a tiny town, a low rate): an empty plan
             self.add("intake", 0, np.zeros(self.n, dtype=bool), DELAY, 0.0)
-            k = 1
-        # every step of every slot, then ordered by incident (stable: slot order within an incident)
-        sizes = [len(s.rows) for s in self.slots]
-        ends = np.cumsum(sizes)
-        row_all = np.concatenate([s.rows for s in self.slots])
-        order = rows_order(row_all, self.n)
-        row_all = row_all[order]
-        slot_of = np.repeat(np.arange(k), sizes)[order]
-        n_steps = len(row_all)
-
-        def column(attr: str, fill: float, dtype) -> np.ndarray:
-            out = np.full(n_steps, fill, dtype)
-            for s, end in zip(self.slots, ends.tolist(), strict=True):
-                values = getattr(s, attr)
-                if values is not None:
-                    out[end - len(s.rows) : end] = values
-            return out[order]
-
-        def per_slot(values: list, dtype=None) -> np.ndarray:
-            return np.array(values, dtype=dtype)[slot_of]
-
-        unit = column("unit", DELAY, np.int64)
-        dur = column("dur", 0.0, np.float64)
-        travel = column("travel", 0.0, np.float64)
-        role = per_slot([s.role for s in self.slots], np.int8)
-        attempt = per_slot([s.attempt for s in self.slots], np.int8)
-        align = phase = None
-        if any(s.align > 0 for s in self.slots):
-            align = per_slot([s.align for s in self.slots], np.float64)
-            phase = column("phase", 0.0, np.float64)
-
-        steps_per_incident = np.bincount(row_all, minlength=self.n)
-        rows = np.flatnonzero(steps_per_incident)
-        steps_per = steps_per_incident[rows]
-        last = np.cumsum(steps_per) - 1
-        first = last - steps_per + 1
-        nxt = np.arange(1, n_steps + 1, dtype=np.int64)
-        nxt[last] = NO_STEP
-        same_job = np.zeros(n_steps, dtype=bool)
-        same_job[1:] = row_all[1:] == row_all[:-1]
-
-        def runs(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-            return _key_runs(same_job, np.ascontiguousarray(key, dtype=np.int64))
-
-        group = width = None
-        if any(s.group > 0 and len(s.rows) for s in self.slots):
-            group = np.full(n_steps, NO_STEP, dtype=np.int64)
-            width = np.ones(n_steps, dtype=np.int64)
-            starts, lengths = runs(per_slot([s.group for s in self.slots]))
-            multi = lengths > 1
-            head, length = starts[multi], lengths[multi]
-            members = _spread(head, length)
-            group[members] = np.repeat(head, length)
-            width[head] = length
-            nxt[members] = np.repeat(nxt[head + length - 1], length)
-        prio = column("prio", 0, np.int64)
-        call_try = per_slot([s.call_try for s in self.slots], np.int8)
-        patience = alt = None
-        if any(s.call > 0 and len(s.rows) for s in self.slots):
-            patience = column("patience", NEVER, np.float64)
-            alt = np.full(n_steps, NO_STEP, dtype=np.int64)
-            # runs of consecutive steps of one job in one call: try, wait, try ... try
-            starts, lengths = runs(per_slot([s.call for s in self.slots]))
-            last_of = np.arange(n_steps)  # per step in a call, the call's last step
-            last_of[_spread(starts, lengths)] = np.repeat(starts + lengths - 1, lengths)
-            tries = np.flatnonzero(call_try >= 0)
-            alt[tries] = np.where(tries < last_of[tries], tries + 1, NO_STEP)  # hung up: the redial, or give up
-            nxt[tries] = nxt[last_of[tries]]  # answered: on after the call
+        slots = self.slots
+        wanted = np.array(
+            [
+                any(s.align > 0 for s in slots),
+                any(s.group > 0 and len(s.rows) for s in slots),
+                any(s.call > 0 and len(s.rows) for s in slots),
+            ]
+        )
+        has_align, has_groups, has_calls = wanted.tolist()
+        laid = _lay_out(
+            self.n,
+            [s.rows for s in slots],
+            [[getattr(s, c) for s in slots] for c in COLUMNS],
+            FILLS,
+            np.array([[s.role, s.attempt, s.group, s.call, s.call_try] for s in slots], dtype=np.int64).T.copy(),
+            np.array([s.align for s in slots], dtype=np.float64),
+            wanted,
+        )
+        rows, first, nxt, group, width, alt, unit, prio, dur, travel, phase, align, patience, *per_step = laid
+        role, attempt, call_try = per_step
         batch = Batch(
-            first=first.astype(np.int64),
+            first=first,
             release=np.asarray(release, dtype=np.float64)[rows],
             unit=unit,
             dur=dur,
             nxt=nxt,
-            align=align,
-            phase=phase,
-            group=group,
-            width=width,
+            align=align if has_align else None,
+            phase=phase if has_align else None,
+            group=group if has_groups else None,
+            width=width if has_groups else None,
             tag=tag,
-            patience=patience,
-            alt=alt,
+            patience=patience if has_calls else None,
+            alt=alt if has_calls else None,
             prio=prio,
         )
         return Plan(batch=batch, job_incident=rows, role=role, attempt=attempt, travel=travel, call_try=call_try)
