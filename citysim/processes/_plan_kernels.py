@@ -7,8 +7,7 @@ compares them) and is used where numba is installed (:func:`citysim.compiled.com
 from __future__ import annotations
 
 import numpy as np
-from numba import from_dtype, njit
-from numba.typed import List
+from numba import njit
 
 from citysim.batch import NO_STEP
 
@@ -16,23 +15,30 @@ BLOCK = 2048
 """Incidents laid out at a time (their steps' columns stay in the cache while they are linked)."""
 
 
-def _typed(arrays: list, dtype) -> List:
-    """The slots' arrays as numba's list (an empty array for None)."""
-    out = List.empty_list(from_dtype(np.dtype(dtype))[::1])
-    for values in arrays:
-        out.append(np.zeros(0, dtype) if values is None else np.ascontiguousarray(values, dtype=dtype))
-    return out
+def _flat(arrays: list, dtype) -> tuple[np.ndarray, np.ndarray]:
+    """The slots' arrays end to end, and where each slot's begins (-1: None, the column's fill).
+
+    One copy in C (numba's typed lists would read them in place, but compile their methods anew in
+    each process: half a second).
+    """
+    present = [a for a in arrays if a is not None]
+    flat = np.concatenate(present).astype(dtype, copy=False) if present else np.zeros(0, dtype)
+    sizes = np.array([-1 if a is None else len(a) for a in arrays], dtype=np.int64)
+    starts = np.concatenate([[0], np.cumsum(np.maximum(sizes, 0))[:-1]]).astype(np.int64)
+    return flat, np.where(sizes >= 0, starts, -1)
 
 
 def lay_out(n, rows, columns, fills, keys, align, wanted):
     """The steps of the slots, laid out by incident, slot order within an incident (as ``_lay_out_numpy``,
     whose arguments it takes)."""
     ints, floats = columns[:2], columns[2:]
+    rows_flat, rows_at = _flat(rows, np.int64)
     return _lay_out(
         n,
-        _typed(rows, np.int64),
-        *(_typed(c, np.int64) for c in ints),
-        *(_typed(c, np.float64) for c in floats),
+        rows_flat,
+        np.append(rows_at, len(rows_flat)),
+        *(x for c in ints for x in _flat(c, np.int64)),
+        *(x for c in floats for x in _flat(c, np.float64)),
         np.array(fills[:2], dtype=np.int64),
         np.array(fills[2:], dtype=np.float64),
         keys,
@@ -42,9 +48,9 @@ def lay_out(n, rows, columns, fills, keys, align, wanted):
 
 
 @njit(cache=True, inline="always")
-def _value(values, j, fill):
-    """A slot's ``j``-th value of a column (``values`` empty: the slot has none, ``fill``)."""
-    return values[j] if len(values) else fill
+def _value(values, at, q, fill):
+    """A slot's ``q``-th value of a column whose values start at ``at`` (-1: the slot has none, ``fill``)."""
+    return values[at + q] if at >= 0 else fill
 
 
 @njit(cache=True, inline="always")
@@ -87,17 +93,19 @@ def _link(a, end, nxt, group, width, alt, call_try, slot, group_of, call_of, wan
 
 
 @njit(cache=True)
-def _lay_out(n, rows, unit_s, prio_s, dur_s, travel_s, phase_s, patience_s, int_fill, float_fill, keys, align, wanted):
-    """A counting sort: with each incident's number of steps counted, every slot's rows (ascending) are
-    written straight to their steps, all columns at once, then linked job by job. Incidents go
-    :data:`BLOCK` at a time, their steps laid out and linked while in the cache.
+def _lay_out(n, rows, rows_at, unit_v, unit_at, prio_v, prio_at, dur_v, dur_at, travel_v, travel_at, phase_v,
+              phase_at, patience_v, patience_at, int_fill, float_fill, keys, align, wanted):  # fmt: skip
+    """Each slot's rows are ``rows[rows_at[s]:rows_at[s + 1]]``, its values of a column ``<column>_v`` from
+    ``<column>_at[s]`` on (-1: none). A counting sort: with each incident's number of steps counted,
+    every slot's rows (ascending) are written straight to their steps, all columns at once, then
+    linked job by job. Incidents go :data:`BLOCK` at a time, their steps laid out and linked while in
+    the cache.
     """
     has_align, has_groups, has_calls = wanted[0], wanted[1], wanted[2]
-    k = len(rows)
+    k = len(rows_at) - 1
     start = np.zeros(n + 1, dtype=np.int64)
-    for s in range(k):
-        for r in rows[s]:
-            start[r + 1] += 1
+    for r in rows:
+        start[r + 1] += 1
     n_jobs = 0
     for r in range(n):
         n_jobs += start[r + 1] > 0
@@ -126,23 +134,22 @@ def _lay_out(n, rows, unit_s, prio_s, dur_s, travel_s, phase_s, patience_s, int_
     for lo in range(0, n, BLOCK):
         hi = min(lo + BLOCK, n)
         for s in range(k):
-            rows_s, unit_v, prio_v, dur_v, travel_v = rows[s], unit_s[s], prio_s[s], dur_s[s], travel_s[s]
-            phase_v, patience_v = phase_s[s], patience_s[s]
+            rows_s = rows[rows_at[s] : rows_at[s + 1]]
             s_role, s_attempt, s_try, s_align = keys[0, s], keys[1, s], keys[4, s], align[s]
             q = at[s]
             while q < len(rows_s) and rows_s[q] < hi:
                 p = start[rows_s[q]]
                 start[rows_s[q]] = p + 1
                 slot[p] = s
-                unit[p] = _value(unit_v, q, int_fill[0])
-                prio[p] = _value(prio_v, q, int_fill[1])
-                dur[p] = _value(dur_v, q, float_fill[0])
-                travel[p] = _value(travel_v, q, float_fill[1])
+                unit[p] = _value(unit_v, unit_at[s], q, int_fill[0])
+                prio[p] = _value(prio_v, prio_at[s], q, int_fill[1])
+                dur[p] = _value(dur_v, dur_at[s], q, float_fill[0])
+                travel[p] = _value(travel_v, travel_at[s], q, float_fill[1])
                 if has_align:
-                    phase[p] = _value(phase_v, q, float_fill[2])
+                    phase[p] = _value(phase_v, phase_at[s], q, float_fill[2])
                     step_align[p] = s_align
                 if has_calls:
-                    patience[p] = _value(patience_v, q, float_fill[3])
+                    patience[p] = _value(patience_v, patience_at[s], q, float_fill[3])
                 role[p], attempt[p], call_try[p] = s_role, s_attempt, s_try
                 q += 1
             at[s] = q
