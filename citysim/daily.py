@@ -167,6 +167,32 @@ def _measures(offered: float, on_duty: float, busy: float, waits: np.ndarray, qu
         "busy_h": busy / 60.0,
         "utilisation": busy / on_duty if on_duty > 0 else np.nan,
         "mean_wait_min": float(waits.mean()) if len(waits) else np.nan,
-        "p90_wait_min": float(np.percentile(waits, 90)) if len(waits) else np.nan,
+        "p90_wait_min": p90(waits) if len(waits) else np.nan,
         "queue_at_midnight": int(queued),
     }
+
+
+def p90(x: np.ndarray) -> float:
+    """``np.percentile(x, 90)`` to the last bit, of values without NaN, in a fraction of its time on many values.
+
+    The two values it interpolates between are found among those lying between a sample's 88th and
+    92nd percentiles (all of them, should they not lie there), then interpolated as numpy does.
+    """
+    n = len(x)
+    if n < 4096:
+        return float(np.percentile(x, 90))
+    q = 90 / 100
+    v = (n - 1) * q  # numpy's virtual index (its linear method)
+    if v >= n - 1:
+        return float(x.max())
+    k = int(np.floor(v))
+    gamma = v - k
+    low, high = np.percentile(x[:: n // 1024], [88, 92])
+    below = int(np.count_nonzero(x < low))
+    near = x[(x >= low) & (x <= high)]
+    if below <= k and below + len(near) >= k + 2:
+        a, b = np.partition(near, [k - below, k + 1 - below])[[k - below, k + 1 - below]]
+    else:
+        a, b = np.partition(x, [k, k + 1])[[k, k + 1]]
+    d = b - a
+    return float(b - d * (1 - gamma) if gamma >= 0.5 else a + d * gamma)  # numpy's _lerp

@@ -614,3 +614,17 @@ def test_real_run_counts_match_the_tables(run):
     assert c["incidents"] == len(run.incidents) == sum(c["by_status"].values())
     assert c["stage_rows"] == len(run.stages)
     assert c["alerts"]["true"] + c["alerts"]["false"] == len(run.alerts)
+
+
+def test_daily_p90_wait_is_numpys_percentile_to_the_last_bit():
+    """The daily table's 90th-percentile wait: numpy's percentile exactly, through its shortcut and without it."""
+    from citysim.daily import p90
+
+    rng = np.random.default_rng(5)
+    misleading = np.zeros(50_000)  # the values sampled are all zeros, most others are not: no shortcut
+    misleading[np.arange(50_000) % (50_000 // 1024) != 0] = 1e9
+    cases = [misleading, np.full(10_000, 3.25), rng.exponential(10, 7), np.sort(rng.random(9_000))[::-1].copy()]
+    for n in (4_096, 5_003, 80_000, 300_001):
+        cases += [rng.exponential(10, n), np.round(rng.exponential(3, n), 1), np.where(rng.random(n) < 0.93, 0, 1.5)]
+    for x in cases:
+        assert p90(x) == float(np.percentile(x, 90))
