@@ -90,7 +90,7 @@ def test_the_streams_kernels_give_numpys_metrics_to_the_last_bit(monkeypatch, sm
     assert stream.incident_pass is not incident_pass._incident_pass_numpy  # numba's, where installed
     assert response._stage_parts_kernel is not None
     monkeypatch.setattr(stream, "incident_pass", incident_pass._incident_pass_numpy)
-    for module, name in ((stream, "_add_rows"), (calls, "_add_counts")):
+    for module, name in ((stream, "_add_rows"), (calls, "_count_calls")):
         monkeypatch.setattr(module, name, getattr(module, f"{name}_numpy"))
     monkeypatch.setattr(response, "_stage_parts_kernel", None)
     in_numpy = citysim.simulate(busy, regime="fragmented", seed=6, days=3, keep_tables=False)
@@ -99,10 +99,10 @@ def test_the_streams_kernels_give_numpys_metrics_to_the_last_bit(monkeypatch, sm
 
 
 @pytest.mark.skipif(importlib.util.find_spec("numba") is None, reason="numba is not installed")
-def test_the_incident_pass_adds_what_its_numpy_twin_adds_to_the_last_bit(monkeypatch, small_dict):
-    """A run's writes replayed into a stream counting with the kernel and one counting in numpy: every array
+def test_the_incidents_and_calls_kernels_add_what_their_numpy_twins_add_to_the_last_bit(monkeypatch, small_dict):
+    """A run's writes replayed into a stream counting with the kernels and one counting in numpy: every array
     they keep is the same, bit for bit (sums added in the same order)."""
-    from citysim.metrics import incident_pass, stream
+    from citysim.metrics import calls, incident_pass, stream
 
     writes = []
     write = stream.MetricsStream.write
@@ -110,19 +110,25 @@ def test_the_incident_pass_adds_what_its_numpy_twin_adds_to_the_last_bit(monkeyp
     run = citysim.simulate(town(small_dict, 4.0), regime="fragmented", seed=6, days=3, keep_tables=False)
     monkeypatch.setattr(stream.MetricsStream, "write", write)
     kept = []
-    for kernel in (stream.incident_pass, incident_pass._incident_pass_numpy):
+    compiled_and_numpy = (
+        (stream.incident_pass, calls._count_calls),
+        (incident_pass._incident_pass_numpy, calls._count_calls_numpy),
+    )
+    for kernel, count_calls in compiled_and_numpy:
         monkeypatch.setattr(stream, "incident_pass", kernel)
+        monkeypatch.setattr(calls, "_count_calls", count_calls)
         s = stream.MetricsStream.for_scenario(run.scenario, run.window)
         for name, data in writes:
             s.write(name, data)
         s.close()
         km = [s.km[clock][part] for clock in stream.CLOCKS for part in ("events", "censored", "never")]
         firsts = list(s.first_start.values())
-        kept.append([*km, *firsts, s.incidents, s.gave_up, *s.hist.values(), *s.sums.values(), s.unmet_cell])
-        kept[-1] += [a for pair in s.open_short for a in pair]
+        per_group = [s.incidents, s.gave_up, *s.hist.values(), *s.sums.values()]
+        kept.append([s.calls.counts, *km, *firsts, *per_group, s.unmet_cell, *(a for o in s.open_short for a in o)])
     compiled, in_numpy = kept
     assert sum(1 for name, _ in writes if name == "incidents") >= 3
-    assert compiled[0].sum() > 1000 and compiled[1].sum() > 10  # resolutions and censorings counted
+    assert compiled[0][0, [0, 1, 3]].min() > 0  # calls, answered, phone items
+    assert compiled[1].sum() > 1000 and compiled[2].sum() > 10  # resolutions and censorings counted
     assert len(compiled) == len(in_numpy) > 25  # and open cases weighed later
     for a, b in zip(compiled, in_numpy, strict=True):
         assert a.dtype == b.dtype and np.array_equal(a, b)

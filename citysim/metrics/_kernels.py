@@ -11,15 +11,61 @@ import numpy as np
 from numba import njit
 
 
+@njit(cache=True, inline="always")
+def _tally(counts, groups, col, values):
+    """``counts[g, col + j] += values[j]`` for each of ``groups`` >= 0."""
+    for g in groups:
+        if g >= 0:
+            for j in range(len(values)):
+                counts[g, col + j] += values[j]
+
+
 @njit(cache=True)
-def add_counts(counts, col, groups, values):
-    """``counts[g, col + j] += values[j, r]`` for each row ``r`` and each of its ``groups[:, r]`` >= 0."""
-    for a in range(groups.shape[0]):
-        for r in range(groups.shape[1]):
-            g = groups[a, r]
-            if g >= 0:
-                for j in range(values.shape[0]):
-                    counts[g, col + j] += values[j, r]
+def count_calls(counts, offsets, row, item_of, stage, unit, lines, queued, started, ended, facts, call_stages, redial):
+    """Calls and phone items added to ``counts`` in one pass over the stage rows, then one over the items: as
+    ``citysim.metrics.calls._count_calls_numpy`` (integer counts; an item's line and hour its first call's)."""
+    o_line, o_cohort, o_kind, o_hour = offsets[0], offsets[1], offsets[2], offsets[3]
+    n_items = facts.shape[1]
+    first_line = np.full(n_items, -1, np.int64)
+    first_hour = np.full(n_items, -1, np.int64)
+    redials = np.zeros(n_items, np.int64)
+    groups = np.empty(5, np.int64)  # overall, line, cohort, district kind, hour
+    values = np.empty(4, np.int64)
+    for r in range(len(row)):
+        i = item_of[row[r]]
+        if i < 0:
+            continue
+        st = stage[r]
+        if st == redial and not np.isnan(ended[r]):
+            redials[i] += 1
+        call = False
+        for c in call_stages:
+            call = call or st == c
+        if not call:
+            continue
+        line = lines[unit[r]] if unit[r] >= 0 else -1
+        if line < 0:
+            continue
+        q = queued[r]
+        hour = int((0.0 if np.isnan(q) else q) // 60 % 24)
+        cohort, kind = facts[0, i], facts[1, i]
+        groups[0], groups[1], groups[4] = 0, line + o_line, hour + o_hour
+        groups[2] = cohort + o_cohort if cohort >= 0 else -1
+        groups[3] = kind + o_kind if kind >= 0 else -1
+        answered = not np.isnan(started[r])
+        values[0], values[1], values[2] = 1, answered, not answered and not np.isnan(ended[r])
+        _tally(counts, groups, 0, values[:3])
+        if first_line[i] < 0:
+            first_line[i], first_hour[i] = line, hour
+    for i in range(n_items):
+        cohort, kind, has = facts[0, i], facts[1, i], first_line[i] >= 0
+        groups[0] = 0
+        groups[1] = first_line[i] + o_line if has else -1
+        groups[2] = cohort + o_cohort if cohort >= 0 else -1
+        groups[3] = kind + o_kind if kind >= 0 else -1
+        groups[4] = first_hour[i] + o_hour if has else -1
+        values[0], values[1], values[2], values[3] = 1, facts[2, i], redials[i], facts[3, i]
+        _tally(counts, groups, 3, values)
 
 
 @njit(cache=True)
