@@ -99,7 +99,7 @@ def test_the_streams_kernels_give_numpys_metrics_to_the_last_bit(monkeypatch, sm
 
 
 @pytest.mark.skipif(importlib.util.find_spec("numba") is None, reason="numba is not installed")
-def test_the_incidents_and_calls_kernels_add_what_their_numpy_twins_add_to_the_last_bit(monkeypatch, small_dict):
+def test_the_streams_kernels_add_what_their_numpy_twins_add_to_the_last_bit(monkeypatch, small_dict):
     """A run's writes replayed into a stream counting with the kernels and one counting in numpy: every array
     they keep is the same, bit for bit (sums added in the same order)."""
     from citysim.metrics import calls, incident_pass, stream
@@ -111,19 +111,20 @@ def test_the_incidents_and_calls_kernels_add_what_their_numpy_twins_add_to_the_l
     monkeypatch.setattr(stream.MetricsStream, "write", write)
     kept = []
     compiled_and_numpy = (
-        (stream.incident_pass, calls._count_calls),
-        (incident_pass._incident_pass_numpy, calls._count_calls_numpy),
+        (stream.incident_pass, calls._count_calls, stream._add_rows),
+        (incident_pass._incident_pass_numpy, calls._count_calls_numpy, stream._add_rows_numpy),
     )
-    for kernel, count_calls in compiled_and_numpy:
+    for kernel, count_calls, add_rows in compiled_and_numpy:
         monkeypatch.setattr(stream, "incident_pass", kernel)
         monkeypatch.setattr(calls, "_count_calls", count_calls)
+        monkeypatch.setattr(stream, "_add_rows", add_rows)
         s = stream.MetricsStream.for_scenario(run.scenario, run.window)
         for name, data in writes:
             s.write(name, data)
         s.close()
         km = [s.km[clock][part] for clock in stream.CLOCKS for part in ("events", "censored", "never")]
         firsts = list(s.first_start.values())
-        per_group = [s.incidents, s.gave_up, *s.hist.values(), *s.sums.values()]
+        per_group = [s.incidents, s.gave_up, *s.hist.values(), *s.sums.values(), s.decomposition]
         kept.append([s.calls.counts, *km, *firsts, *per_group, s.unmet_cell, *(a for o in s.open_short for a in o)])
     compiled, in_numpy = kept
     assert sum(1 for name, _ in writes if name == "incidents") >= 3

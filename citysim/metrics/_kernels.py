@@ -69,11 +69,17 @@ def count_calls(counts, offsets, row, item_of, stage, unit, lines, queued, start
 
 
 @njit(cache=True)
-def add_rows(into, at, rows):
-    """``into[at[i]] += rows[i]`` for each row ``i``, in row order (as ``citysim.metrics.stream._add_rows_numpy``)."""
+def add_rows(into, at, first, middle, last):
+    """``into[at[i]] += [first[i], *middle[i], last[i]]`` for each row ``i`` with ``at[i] >= 0``, in row order
+    (as ``citysim.metrics.stream._add_rows_numpy``)."""
     for i in range(len(at)):
-        for j in range(rows.shape[1]):
-            into[at[i], j] += rows[i, j]
+        a = at[i]
+        if a < 0:
+            continue
+        into[a, 0] += first[i]
+        for j in range(middle.shape[1]):
+            into[a, 1 + j] += middle[i, j]
+        into[a, middle.shape[1] + 1] += last[i]
 
 
 @njit(cache=True, inline="always")
@@ -165,7 +171,7 @@ def bins_of(x, log_ratio, log_r, n_log, base, split):
     """The bin of each duration of ``x`` minutes (``[spans, n]``) given its ``log_ratio``
     (:func:`citysim.metrics.bins.logs`, numpy's log: numba's may differ in the last bit) and the bins' tables,
     as :func:`citysim.metrics.bins.index_of` (NaN durations: bin 1, as there)."""
-    out = np.empty(x.shape, np.int64)
+    out = np.empty(x.shape, np.int32)
     top = n_log + 1.0
     for i in range(x.shape[0]):
         for r in range(x.shape[1]):
@@ -229,7 +235,7 @@ def incident_pass(
     n = groups.shape[1]
     per_cell = np.zeros(len(unmet_cell))
     b = bins_of(spans, logs, log_r, n_log, base, split)  # every span's bin (used where there is one)
-    at = np.empty((8, n), np.int64)  # per clock then per measure, each incident's bin (-1: none)
+    at = np.empty((8, n), np.int32)  # per clock then per measure, each incident's bin (-1: none; bins < 2**31)
     kind = np.zeros((4, n), np.int8)  # per clock: 1 an event, 2 a censoring, 3 never ending (0: not on it)
     for r in range(n):
         occurred, detected, resolved = times[0, r], times[1, r], times[2, r]

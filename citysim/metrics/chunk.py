@@ -84,7 +84,7 @@ class Chunk:
         return self._once(("codes", name, id(names)), lambda: self._codes(name, names), names)
 
     def _codes(self, name: str, names: Sequence[str]) -> np.ndarray:
-        given, raw = self.names_and_codes(name)
+        given, raw = self._names_and_raw(name)
         key = (id(given), id(names))
         cached = self._lut.get(key)
         if cached is None or cached[0] is not given:
@@ -92,11 +92,10 @@ class Chunk:
             lut = np.array([where.get(g, -1) for g in given] + [-1], dtype=np.int64)
             same = bool(np.array_equal(lut[:-1], np.arange(len(given))))  # the names given are those asked for
             self._lut[key] = cached = (given, None if same else lut)
-        raw = np.asarray(raw, dtype=np.int64)
         lut = cached[1]
         if lut is None:
-            return np.maximum(raw, -1)  # a copy: -1 where missing, as the table gives
-        return lut[np.where(raw >= 0, raw, len(lut) - 1)]
+            return np.maximum(raw, -1, dtype=np.int64)  # a copy: -1 where missing, as the table gives
+        return lut[np.maximum(raw, -1)]  # missing: the last entry
 
     def rows_of(self, name: str, values: np.ndarray) -> np.ndarray:
         """Per value, the row whose ``name`` column holds it (-1: none); the column's values are unique ids.
@@ -107,6 +106,11 @@ class Chunk:
 
     def names_and_codes(self, name: str) -> tuple[Sequence, np.ndarray]:
         """A column of names as the names it uses and, per row, an index into them (-1: missing)."""
+        given, raw = self._names_and_raw(name)
+        return given, np.asarray(raw, dtype=np.int64)
+
+    def _names_and_raw(self, name: str) -> tuple[Sequence, np.ndarray]:
+        """:meth:`names_and_codes`, the indices in the integer type the column has them in."""
         col = self._column(name)
         if isinstance(col, pa.Array):
             if pa.types.is_dictionary(col.type):
@@ -120,7 +124,7 @@ class Chunk:
             given, raw = list(col.categories), col.codes
         else:
             given, raw = _factorize(np.asarray(col, dtype=object))
-        return given, np.asarray(raw, dtype=np.int64)
+        return given, np.asarray(raw)
 
 
 def _rows_of(ids: np.ndarray, values: np.ndarray) -> np.ndarray:

@@ -354,12 +354,9 @@ class MetricsStream:
             times = (stages.floats(col) for col in ("queued_at", "started_at", "ended_at"))
             attempt = stages.floats("attempt")
             parts = stage_parts(key, stages.codes("stage", STAGE_NAMES), attempt, *times, resolved[kept])
-        total = resolved[kept] - occurred[kept]
-        rows = np.column_stack([detected[kept] - occurred[kept], parts, total])
         tc = type_code[kept]
-        ok = tc >= 0
-        _add_rows(self.decomposition, tc[ok], np.ascontiguousarray(rows[ok]))
-        self.by_type["decomposed"] += np.bincount(tc[ok], minlength=len(self.types))
+        _add_rows(self.decomposition, tc, detected[kept] - occurred[kept], parts, resolved[kept] - occurred[kept])
+        self.by_type["decomposed"] += np.bincount(tc[tc >= 0], minlength=len(self.types))
 
     def _alerts(self, c: Chunk) -> None:
         truth = c.bools("true_alarm")
@@ -369,10 +366,14 @@ class MetricsStream:
         self.alerts["by_outcome"] += np.bincount(outcome[outcome >= 0], minlength=len(OUTCOMES))
 
 
-def _add_rows_numpy(into, at, rows) -> None:
-    """``into[at[i]] += rows[i]`` for each row ``i``, in row order (column by column: the same additions)."""
-    for j in range(rows.shape[1]):
-        np.add.at(into[:, j], at, rows[:, j])
+def _add_rows_numpy(into, at, first, middle, last) -> None:
+    """``into[at[i]] += [first[i], *middle[i], last[i]]`` for each row ``i`` with ``at[i] >= 0``, in row order
+    (column by column: the same additions)."""
+    ok = at >= 0
+    np.add.at(into[:, 0], at[ok], first[ok])
+    for j in range(middle.shape[1]):
+        np.add.at(into[:, 1 + j], at[ok], middle[ok, j])
+    np.add.at(into[:, -1], at[ok], last[ok])
 
 
 _add_rows = compiled_or("add_rows", _add_rows_numpy, module="citysim.metrics._kernels")
