@@ -102,22 +102,24 @@ def test_the_streams_kernels_give_numpys_metrics_to_the_last_bit(monkeypatch, sm
 def test_the_streams_kernels_add_what_their_numpy_twins_add_to_the_last_bit(monkeypatch, small_dict):
     """A run's writes replayed into a stream counting with the kernels and one counting in numpy: every array
     they keep is the same, bit for bit (sums added in the same order)."""
-    from citysim.metrics import calls, incident_pass, stream
+    from citysim.metrics import calls, chunk, incident_pass, stream
 
     writes = []
     write = stream.MetricsStream.write
     monkeypatch.setattr(stream.MetricsStream, "write", lambda s, name, data: writes.append((name, data)))
     run = citysim.simulate(town(small_dict, 4.0), regime="fragmented", seed=6, days=3, keep_tables=False)
     monkeypatch.setattr(stream.MetricsStream, "write", write)
+    twins = {
+        (stream, "incident_pass"): incident_pass._incident_pass_numpy,
+        (calls, "_count_calls"): calls._count_calls_numpy,
+        (stream, "_add_rows"): stream._add_rows_numpy,
+        (chunk, "_look_up"): chunk._look_up_numpy,
+    }
+    assert all(getattr(module, name) is not twin for (module, name), twin in twins.items())  # numba's
     kept = []
-    compiled_and_numpy = (
-        (stream.incident_pass, calls._count_calls, stream._add_rows),
-        (incident_pass._incident_pass_numpy, calls._count_calls_numpy, stream._add_rows_numpy),
-    )
-    for kernel, count_calls, add_rows in compiled_and_numpy:
-        monkeypatch.setattr(stream, "incident_pass", kernel)
-        monkeypatch.setattr(calls, "_count_calls", count_calls)
-        monkeypatch.setattr(stream, "_add_rows", add_rows)
+    for numpy_twins in (False, True):
+        for (module, name), twin in twins.items() if numpy_twins else ():
+            monkeypatch.setattr(module, name, twin)
         s = stream.MetricsStream.for_scenario(run.scenario, run.window)
         for name, data in writes:
             s.write(name, data)

@@ -11,6 +11,18 @@ import numpy as np
 from numba import njit
 
 
+@njit(cache=True)
+def look_up(row, low, values):
+    """``row[value - low]`` of each value from ``low`` to ``low + len(row) - 2``, else ``row[-1]``: one pass (as
+    ``citysim.metrics.chunk._look_up_numpy``)."""
+    out = np.empty(len(values), np.int64)
+    high = low + len(row) - 2
+    for i in range(len(values)):
+        v = values[i]
+        out[i] = row[v - low] if low <= v <= high else row[-1]
+    return out
+
+
 @njit(cache=True, inline="always")
 def _tally(counts, groups, col, values):
     """``counts[g, col + j] += values[j]`` for each of ``groups`` >= 0."""

@@ -15,6 +15,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from citysim.compiled import compiled_or
+
 __all__ = ["Chunk"]
 
 
@@ -135,11 +137,20 @@ def _rows_of(ids: np.ndarray, values: np.ndarray) -> np.ndarray:
     if high - low < 4 * len(ids) + 1024:  # ids close together (a day's, say): a table from id to row
         row = np.full(high - low + 2, -1, dtype=np.int64)  # the last: ids outside
         row[ids - low] = np.arange(len(ids))
-        return row[np.where((values >= low) & (values <= high), values - low, len(row) - 1)]
+        return _look_up(row, low, values)
     order = np.argsort(ids, kind="stable")
     ids = ids[order]
     pos = np.minimum(np.searchsorted(ids, values), len(ids) - 1)
     return np.where(ids[pos] == values, order[pos], -1)
+
+
+def _look_up_numpy(row: np.ndarray, low: int, values: np.ndarray) -> np.ndarray:
+    """``row[value - low]`` of each value from ``low`` to ``low + len(row) - 2``, else ``row[-1]``."""
+    high = low + len(row) - 2
+    return row[np.where((values >= low) & (values <= high), values - low, len(row) - 1)]
+
+
+_look_up = compiled_or("look_up", _look_up_numpy, module="citysim.metrics._kernels")
 
 
 def _factorize(values: np.ndarray) -> tuple[list, np.ndarray]:
