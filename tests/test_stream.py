@@ -83,18 +83,58 @@ def test_a_run_without_tables_has_the_same_metrics(tmp_path):
 
 @pytest.mark.skipif(importlib.util.find_spec("numba") is None, reason="numba is not installed")
 def test_the_streams_kernels_give_numpys_metrics_to_the_last_bit(monkeypatch, small_dict):
-    from citysim.metrics import calls, response, stream
+    from citysim.metrics import calls, incident_pass, response, stream
 
     busy = town(small_dict, 4.0)
     compiled = citysim.simulate(busy, regime="fragmented", seed=6, days=3, keep_tables=False)
-    assert stream._add_binned is not stream._add_binned_numpy  # numba's, where installed
+    assert stream.incident_pass is not incident_pass._incident_pass_numpy  # numba's, where installed
     assert response._stage_parts_kernel is not None
-    for module, name in ((stream, "_add_binned"), (stream, "_first_of"), (stream, "_add_rows"), (calls, "_add_counts")):
+    monkeypatch.setattr(stream, "incident_pass", incident_pass._incident_pass_numpy)
+    for module, name in ((stream, "_add_rows"), (calls, "_count_calls")):
         monkeypatch.setattr(module, name, getattr(module, f"{name}_numpy"))
     monkeypatch.setattr(response, "_stage_parts_kernel", None)
     in_numpy = citysim.simulate(busy, regime="fragmented", seed=6, days=3, keep_tables=False)
     assert compiled.metrics["decomposition"]["overall"]["n"] > 100
     assert json.dumps(compiled.metrics, sort_keys=True) == json.dumps(in_numpy.metrics, sort_keys=True)
+
+
+@pytest.mark.skipif(importlib.util.find_spec("numba") is None, reason="numba is not installed")
+def test_the_streams_kernels_add_what_their_numpy_twins_add_to_the_last_bit(monkeypatch, small_dict):
+    """A run's writes replayed into a stream counting with the kernels and one counting in numpy: every array
+    they keep is the same, bit for bit (sums added in the same order)."""
+    from citysim.metrics import calls, chunk, incident_pass, stream
+
+    writes = []
+    write = stream.MetricsStream.write
+    monkeypatch.setattr(stream.MetricsStream, "write", lambda s, name, data: writes.append((name, data)))
+    run = citysim.simulate(town(small_dict, 4.0), regime="fragmented", seed=6, days=3, keep_tables=False)
+    monkeypatch.setattr(stream.MetricsStream, "write", write)
+    twins = {
+        (stream, "incident_pass"): incident_pass._incident_pass_numpy,
+        (calls, "_count_calls"): calls._count_calls_numpy,
+        (stream, "_add_rows"): stream._add_rows_numpy,
+        (chunk, "_look_up"): chunk._look_up_numpy,
+    }
+    assert all(getattr(module, name) is not twin for (module, name), twin in twins.items())  # numba's
+    kept = []
+    for numpy_twins in (False, True):
+        for (module, name), twin in twins.items() if numpy_twins else ():
+            monkeypatch.setattr(module, name, twin)
+        s = stream.MetricsStream.for_scenario(run.scenario, run.window)
+        for name, data in writes:
+            s.write(name, data)
+        s.close()
+        km = [s.km[clock][part] for clock in stream.CLOCKS for part in ("events", "censored", "never")]
+        firsts = list(s.first_start.values())
+        per_group = [s.incidents, s.gave_up, *s.hist.values(), *s.sums.values(), s.decomposition]
+        kept.append([s.calls.counts, *km, *firsts, *per_group, s.unmet_cell, *(a for o in s.open_short for a in o)])
+    compiled, in_numpy = kept
+    assert sum(1 for name, _ in writes if name == "incidents") >= 3
+    assert compiled[0][0, [0, 1, 3]].min() > 0  # calls, answered, phone items
+    assert compiled[1].sum() > 1000 and compiled[2].sum() > 10  # resolutions and censorings counted
+    assert len(compiled) == len(in_numpy) > 25  # and open cases weighed later
+    for a, b in zip(compiled, in_numpy, strict=True):
+        assert a.dtype == b.dtype and np.array_equal(a, b)
 
 
 def test_citysim_metrics_recomputes_a_run_folder(tmp_path):

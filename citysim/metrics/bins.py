@@ -32,7 +32,16 @@ import numpy as np
 
 from citysim.metrics.survival import Reads
 
-__all__ = ["CEILING_MIN", "FLOOR_MIN", "RESOLUTION", "BinnedSurvival", "TimeBins", "binned_quantiles"]
+__all__ = [
+    "CEILING_MIN",
+    "FLOOR_MIN",
+    "RESOLUTION",
+    "BinnedSurvival",
+    "TimeBins",
+    "binned_quantiles",
+    "index_of",
+    "logs",
+]
 
 RESOLUTION = 0.01
 """Each bin ends 1% above where it starts (relative resolution of binned times)."""
@@ -74,18 +83,18 @@ class TimeBins:
 
     def _log_bin(self, x: np.ndarray) -> np.ndarray:
         """Log-grid bin: 0 for x <= FLOOR, L for FLOOR*r^(L-1) < x <= FLOOR*r^L, the last above the grid."""
-        x = np.asarray(x, dtype=float)
-        k = np.ceil(np.log(np.maximum(x, FLOOR_MIN) / FLOOR_MIN) / self._log_r)
-        return np.clip(np.nan_to_num(k, nan=0.0, posinf=self._n_log + 1), 0, self._n_log + 1).astype(np.int64)
+        return _log_bin(logs(x), self._log_r, self._n_log)
+
+    @property
+    def tables(self) -> tuple[float, int, np.ndarray, np.ndarray]:
+        """What :func:`index_of` needs besides the durations: ``log(1 + RESOLUTION)``, the log grid's bins,
+        each log bin's first bin and the extra edges inside it (``[log bin, j]``, inf where none)."""
+        return self._log_r, self._n_log, self._base, self._split
 
     def index(self, minutes: np.ndarray) -> np.ndarray:
         """The bin of each duration in minutes (0 for 0 or less; NaN: not allowed, filter first)."""
         x = np.asarray(minutes, dtype=float)
-        k = self._log_bin(x)
-        idx = self._base[k]
-        for j in range(self._split.shape[1]):
-            idx = idx + (x > self._split[k, j])
-        return np.where(x <= 0, 0, idx)
+        return index_of(x, logs(x), *self.tables)
 
     def count(self, minutes: np.ndarray, group: np.ndarray | None, n_groups: int = 1) -> np.ndarray:
         """Counts per (group, bin) of durations, as an array ``[n_groups, n]`` (groups < 0 left out)."""
@@ -95,6 +104,30 @@ class TimeBins:
         ok = group >= 0
         flat = group[ok].astype(np.int64) * self.n + b[ok]
         return np.bincount(flat, minlength=n_groups * self.n).reshape(n_groups, self.n).astype(np.int64)
+
+
+def logs(minutes: np.ndarray) -> np.ndarray:
+    """``log(max(minutes, FLOOR_MIN) / FLOOR_MIN)``: the one step of binning numba could give other bits for
+    (its ``log`` is not numpy's); compiled kernels are handed these."""
+    x = np.asarray(minutes, dtype=float)
+    out = np.maximum(x, FLOOR_MIN, out=np.empty(x.shape))
+    out /= FLOOR_MIN
+    return np.log(out, out=out)
+
+
+def _log_bin(log_ratio: np.ndarray, log_r: float, n_log: int) -> np.ndarray:
+    k = np.ceil(log_ratio / log_r)
+    return np.clip(np.nan_to_num(k, nan=0.0, posinf=n_log + 1), 0, n_log + 1).astype(np.int64)
+
+
+def index_of(x: np.ndarray, log_ratio: np.ndarray, log_r: float, n_log: int, base: np.ndarray, split: np.ndarray):
+    """:meth:`TimeBins.index` of durations ``x`` given their :func:`logs` and the bins' :attr:`TimeBins.tables`
+    (as ``citysim.metrics._kernels.bins_of`` does)."""
+    k = _log_bin(log_ratio, log_r, n_log)
+    idx = base[k]
+    for j in range(split.shape[1]):
+        idx = idx + (x > split[k, j])
+    return np.where(x <= 0, 0, idx)
 
 
 @dataclass

@@ -39,7 +39,7 @@ LINE_KINDS = {"city_intake": "unified", "hotline": "department", "emergency_line
 """Unit kinds that are phone lines, and the name of each kind of line."""
 
 LINES = tuple(LINE_KINDS.values())
-_CALL_STAGES = [STAGES.index("intake"), STAGES.index("transfer")]
+_CALL_STAGES = np.array([STAGES.index("intake"), STAGES.index("transfer")], dtype=np.int64)
 _REDIAL = STAGES.index("redial_wait")
 _CALL_COLS = ("calls", "answered", "hung_up")
 _ITEM_COLS = ("items", "items_hung_up", "redials", "gave_up")
@@ -70,54 +70,27 @@ class CallCounts:
         items = np.flatnonzero(phone & (np.nan_to_num(incidents.floats("calls")) > 0))  # their incident rows
         if not len(items):
             return
-        cohort = incidents.codes("cohort", self.names["cohort"])[items]
-        kind = incidents.codes("district_kind", self.names["district_kind"])[items]
-        hung_items = (np.nan_to_num(incidents.floats("hung_up")) > 0)[items]
-        gave_up = incidents.bools("gave_up")[items]
-
+        facts = np.stack(
+            [
+                incidents.codes("cohort", self.names["cohort"])[items],
+                incidents.codes("district_kind", self.names["district_kind"])[items],
+                (np.nan_to_num(incidents.floats("hung_up")) > 0)[items],
+                incidents.bools("gave_up")[items],
+            ]
+        )
         item_of = np.full(len(incidents) + 1, -1, dtype=np.int64)  # incident row -> item (last: no incident)
         item_of[items] = np.arange(len(items))
-        item = item_of[incidents.rows_of("id", stages.floats("incident_id"))]
-        mine = np.flatnonzero(item >= 0)  # the stage rows of phone items
-        item = item[mine]
-        stage = stages.codes("stage", STAGES)[mine]
-        line = self._line_of_unit(stages, mine)
-        q, s, e = (stages.floats(col)[mine] for col in ("queued_at", "started_at", "ended_at"))
-        call = one_of(stage, _CALL_STAGES) & (line >= 0)
-        redials = np.bincount(item[(stage == _REDIAL) & ~np.isnan(e)], minlength=len(items))
-        calls = np.flatnonzero(call)
-        answered, hung = ~np.isnan(s[calls]), np.isnan(s[calls]) & ~np.isnan(e[calls])
-        item, line = item[calls], line[calls]
-        hour = (np.nan_to_num(q[calls]) // 60 % 24).astype(np.int64)
-        first = np.full(len(items), -1, dtype=np.int64)  # each item's first call (in calls)
-        _, at = np.unique(item, return_index=True)
-        first[item[at]] = at
-        has = first >= 0
-
+        row = incidents.rows_of("id", stages.floats("incident_id"))  # each stage row's incident (-1: none)
+        times = (stages.floats(col) for col in ("queued_at", "started_at", "ended_at"))
+        unit, lines = self._unit_lines(stages)
+        stage = stages.codes("stage", STAGES)
         o = self.offsets
-        call_groups = [
-            np.zeros(len(calls), dtype=np.int64),
-            line + o["line"],
-            _shift(cohort[item], o["cohort"]),
-            _shift(kind[item], o["district_kind"]),
-            _shift(hour, o["hour"]),
-        ]
-        item_groups = [
-            np.zeros(len(items), dtype=np.int64),
-            np.where(has, _shift(line[first], o["line"]), -1),
-            _shift(cohort, o["cohort"]),
-            _shift(kind, o["district_kind"]),
-            np.where(has, _shift(hour[first], o["hour"]), -1),
-        ]
-        self._add(call_groups, [np.ones(len(calls), dtype=bool), answered, hung], 0)
-        self._add(item_groups, [np.ones(len(items), dtype=bool), hung_items, redials, gave_up], len(_CALL_COLS))
+        offsets = np.array([o["line"], o["cohort"], o["district_kind"], o["hour"]], dtype=np.int64)
+        _count_calls(self.counts, offsets, row, item_of, stage, unit, lines, *times, facts, _CALL_STAGES, _REDIAL)
 
-    def _add(self, groups: list[np.ndarray], values: list[np.ndarray], col: int) -> None:
-        """Add each row's ``values`` (counts) to the columns from ``col`` on of each of its ``groups`` (-1: none)."""
-        _add_counts(self.counts, col, np.stack(groups), np.stack([np.asarray(v, dtype=np.int64) for v in values]))
-
-    def _line_of_unit(self, stages: Chunk, rows: np.ndarray) -> np.ndarray:
-        """Per stage row of ``rows``, the kind of phone line that served it (index into ``LINES``; -1: not a line).
+    def _unit_lines(self, stages: Chunk) -> tuple[np.ndarray, np.ndarray]:
+        """Per stage row, its unit's code, and per unit code the kind of phone line it is (index into ``LINES``;
+        -1: not a line; the last entry: no unit).
 
         A run's stages share one list of unit names: each name is looked at once, not once per write.
         """
@@ -125,9 +98,7 @@ class CallCounts:
         if self._lines is None or self._lines[0] is not names:
             kinds = [LINES.index(LINE_KINDS[kind]) if (kind := _unit_kind(n)) in LINE_KINDS else -1 for n in names]
             self._lines = (names, np.array([*kinds, -1], dtype=np.int64))
-        lut = self._lines[1]
-        codes = codes[rows]
-        return lut[np.where(codes >= 0, codes, len(lut) - 1)]
+        return codes, self._lines[1]
 
     def _stats(self, g: int) -> dict:
         calls, answered, hung_up, items, items_hung, redials, gave_up = (int(x) for x in self.counts[g])
@@ -160,18 +131,71 @@ class CallCounts:
         return {line: self._stats(self.offsets["line"] + i)["connection_rate"] for i, line in enumerate(LINES)}
 
 
-def _add_counts_numpy(counts: np.ndarray, col: int, groups: np.ndarray, values: np.ndarray) -> None:
-    """``counts[g, col + j] += values[j, r]`` for each row ``r`` and each of its ``groups[:, r]`` >= 0 (numpy;
-    numba's kernel gives the same counts)."""
-    g = groups.ravel()
+def _count_calls_numpy(
+    counts, offsets, row, item_of, stage, unit, lines, queued, started, ended, facts, call_stages, redial
+) -> None:
+    """Add calls and items to ``counts`` (columns: calls, answered, hung up; items, items hung up, redials, gave up).
+
+    Args:
+        offsets: the first group of lines, cohorts, district kinds and hours.
+        row, item_of: per stage row, its incident row (-1: none); per incident row, its phone item (-1: none; the
+            last: no incident).
+        stage, unit: per stage row, its stage (index into ``STAGES``) and unit code.
+        lines: per unit code, its kind of line (-1: not a line; the last: no unit).
+        queued, started, ended: per stage row, its times.
+        facts: per item, its cohort, district kind (-1: none), whether it hung up, whether it gave up.
+        call_stages, redial: the stages that are calls (intake, transfer) and a wait to redial.
+
+    An item's line and hour are its first call's (in row order). The counts are integers: any order of
+    additions gives them (``citysim.metrics._kernels.count_calls`` adds them in one pass).
+    """
+    item = item_of[row]
+    mine = np.flatnonzero(item >= 0)  # the stage rows of phone items
+    item, stage = item[mine], stage[mine]
+    codes = unit[mine]
+    line = lines[np.where(codes >= 0, codes, len(lines) - 1)]
+    q, s, e = queued[mine], started[mine], ended[mine]
+    cohort, kind, hung_items, gave_up = facts
+    call = one_of(stage, call_stages) & (line >= 0)
+    redials = np.bincount(item[(stage == redial) & ~np.isnan(e)], minlength=len(cohort))
+    calls = np.flatnonzero(call)
+    answered, hung = ~np.isnan(s[calls]), np.isnan(s[calls]) & ~np.isnan(e[calls])
+    item, line = item[calls], line[calls]
+    hour = (np.nan_to_num(q[calls]) // 60 % 24).astype(np.int64)
+    first = np.full(len(cohort), -1, dtype=np.int64)  # each item's first call (in calls)
+    _, at = np.unique(item, return_index=True)
+    first[item[at]] = at
+    has = first >= 0
+
+    o_line, o_cohort, o_kind, o_hour = offsets
+    call_groups = [
+        np.zeros(len(calls), dtype=np.int64),
+        line + o_line,
+        _shift(cohort[item], o_cohort),
+        _shift(kind[item], o_kind),
+        _shift(hour, o_hour),
+    ]
+    item_groups = [
+        np.zeros(len(cohort), dtype=np.int64),
+        np.where(has, _shift(line[first], o_line), -1),
+        _shift(cohort, o_cohort),
+        _shift(kind, o_kind),
+        np.where(has, _shift(hour[first], o_hour), -1),
+    ]
+    _add_counts(counts, 0, call_groups, [np.ones(len(calls), dtype=bool), answered, hung])
+    _add_counts(counts, len(_CALL_COLS), item_groups, [np.ones(len(cohort), dtype=bool), hung_items, redials, gave_up])
+
+
+_count_calls = compiled_or("count_calls", _count_calls_numpy, module="citysim.metrics._kernels")
+
+
+def _add_counts(counts: np.ndarray, col: int, groups: list[np.ndarray], values: list[np.ndarray]) -> None:
+    """``counts[g, col + j] += values[j][r]`` for each row ``r`` and each of its ``groups[:][r]`` >= 0."""
+    g = np.concatenate(groups)
     ok = g >= 0
     for j, v in enumerate(values):
-        counts[:, col + j] += np.bincount(g[ok], weights=np.tile(v, len(groups))[ok], minlength=len(counts)).astype(
-            np.int64
-        )
-
-
-_add_counts = compiled_or("add_counts", _add_counts_numpy, module="citysim.metrics._kernels")
+        weights = np.tile(np.asarray(v, dtype=np.int64), len(groups))[ok]
+        counts[:, col + j] += np.bincount(g[ok], weights=weights, minlength=len(counts)).astype(np.int64)
 
 
 def _shift(codes: np.ndarray, offset: int) -> np.ndarray:

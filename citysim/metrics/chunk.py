@@ -15,6 +15,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from citysim.compiled import compiled_or
+
 __all__ = ["Chunk"]
 
 
@@ -84,7 +86,7 @@ class Chunk:
         return self._once(("codes", name, id(names)), lambda: self._codes(name, names), names)
 
     def _codes(self, name: str, names: Sequence[str]) -> np.ndarray:
-        given, raw = self.names_and_codes(name)
+        given, raw = self._names_and_raw(name)
         key = (id(given), id(names))
         cached = self._lut.get(key)
         if cached is None or cached[0] is not given:
@@ -92,11 +94,10 @@ class Chunk:
             lut = np.array([where.get(g, -1) for g in given] + [-1], dtype=np.int64)
             same = bool(np.array_equal(lut[:-1], np.arange(len(given))))  # the names given are those asked for
             self._lut[key] = cached = (given, None if same else lut)
-        raw = np.asarray(raw, dtype=np.int64)
         lut = cached[1]
         if lut is None:
-            return np.maximum(raw, -1)  # a copy: -1 where missing, as the table gives
-        return lut[np.where(raw >= 0, raw, len(lut) - 1)]
+            return np.maximum(raw, -1, dtype=np.int64)  # a copy: -1 where missing, as the table gives
+        return lut[np.maximum(raw, -1)]  # missing: the last entry
 
     def rows_of(self, name: str, values: np.ndarray) -> np.ndarray:
         """Per value, the row whose ``name`` column holds it (-1: none); the column's values are unique ids.
@@ -107,6 +108,11 @@ class Chunk:
 
     def names_and_codes(self, name: str) -> tuple[Sequence, np.ndarray]:
         """A column of names as the names it uses and, per row, an index into them (-1: missing)."""
+        given, raw = self._names_and_raw(name)
+        return given, np.asarray(raw, dtype=np.int64)
+
+    def _names_and_raw(self, name: str) -> tuple[Sequence, np.ndarray]:
+        """:meth:`names_and_codes`, the indices in the integer type the column has them in."""
         col = self._column(name)
         if isinstance(col, pa.Array):
             if pa.types.is_dictionary(col.type):
@@ -120,7 +126,7 @@ class Chunk:
             given, raw = list(col.categories), col.codes
         else:
             given, raw = _factorize(np.asarray(col, dtype=object))
-        return given, np.asarray(raw, dtype=np.int64)
+        return given, np.asarray(raw)
 
 
 def _rows_of(ids: np.ndarray, values: np.ndarray) -> np.ndarray:
@@ -131,11 +137,20 @@ def _rows_of(ids: np.ndarray, values: np.ndarray) -> np.ndarray:
     if high - low < 4 * len(ids) + 1024:  # ids close together (a day's, say): a table from id to row
         row = np.full(high - low + 2, -1, dtype=np.int64)  # the last: ids outside
         row[ids - low] = np.arange(len(ids))
-        return row[np.where((values >= low) & (values <= high), values - low, len(row) - 1)]
+        return _look_up(row, low, values)
     order = np.argsort(ids, kind="stable")
     ids = ids[order]
     pos = np.minimum(np.searchsorted(ids, values), len(ids) - 1)
     return np.where(ids[pos] == values, order[pos], -1)
+
+
+def _look_up_numpy(row: np.ndarray, low: int, values: np.ndarray) -> np.ndarray:
+    """``row[value - low]`` of each value from ``low`` to ``low + len(row) - 2``, else ``row[-1]``."""
+    high = low + len(row) - 2
+    return row[np.where((values >= low) & (values <= high), values - low, len(row) - 1)]
+
+
+_look_up = compiled_or("look_up", _look_up_numpy, module="citysim.metrics._kernels")
 
 
 def _factorize(values: np.ndarray) -> tuple[list, np.ndarray]:

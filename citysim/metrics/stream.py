@@ -30,11 +30,12 @@ from citysim.compiled import compiled_or
 from citysim.events import OUTCOMES, STAGES, STATUSES, Codes
 from citysim.lookup import one_of
 from citysim.metrics.assemble import _Reader, assemble
-from citysim.metrics.bins import TimeBins
+from citysim.metrics.bins import TimeBins, logs
 from citysim.metrics.calibration import CHANNELS, HOTLINE_CHANNELS
 from citysim.metrics.calls import CallCounts
 from citysim.metrics.chunk import Chunk
 from citysim.metrics.headline import SURVIVAL_HOURS
+from citysim.metrics.incident_pass import ENDS, MEASURED, TIMES, incident_pass, spans_of
 from citysim.metrics.response import CHAIN_TARGETS, COMPONENTS, MEASURES, STAGE_NAMES, stage_parts
 from citysim.metrics.survival import WEEK_MIN
 from citysim.processes.detection import DETECTED_BY
@@ -117,6 +118,13 @@ class MetricsStream:
             name: {"n": 0, "steps": dict.fromkeys(spec["within"], 0), "all": 0} for name, spec in CHAIN_TARGETS.items()
         }
         self.stage_rows = np.zeros(len(STAGES), np.int64)
+        km = [self.km[clock] for clock in CLOCKS]
+        self._passed = (  # what each write's incident_pass adds to (bar unmet_cell, which grows)
+            (self.incidents, self.gave_up),
+            (self.first_start["occurred"], self.first_start["detected"]),
+            *(tuple(k[part] for k in km) for part in ("events", "censored", "never")),
+            *(tuple(d[m] for m in MEASURES) for d in (self.hist, self.sums)),
+        )
         self.alerts = {"true": 0, "false": 0, "by_outcome": np.zeros(len(OUTCOMES), np.int64)}
         self.unmet_cell = np.zeros(0)
         self.open_short: list[tuple[np.ndarray, np.ndarray]] = []  # (cell, minutes followed) of open cases < a week
@@ -232,80 +240,27 @@ class MetricsStream:
             ]
         )
 
-    def _bin(self, minutes: np.ndarray, rows: np.ndarray) -> np.ndarray:
-        """Bin of each incident's duration in ``rows`` (-1 elsewhere)."""
-        out = np.full(len(minutes), -1, dtype=np.int64)
-        if rows.any():
-            out[rows] = self.bins.index(minutes[rows])
-        return out
-
-    def _add(self, into: np.ndarray, bins: np.ndarray, groups: np.ndarray, rows: np.ndarray, sums=None, minutes=None):
-        """Add the incidents ``rows``, binned, to ``into[group, bin]`` for each of their groups (and, given
-        ``sums``, their ``minutes`` to ``sums[group]``)."""
-        none = np.zeros(0)
-        _add_binned(into, bins, groups, rows, none if sums is None else sums, none if minutes is None else minutes)
-
-    def _clock(self, clock: str, bins: np.ndarray, done, groups, has, never=None) -> None:
-        km = self.km[clock]
-        self._add(km["events"], bins, groups, has & done)
-        censored = has & ~done if never is None else has & ~done & ~never
-        self._add(km["censored"], bins, groups, censored)
-        if never is not None and never.any():
-            g = groups[:, never]
-            km["never"] += np.bincount(g[g >= 0], minlength=self.n_groups)
-
-    def _first(self, key: str, values: np.ndarray, groups: np.ndarray) -> None:
-        _first_of(self.first_start[key], groups, values)
-
     def _incidents(self, c: Chunk, stages: Chunk | None) -> None:
         h = self.horizon
         groups = self._groups(c)
         n = len(c)
         type_code = groups[1] - self.offsets["type"]
-        occurred, detected, resolved = c.floats("occurred_at"), c.floats("detected_at"), c.floats("resolved_at")
-        dispatched_at, arrived = c.floats("dispatched_at"), c.floats("arrived_at")
-        g = groups[groups >= 0]
-        self.incidents += np.bincount(g, minlength=self.n_groups)
-        self._first("occurred", occurred, groups)
-        self._first("detected", detected, groups)
-
-        # Kaplan-Meier clocks (as citysim.metrics.survival.clock_survival and met_survival); each duration is
-        # binned once: from occurrence to resolution, to detection, to the horizon (censored)
-        every = np.ones(n, dtype=bool)
-        resolved_ok, seen = ~np.isnan(resolved), ~np.isnan(detected)
-        done = resolved_ok & (resolved <= h)
-        found = seen & (detected <= h)
+        times = np.stack([c.floats(col) for col in TIMES])
+        occurred, detected, resolved, dispatched_at, _ = times
         gave_up = c.bools("gave_up") if "gave_up" in c else np.zeros(n, dtype=bool)  # never resolved, never censored
-        self.gave_up += np.bincount(groups[:, gave_up][groups[:, gave_up] >= 0], minlength=self.n_groups)
-        unmet = c.bools("closed_unmet") | gave_up
-        met = resolved_ok & ~unmet
-        b_res = self._bin(resolved - occurred, resolved_ok)
-        b_det = self._bin(detected - occurred, seen)
-        b_open = self._bin(h - occurred, ~done | ~found | ~met)
-        self._clock("resolution", np.where(done, b_res, b_open), done, groups, every, never=gave_up & ~done)
-        b_report = self._bin(np.where(done, resolved, h) - detected, seen)
-        self._clock("report_resolution", b_report, done, groups, seen, never=seen & gave_up & ~done)
-        self._clock("detection", np.where(found, b_det, b_open), found, groups, every)
-        met_minutes = np.where(met, resolved - occurred, h - occurred)
-        self._clock("needs_met", np.where(met, b_res, b_open), met, groups, every, never=unmet & ~met)
-
-        # response times of the incidents that got there (as response_times, response_by)
-        for measure, end in (("dispatch", dispatched_at), ("arrival", arrived)):
-            ok = ~np.isnan(end)
-            self._response(measure, end - occurred, self._bin(end - occurred, ok), ok, groups)
-        self._response("detect", detected - occurred, b_det, seen, groups)
-        self._response("resolution", resolved - occurred, b_res, resolved_ok, groups)
-
-        # unmet need per cell (as unmet_need_by_cell)
         cell = c.floats("cell").astype(np.int64)
-        open_short = ~met & ~unmet & (met_minutes < WEEK_MIN)
-        sure = np.where(met, met_minutes > WEEK_MIN, ~open_short).astype(float)
-        top = int(cell.max()) + 1 if n else 0
+        top = int(cell.max()) + 1
         if top > len(self.unmet_cell):
             self.unmet_cell = np.concatenate([self.unmet_cell, np.zeros(top - len(self.unmet_cell))])
-        self.unmet_cell[:top] += np.bincount(cell, weights=sure, minlength=top)
+        # counts, firsts, the Kaplan-Meier clocks (as citysim.metrics.survival.clock_survival and met_survival),
+        # response times (as response_times) and unmet need per cell (as unmet_need_by_cell), in one pass
+        spans = spans_of(times, float(h))
+        open_short = np.zeros(n, dtype=bool)
+        flags = np.stack([gave_up, c.bools("closed_unmet")])
+        inputs = (groups, times, spans, logs(spans), flags, cell, float(h), WEEK_MIN, ENDS, MEASURED, self.bins.tables)
+        incident_pass(*inputs, self._passed, self.unmet_cell[:top], open_short)
         if open_short.any():
-            self.open_short.append((cell[open_short], met_minutes[open_short]))
+            self.open_short.append((cell[open_short], spans[2][open_short]))
 
         status = c.codes("status", STATUSES)
         self.status += np.bincount(status[status >= 0], minlength=len(STATUSES))
@@ -321,9 +276,6 @@ class MetricsStream:
         self._chains(c, type_code, by)
         self._decompose(c, stages, type_code, status, occurred, detected, resolved, dispatched_at)
         self.calls.add(c, stages)
-
-    def _response(self, measure: str, minutes: np.ndarray, bins: np.ndarray, ok: np.ndarray, groups) -> None:
-        self._add(self.hist[measure], bins, groups, ok, self.sums[measure], minutes)
 
     def _per_type(self, key: str, type_code: np.ndarray, mask: np.ndarray) -> None:
         sel = mask & (type_code >= 0)
@@ -402,12 +354,9 @@ class MetricsStream:
             times = (stages.floats(col) for col in ("queued_at", "started_at", "ended_at"))
             attempt = stages.floats("attempt")
             parts = stage_parts(key, stages.codes("stage", STAGE_NAMES), attempt, *times, resolved[kept])
-        total = resolved[kept] - occurred[kept]
-        rows = np.column_stack([detected[kept] - occurred[kept], parts, total])
         tc = type_code[kept]
-        ok = tc >= 0
-        _add_rows(self.decomposition, tc[ok], np.ascontiguousarray(rows[ok]))
-        self.by_type["decomposed"] += np.bincount(tc[ok], minlength=len(self.types))
+        _add_rows(self.decomposition, tc, detected[kept] - occurred[kept], parts, resolved[kept] - occurred[kept])
+        self.by_type["decomposed"] += np.bincount(tc[tc >= 0], minlength=len(self.types))
 
     def _alerts(self, c: Chunk) -> None:
         truth = c.bools("true_alarm")
@@ -417,39 +366,14 @@ class MetricsStream:
         self.alerts["by_outcome"] += np.bincount(outcome[outcome >= 0], minlength=len(OUTCOMES))
 
 
-def _add_binned_numpy(into, bins, groups, rows, sums, minutes) -> None:
-    """``into[g, bins[r]] += 1`` for each row ``r`` in ``rows`` and each of its groups ``g >= 0``; given
-    ``sums`` (length > 0), each group's ``minutes`` of those rows, in row order, then added to ``sums[g]``."""
-    rows = np.flatnonzero(rows)
-    if not len(rows):
-        return
-    g = groups[:, rows]
-    has = g >= 0
-    into += np.bincount((g * into.shape[1] + bins[rows])[has], minlength=into.size).reshape(into.shape)
-    if len(sums):
-        sums += np.bincount(g[has], weights=np.broadcast_to(minutes[rows], g.shape)[has], minlength=len(sums))
-
-
-_add_binned = compiled_or("add_binned", _add_binned_numpy, module="citysim.metrics._kernels")
-
-
-def _first_of_numpy(first, groups, values) -> None:
-    """``first[g] = min(first[g], values[r])`` for each row ``r`` with a value (not NaN) and each of its
-    ``groups[:, r]`` >= 0."""
-    ok = ~np.isnan(values)
-    if ok.any():
-        g = groups[:, ok]
-        v = np.broadcast_to(values[ok], g.shape)
-        np.minimum.at(first, g[g >= 0], v[g >= 0])
-
-
-_first_of = compiled_or("first_of", _first_of_numpy, module="citysim.metrics._kernels")
-
-
-def _add_rows_numpy(into, at, rows) -> None:
-    """``into[at[i]] += rows[i]`` for each row ``i``, in row order (column by column: the same additions)."""
-    for j in range(rows.shape[1]):
-        np.add.at(into[:, j], at, rows[:, j])
+def _add_rows_numpy(into, at, first, middle, last) -> None:
+    """``into[at[i]] += [first[i], *middle[i], last[i]]`` for each row ``i`` with ``at[i] >= 0``, in row order
+    (column by column: the same additions)."""
+    ok = at >= 0
+    np.add.at(into[:, 0], at[ok], first[ok])
+    for j in range(middle.shape[1]):
+        np.add.at(into[:, 1 + j], at[ok], middle[ok, j])
+    np.add.at(into[:, -1], at[ok], last[ok])
 
 
 _add_rows = compiled_or("add_rows", _add_rows_numpy, module="citysim.metrics._kernels")
