@@ -305,6 +305,17 @@ def _set_servers(target, now, servers, free, off_since, IA, FA, q_head, q_tail, 
 
 
 @njit(cache=True)
+def _add_duty(target, servers, since, duty, now):
+    """:func:`citysim.accounting._add_duty_numpy` in one pass."""
+    for u in range(len(target)):
+        t = target[u]
+        if t != servers[u]:
+            duty[u] += servers[u] * (now - since[u])
+            since[u] = now
+            servers[u] = t
+
+
+@njit(cache=True)
 def _relink_queues(src, IA, q_head, q_tail, q_len, fwd, lo, hi):
     """Renumber every waiting job: steps in [lo, hi) move to ``fwd[step - lo]``; queues keep their order.
 

@@ -18,7 +18,7 @@ import numpy as np
 from citysim.compiled import compiled_or
 from citysim.processes.plan import ROLE
 
-__all__ = ["BUSY_ROLES", "DayUse", "day_use"]
+__all__ = ["BUSY_ROLES", "DayUse", "DutyClock", "day_use"]
 
 BUSY_ROLES = ("intake", "verify", "transfer", "dispatch", "field", "callback")
 """Activities whose service time is counted as busy time (the units table's ``busy_<role>_min``)."""
@@ -115,3 +115,39 @@ def _plan_use_numpy(steps, unit, role, role_slot, q, s, e, dur, job, job_base, f
 
 
 _plan_use = compiled_or("_plan_use", _plan_use_numpy)  # one pass where numba is installed
+
+
+def _add_duty_numpy(target, servers, since, duty, now):
+    """Units whose servers on duty become ``target`` at ``now``: their minutes at the old number added to ``duty``."""
+    changed = np.flatnonzero(target != servers)
+    duty[changed] += servers[changed] * (now - since[changed])
+    since[changed] = now
+    servers[changed] = target[changed]
+
+
+_add_duty = compiled_or("_add_duty", _add_duty_numpy)
+
+
+class DutyClock:
+    """Server-minutes each unit is on duty, counted as its staffing changes (overtime not included).
+
+    A unit's minutes at a number of servers are added when that number changes, or when
+    :meth:`close` is asked (at each day's end): a shift change that touches a few units costs
+    a pass over the units, not a sum over all of them. Staffing is in whole servers and changes
+    on whole minutes, so the sums are whole numbers and exact in any order.
+    """
+
+    def __init__(self, servers: np.ndarray) -> None:
+        self.servers = np.array(servers, dtype=float)  # on duty now, as set (a negative target counts as set)
+        self.since = np.zeros(len(self.servers))  # since when, per unit
+        self.duty = np.zeros(len(self.servers))  # since the run began, up to ``since``
+
+    def change(self, target: np.ndarray, now: float) -> None:
+        """Servers on duty become ``target`` at ``now``."""
+        _add_duty(np.asarray(target, dtype=np.int64), self.servers, self.since, self.duty, float(now))
+
+    def close(self, now: float) -> np.ndarray:
+        """Server-minutes on duty per unit from the run's start to ``now`` (the clock's own array)."""
+        self.duty += self.servers * (now - self.since)
+        self.since[:] = now
+        return self.duty

@@ -21,7 +21,7 @@ import mesa
 import numpy as np
 import simpy
 
-from citysim.accounting import BUSY_ROLES, day_use
+from citysim.accounting import BUSY_ROLES, DutyClock, day_use
 from citysim.agents import build_agents
 from citysim.carry import CARRY_AFTER_DAYS, MAX_CARRIES, carry_forward, select_rows
 from citysim.city import City, build_city
@@ -116,11 +116,9 @@ class CityModel(mesa.Model):
         n_units = len(self.units)
         self.busy = {r: np.zeros(n_units) for r in BUSY_ROLES}  # over the window
         self.on_duty = np.zeros(n_units)  # server-minutes on duty over the window, overtime included
-        self._duty_so_far = np.zeros(n_units)  # since the run began, overtime excluded
+        self._duty = DutyClock(self.network.servers)  # since the run began, overtime excluded
         self._duty_at_day_start = np.zeros(n_units)
         self._overtime_at_day_start = np.zeros(n_units)
-        self._servers = np.array(self.network.servers, dtype=float)
-        self._servers_since = 0.0
         self.grid_task_yesterday = np.zeros(len(self.units.grid))  # per grid worker, minutes of tasks
         self.patrol_cycle_sum = np.zeros(self.city.n_cells)
         self.patrol_days = 0
@@ -153,12 +151,9 @@ class CityModel(mesa.Model):
         }
 
     def _capacity_tick(self, _event=None) -> None:
-        now = self.env.now
-        self._duty_so_far += self._servers * (now - self._servers_since)
-        self._servers_since = now
-        target = self.shocks.servers_at(now)
+        target = self.shocks.servers_at(self.env.now)
+        self._duty.change(target, self.env.now)
         self.network.set_all_servers(target)
-        self._servers = target.astype(float)
 
     def _schedule_capacity_changes(self, day: int) -> None:
         for t in sorted(self.shocks.change_minutes(day)):
@@ -287,11 +282,10 @@ class CityModel(mesa.Model):
 
     def _close_duty(self, end: float) -> np.ndarray:
         """Server-minutes each unit was on duty since the day began (overtime included)."""
-        self._duty_so_far += self._servers * (end - self._servers_since)
-        self._servers_since = end
+        duty = self._duty.close(end)
         overtime = np.array(self.network.overtime, dtype=float)
-        day = self._duty_so_far - self._duty_at_day_start + overtime - self._overtime_at_day_start
-        self._duty_at_day_start = self._duty_so_far.copy()
+        day = duty - self._duty_at_day_start + overtime - self._overtime_at_day_start
+        self._duty_at_day_start = duty.copy()
         self._overtime_at_day_start = overtime
         return day
 

@@ -101,3 +101,33 @@ def test_the_ledger_counts_the_servers_the_engine_built(small):
     # on duty hour by hour, summed over the call centre's units, as built
     call = units.servers_by_hour[np.array(FUNCTIONS)[units.function] == "call_centre"].sum(axis=0)
     assert ledger["call_centre"]["on_duty_by_hour"] == call.astype(float).tolist()
+
+
+def test_duty_clock_counts_server_minutes_as_staffing_changes(monkeypatch):
+    """Minutes on duty added only when a unit's staffing changes: the same sums as adding every unit's
+    servers at every change (whole servers, whole minutes: exact), compiled and in numpy."""
+    from citysim import accounting
+
+    rng = np.random.default_rng(5)
+    n = 500
+    start = rng.integers(0, 4, n)
+    changes = [(float(t), np.where(rng.random(n) < 0.2, rng.integers(-1, 6, n), -9)) for t in range(60, 5 * 1440, 60)]
+    clocks = []
+    assert accounting._add_duty is not accounting._add_duty_numpy  # numba's, where installed
+    for impl in (accounting._add_duty, accounting._add_duty_numpy):
+        monkeypatch.setattr(accounting, "_add_duty", impl)
+        clock = accounting.DutyClock(start)
+        servers = start.astype(float)
+        for t, new in changes:
+            servers = np.where(new == -9, servers, new)
+            clock.change(servers.astype(np.int64), t)
+        clocks.append(clock.close(5 * 1440.0).copy())
+    # every unit's servers added at every change, as counted before
+    servers, since, naive = start.astype(float), 0.0, np.zeros(n)
+    for t, new in changes:
+        naive += servers * (t - since)
+        since, servers = t, np.where(new == -9, servers, new).astype(float)
+    naive += servers * (5 * 1440.0 - since)
+    np.testing.assert_array_equal(clocks[0], naive)
+    np.testing.assert_array_equal(clocks[1], naive)
+    assert any((new == -1).any() for _, new in changes) and naive.min() < naive.max()
