@@ -17,7 +17,7 @@ from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
 from citysim.distributions import Deterministic, Exponential, Gamma, Lognormal, Uniform
-from citysim.events import COLUMNS
+from citysim.events import COLUMNS, NEVER_NULL
 from citysim.regimes import LEVERS, Regime, presets
 from citysim.scenario import PerKind, RunRecord, Scenario
 
@@ -205,13 +205,15 @@ def column_dictionary() -> str:
         "",
         "`citysim run` writes each table to `OUT/<table>.parquet`; `citysim.simulate(...)` returns them as",
         "DataFrames (`result.incidents`, `result.stages`, ...). Times are minutes since the run's start;",
-        "missing times are null (NaN in pandas).",
+        "missing times are null (NaN in pandas). Columns whose type says *never null* always hold a value",
+        "(stored as required in the Parquet files).",
         "",
     ]
     for table, cols in COLUMNS.items():
         lines += [f"## {table}", "", "| column | type | unit | meaning |", "|---|---|---|---|"]
         for name, (typ, unit, meaning) in cols.items():
-            lines.append(f"| `{name}` | {typ} | {unit} | {meaning} |")
+            never = ", *never null*" if name in NEVER_NULL.get(table, ()) else ""
+            lines.append(f"| `{name}` | {typ}{never} | {unit} | {meaning} |")
         lines.append("")
     lines += [
         "## run.toml: `[citysim_run]`",

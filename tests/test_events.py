@@ -32,18 +32,28 @@ def test_name_codes_become_the_dictionary_pyarrow_makes_and_out_of_range_codes_a
         Codes(np.array([0, 3]), names).arrow()
 
 
-def test_a_table_of_rows_keeps_nulls_where_values_are_missing():
-    from citysim.events import COLUMNS
+def test_a_table_of_rows_keeps_nulls_where_values_are_missing_and_refuses_them_where_never_missing():
+    from citysim.events import COLUMNS, NEVER_NULL
 
-    data = {"raised_at": np.array([1.0, np.nan]), "verified_at": [np.nan, 2.0]}  # an array and a list
+    data = {"raised_at": np.array([1.0, 3.0]), "verified_at": [np.nan, 2.0]}  # an array and a list
     cols = {c: data.get(c, np.zeros(2, dtype=np.int64)) for c in COLUMNS["alerts"]}
     for c, (typ, _, _) in COLUMNS["alerts"].items():
         if pa.types.is_dictionary(typ):
-            cols[c] = Codes(np.array([0, -1]), ["x"])
+            cols[c] = Codes(np.array([0, 0]), ["x"])
         elif pa.types.is_boolean(typ):
             cols[c] = np.array([True, False])
         elif pa.types.is_string(typ):
             cols[c] = np.array(["t1", "f0-1"], dtype=object)
     table = _table("alerts", cols)
-    assert table["raised_at"].to_pylist() == [1.0, None]
+    assert table["raised_at"].to_pylist() == [1.0, 3.0]
     assert table["verified_at"].to_pylist() == [None, 2.0]
+    assert not table.schema.field("raised_at").nullable and table.schema.field("verified_at").nullable
+    assert {f.name for f in table.schema if not f.nullable} == NEVER_NULL["alerts"]
+    cols["verified_at"] = np.array([1.0, np.nan])
+    cols["outcome"] = Codes(np.array([0, -1]), ["x"])
+    assert _table("alerts", {**cols, "outcome": Codes(np.array([0, 0]), ["x"])})["verified_at"].null_count == 1
+    with pytest.raises(ValueError, match="alerts.outcome: 1 missing values in a column that always holds one"):
+        _table("alerts", cols)
+    cols["outcome"], cols["raised_at"] = Codes(np.array([0, 0]), ["x"]), np.array([np.nan, 1.0])
+    with pytest.raises(ValueError, match="alerts.raised_at: 1 missing"):
+        _table("alerts", cols)
