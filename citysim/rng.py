@@ -17,6 +17,7 @@ through :class:`numpy.random.SeedSequence`'s ``spawn_key``. Two consequences mat
 
 from __future__ import annotations
 
+import math
 import zlib
 
 import numpy as np
@@ -70,19 +71,7 @@ class Streams:
 # drawn and indexed (see :meth:`citysim.processes.dice.Dice.at`): the same numbers either way.
 
 _MULT = 0x2360ED051FC65DA44385DF649FCCF645  # numpy's PCG64 multiplier
-_MASK128 = (1 << 128) - 1
 _MASK64 = (1 << 64) - 1
-
-
-def _jump(inc: int, steps: int) -> tuple[int, int]:
-    """``(a, c)``: the state ``steps`` draws on is ``a * state + c`` (mod 2**128)."""
-    a, c, mult, plus = 1, 0, _MULT, inc
-    while steps:
-        if steps & 1:
-            a, c = a * mult & _MASK128, (c * mult + plus) & _MASK128
-        plus, mult = (mult + 1) * plus & _MASK128, mult * mult & _MASK128
-        steps >>= 1
-    return a, c
 
 
 try:
@@ -109,29 +98,73 @@ if numba is not None:
         carry = np.uint64(1) if new_lo < c_lo else np.uint64(0)
         return _mulhi(a_lo, lo) + a_lo * hi + a_hi * lo + c_hi + carry, new_lo
 
+    @numba.njit(inline="always", cache=True)
+    def _then(j, k):  # pragma: no cover - compiled
+        """The jump doing ``j``, then ``k`` (each ``(a_hi, a_lo, c_hi, c_lo)``): ``(k.a * j.a, k.a * j.c + k.c)``."""
+        a_hi, a_lo = _affine(np.array([k[0], k[1], np.uint64(0), np.uint64(0)]), j[0], j[1])
+        c_hi, c_lo = _affine(k, j[2], j[3])
+        return np.array([a_hi, a_lo, c_hi, c_lo])
+
     @numba.njit(cache=True)
-    def _draw_at(hi, lo, step, to_first, to_next, rows_jump, rows, out):  # pragma: no cover - compiled
-        """Fill ``out[i]`` with the draws of row ``rows[i]`` (see :func:`uniforms_at`); False if rows do not ascend."""
-        at = 0  # the state is at the start of this row
-        for i in range(len(rows)):
-            d = rows[i] - at
-            if d < 0:
-                return False
-            b = 0
-            while d:
-                if d & 1:
-                    hi, lo = _affine(rows_jump[b], hi, lo)
-                d >>= 1
-                b += 1
-            hi, lo = _affine(to_first, hi, lo)
-            for k in range(out.shape[1]):
-                hi, lo = _affine(step, hi, lo)
+    def _power(step, n):  # pragma: no cover - compiled
+        """The jump of ``n`` draws, ``step`` being one draw's."""
+        out = np.array([np.uint64(0), np.uint64(1), np.uint64(0), np.uint64(0)])  # no jump
+        b = step.copy()
+        while n:
+            if n & 1:
+                out = _then(out, b)
+            b = _then(b, b)
+            n >>= 1
+        return out
+
+    @numba.njit(inline="always", cache=True)
+    def _jump_rows(hi, lo, rows_jump, d):  # pragma: no cover - compiled
+        b = 0
+        while d:
+            if d & 1:
+                hi, lo = _affine(rows_jump[b], hi, lo)
+            d >>= 1
+            b += 1
+        return hi, lo
+
+    @numba.njit(cache=True)
+    def _draw_at(hi, lo, step, stride, offset, rows, out):  # pragma: no cover - compiled
+        """Fill ``out[i]`` with the draws of row ``rows[i]`` (see :func:`uniforms_at`); False if rows do not ascend.
+
+        The state is moved from one row's last number straight to the next row's first: one jump
+        between neighbouring rows, whole rows skipped by jumps of 1, 2, 4 ... rows.
+        """
+        n, count = out.shape
+        if n == 0:
+            return True
+        top = np.int64(rows[n - 1])
+        bits = 1
+        while top >> bits:
+            bits += 1
+        rows_jump = np.empty((bits + 1, 4), dtype=np.uint64)
+        rows_jump[0] = _power(step, stride)
+        for b in range(1, bits + 1):
+            rows_jump[b] = _then(rows_jump[b - 1], rows_jump[b - 1])
+        to_next = _power(step, stride - count + 1)  # a row's last number to the next row's first
+        if rows[0] < 0:
+            return False
+        hi, lo = _jump_rows(hi, lo, rows_jump, rows[0])
+        first = _power(step, offset + 1)
+        hi, lo = _affine(first, hi, lo)
+        for i in range(n):
+            if i:
+                d = rows[i] - rows[i - 1]
+                if d <= 0:
+                    return False
+                hi, lo = _jump_rows(hi, lo, rows_jump, d - 1)
+                hi, lo = _affine(to_next, hi, lo)
+            for k in range(count):
+                if k:
+                    hi, lo = _affine(step, hi, lo)
                 x = hi ^ lo
                 rot = hi >> np.uint64(58)
                 x = (x >> rot) | (x << ((np.uint64(64) - rot) & np.uint64(63)))
                 out[i, k] = np.float64(x >> np.uint64(11)) * (1.0 / 9007199254740992.0)
-            hi, lo = _affine(to_next, hi, lo)
-            at = rows[i] + 1
         return True
 
 
@@ -141,14 +174,9 @@ def jump_pays(shape: tuple[int, ...], index: tuple[int, ...]) -> bool:
     It can with numba installed; it should when they are a small part of each row (else
     drawing the whole array is as fast).
     """
-    count = int(np.prod(shape[1 + len(index) :], dtype=np.int64))
-    stride = int(np.prod(shape[1:], dtype=np.int64))
+    count = math.prod(shape[1 + len(index) :])
+    stride = math.prod(shape[1:])
     return numba is not None and 2 * count <= stride
-
-
-def _compose(first: tuple[int, int], then: tuple[int, int]) -> tuple[int, int]:
-    """The jump ``(a, c)`` doing jump ``first``, then jump ``then``."""
-    return then[0] * first[0] & _MASK128, (then[0] * first[1] + then[1]) & _MASK128
 
 
 def _halves(jump: tuple[int, int]) -> tuple[int, int, int, int]:
@@ -174,22 +202,16 @@ def uniforms_at(
         return None
     s, inc = state
     rest = shape[1 + len(index) :]
-    stride = int(np.prod(shape[1:], dtype=np.int64))
-    count = int(np.prod(rest, dtype=np.int64))
+    count = math.prod(rest)
+    offset = sum(i * math.prod(shape[2 + k :]) for k, i in enumerate(index))
     rows = np.asarray(rows, dtype=np.int64)
-    offset = sum(i * int(np.prod(shape[2 + k :], dtype=np.int64)) for k, i in enumerate(index))
-    row = _jump(inc, stride)
-    rows_jump = [row]  # jumps of 1, 2, 4 ... rows
-    for _ in range(int(rows[-1]).bit_length() if len(rows) else 0):
-        rows_jump.append(_compose(rows_jump[-1], rows_jump[-1]))
     out = np.empty((len(rows), count))
     ok = _draw_at(
         np.uint64(s >> 64),
         np.uint64(s & _MASK64),
         np.array(_halves((_MULT, inc)), dtype=np.uint64),
-        np.array(_halves(_jump(inc, offset)), dtype=np.uint64),
-        np.array(_halves(_jump(inc, stride - offset - count)), dtype=np.uint64),
-        np.array([_halves(j) for j in rows_jump], dtype=np.uint64),
+        math.prod(shape[1:]),
+        offset,
         rows,
         out,
     )

@@ -42,6 +42,17 @@ def test_numbers_computed_alone_are_those_of_the_whole_draw(shape, index):
     assert uniforms_at(streams.pcg_state("incident:x", 3), shape, np.array([2, 1]), index) is None  # not ascending
 
 
+@pytest.mark.skipif(rng.numba is None, reason="numba not installed")
+def test_numbers_computed_alone_far_into_a_long_stream():
+    """Rows far apart (jumps of many rows at once) and far from the start, a row's numbers in the middle."""
+    shape, index = (200_003, 4, 3), (2,)
+    whole = Streams(11).generator("incident:far", 9).random(shape)
+    for rows in (np.array([0, 131_071, 131_072, 200_002]), np.array([65_537, 65_538, 199_999]), np.array([200_002])):
+        got = uniforms_at(Streams(11).pcg_state("incident:far", 9), shape, rows, index)
+        assert np.array_equal(got, whole[(rows, *index)])
+    assert uniforms_at(Streams(11).pcg_state("incident:far", 9), shape, np.array([3, 3]), index) is None
+
+
 @pytest.mark.parametrize("numba", ["installed", "missing"])
 def test_dice_at_is_the_whole_draw_indexed(monkeypatch, numba):
     if numba == "missing":
