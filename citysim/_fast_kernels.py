@@ -376,10 +376,16 @@ def _relink_chains(IA, q_head, q_tail, q_len, steps):
 
 
 @njit(cache=True)
-def _plan_use(steps, unit, role, role_slot, q, s, e, dur, job, job_base, fin, start, end, n_units, n_roles):
-    """:func:`citysim.accounting._plan_use_numpy` in one pass (the same sums, in the same order)."""
-    busy = np.zeros(n_roles * n_units)
-    offered = np.zeros(n_units)
+def _plan_use(steps, unit, role, role_slot, q, s, e, dur, job, job_base, fin, start, end, n_units, n_roles,
+              busy, offered, work):  # fmt: skip
+    """:func:`citysim.accounting._plan_use_numpy` in one pass (the same sums, in the same order).
+
+    The plan's own sums are made in ``work`` (zero on entry, busy then offered), then added to the
+    totals at the places touched, and ``work`` is left zero again: no arrays the size of the city per plan.
+    """
+    nb = n_roles * n_units
+    touched = np.empty(2 * len(steps), dtype=np.int64)  # places of work first added to (at most two a step)
+    n_touched = 0
     began_unit = np.empty(len(steps), dtype=unit.dtype)
     began_wait = np.empty(len(steps))
     still = np.empty(len(steps), dtype=np.int64)
@@ -398,10 +404,18 @@ def _plan_use(steps, unit, role, role_slot, q, s, e, dur, job, job_base, fin, st
         d = dur[i]
         r = role_slot[role[i]]
         if si < end and si + d > start and r >= 0:
-            busy[r * n_units + u] += min(si + d, end) - max(si, start)
+            w = r * n_units + u
+            if work[w] == 0.0:
+                touched[n_touched] = w
+                n_touched += 1
+            work[w] += min(si + d, end) - max(si, start)
         qi = q[i]
         if qi >= start and qi < end:
-            offered[u] += d
+            w = nb + u
+            if work[w] == 0.0:
+                touched[n_touched] = w
+                n_touched += 1
+            work[w] += d
         if si >= start and si < end:
             began_unit[k] = u
             began_wait[k] = si - qi
@@ -412,7 +426,14 @@ def _plan_use(steps, unit, role, role_slot, q, s, e, dur, job, job_base, fin, st
         if not done:
             still[n_still] = i
             n_still += 1
-    return busy, offered, began_unit[:k], began_wait[:k], still[:n_still]
+    for t in range(n_touched):  # a place touched again after summing to zero is listed twice: added once
+        w = touched[t]
+        if w < nb:
+            busy[w] += work[w]
+        else:
+            offered[w - nb] += work[w]
+        work[w] = 0.0
+    return began_unit[:k], began_wait[:k], still[:n_still]
 
 
 @njit(cache=True)

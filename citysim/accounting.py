@@ -58,20 +58,19 @@ def day_use(plans: Iterable, n_units: int, start: float, end: float, track: bool
         role_slot[ROLE[r]] = i
     busy_flat = np.zeros(n_roles * n_units)
     offered = np.zeros(n_units)
+    work = np.zeros(n_roles * n_units + n_units)  # the compiled kernel's sums of one plan (zero between plans)
     units, waits = [], []
     for plan in plans:
         b = plan.batch
         q, s, e = b.times()
         steps = plan.live if track and plan.live is not None else np.arange(b.n_steps)
         job = b.links[3]
-        busy_plan, offered_plan, began_unit, began_wait, live = _plan_use(
+        began_unit, began_wait, live = _plan_use(
             steps, b.unit_np, plan.role, role_slot, q, s, e, b.dur_np, job, b.bases[1], b.finished_at(),
-            float(start), float(end), n_units, n_roles,
+            float(start), float(end), n_units, n_roles, busy_flat, offered, work,
         )  # fmt: skip
         if track:
             plan.live = live
-        busy_flat += busy_plan
-        offered += offered_plan
         if len(began_unit):
             units.append(began_unit)
             waits.append(began_wait)
@@ -88,30 +87,29 @@ def day_use(plans: Iterable, n_units: int, start: float, end: float, track: bool
     )
 
 
-def _plan_use_numpy(steps, unit, role, role_slot, q, s, e, dur, job, job_base, fin, start, end, n_units, n_roles):
-    """One plan's busy minutes per (role slot, unit), work offered per unit, the services begun in the day,
-    and which of ``steps`` may still count on a later day.
+def _plan_use_numpy(steps, unit, role, role_slot, q, s, e, dur, job, job_base, fin, start, end, n_units, n_roles,
+                    busy, offered, work):  # fmt: skip
+    """Add one plan's busy minutes per (role slot, unit) to ``busy`` and its work offered per unit to
+    ``offered``; return the services begun in the day and which of ``steps`` may still count on a later day.
 
     Only ``steps`` (ascending) are looked at. A step counts no more once it has no unit, or it came
     and its service ended (or its caller hung up) by ``end``, or it was never reached and its job has
-    ended. Sums run in step order (as ``np.bincount``): :func:`citysim._fast_kernels._plan_use` gives
-    the same bits.
+    ended. The plan's sums run in step order (as ``np.bincount``) and are then added to the totals:
+    :func:`citysim._fast_kernels._plan_use` gives the same bits (``work`` is its space for the plan's sums).
     """
     unit, role, q, s, e, dur, job = (np.asarray(a)[steps] for a in (unit, role, q, s, e, dur, job))
-    busy = np.zeros(n_roles * n_units)
-    offered = np.zeros(n_units)
     slot = role_slot[role]
     sel = (unit >= 0) & (s < end) & (s + dur > start) & (slot >= 0)
     if sel.any():
         overlap = np.minimum(s[sel] + dur[sel], end) - np.maximum(s[sel], start)
-        busy = np.bincount(slot[sel] * n_units + unit[sel], weights=overlap, minlength=n_roles * n_units)
+        busy += np.bincount(slot[sel] * n_units + unit[sel], weights=overlap, minlength=n_roles * n_units)
     came = (unit >= 0) & (q >= start) & (q < end)
     if came.any():
-        offered = np.bincount(unit[came], weights=dur[came], minlength=n_units)
+        offered += np.bincount(unit[came], weights=dur[came], minlength=n_units)
     began = (unit >= 0) & (s >= start) & (s < end)
     ended = (q < end) & (((s < end) & (s + dur <= end)) | (np.isnan(s) & ~np.isnan(e)))
     never = np.isnan(q) & (np.asarray(fin)[job - job_base] <= end)
-    return busy, offered, unit[began], s[began] - q[began], steps[(unit >= 0) & ~ended & ~never]
+    return unit[began], s[began] - q[began], steps[(unit >= 0) & ~ended & ~never]
 
 
 _plan_use = compiled_or("_plan_use", _plan_use_numpy)  # one pass where numba is installed

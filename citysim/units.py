@@ -99,8 +99,11 @@ class Units:
         return self.servers_by_hour.sum(axis=1)
 
     def servers_at(self, minute: float) -> np.ndarray:
-        """Servers on duty at a simulated minute (staffing changes on the hour)."""
-        return self._by_hour()[0][int(minute % 1440.0 // 60)].copy()
+        """Servers on duty at a simulated minute (staffing changes on the hour): a read-only view, not a copy
+        (asked at every shift change)."""
+        view = self._by_hour()[0][int(minute % 1440.0 // 60)].view()
+        view.flags.writeable = False
+        return view
 
     def shift_change_minutes(self) -> np.ndarray:
         """Minutes of the day at which some unit's staffing changes."""

@@ -90,7 +90,7 @@ def test_the_streams_kernels_give_numpys_metrics_to_the_last_bit(monkeypatch, sm
     assert stream.incident_pass is not incident_pass._incident_pass_numpy  # numba's, where installed
     assert response._stage_parts_kernel is not None
     monkeypatch.setattr(stream, "incident_pass", incident_pass._incident_pass_numpy)
-    for module, name in ((stream, "_add_rows"), (calls, "_count_calls")):
+    for module, name in ((stream, "_add_rows"), (stream, "_cost_tally"), (calls, "_count_calls")):
         monkeypatch.setattr(module, name, getattr(module, f"{name}_numpy"))
     monkeypatch.setattr(response, "_stage_parts_kernel", None)
     in_numpy = citysim.simulate(busy, regime="fragmented", seed=6, days=3, keep_tables=False)
@@ -113,6 +113,7 @@ def test_the_streams_kernels_add_what_their_numpy_twins_add_to_the_last_bit(monk
         (stream, "incident_pass"): incident_pass._incident_pass_numpy,
         (calls, "_count_calls"): calls._count_calls_numpy,
         (stream, "_add_rows"): stream._add_rows_numpy,
+        (stream, "_cost_tally"): stream._cost_tally_numpy,
         (chunk, "_look_up"): chunk._look_up_numpy,
     }
     assert all(getattr(module, name) is not twin for (module, name), twin in twins.items())  # numba's
@@ -127,11 +128,13 @@ def test_the_streams_kernels_add_what_their_numpy_twins_add_to_the_last_bit(monk
         km = [s.km[clock][part] for clock in stream.CLOCKS for part in ("events", "censored", "never")]
         firsts = list(s.first_start.values())
         per_group = [s.incidents, s.gave_up, *s.hist.values(), *s.sums.values(), s.decomposition]
-        kept.append([s.calls.counts, *km, *firsts, *per_group, s.unmet_cell, *(a for o in s.open_short for a in o)])
+        opened = [a for o in s.open_short for a in o]
+        kept.append([s.calls.counts, *km, *firsts, *per_group, s.unmet_cell, *opened, np.array(list(s.tally.values()))])
     compiled, in_numpy = kept
     assert sum(1 for name, _ in writes if name == "incidents") >= 3
     assert compiled[0][0, [0, 1, 3]].min() > 0  # calls, answered, phone items
     assert compiled[1].sum() > 1000 and compiled[2].sum() > 10  # resolutions and censorings counted
+    assert compiled[-1].min() > 0  # every cost sum (items, calls, hang-ups, transfers, reopenings ...) counted
     assert len(compiled) == len(in_numpy) > 25  # and open cases weighed later
     for a, b in zip(compiled, in_numpy, strict=True):
         assert a.dtype == b.dtype and np.array_equal(a, b)

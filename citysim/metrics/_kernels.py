@@ -297,3 +297,47 @@ def incident_pass(
     _measure_sweep(h1, s1, at[5], groups, spans[measured[1]])
     _measure_sweep(h2, s2, at[6], groups, spans[measured[2]])
     _measure_sweep(h3, s3, at[7], groups, spans[measured[3]])
+
+
+@njit(cache=True)
+def cost_tally(channel, hotline, phone, detected, dispatched_at, calls, hung_up, transfers, reopened):
+    """One write's cost sums in one pass, as ``citysim.metrics.stream._cost_tally_numpy`` (whole numbers: exact)."""
+    out = np.zeros(11)
+    for i in range(len(channel)):
+        ch = channel[i]
+        item = ch >= 0 and hotline[ch]
+        dispatched = not np.isnan(dispatched_at[i])
+        seen = not np.isnan(detected[i])
+        if item:
+            out[0] += 1.0
+            if ch == phone:
+                out[1] += 1.0
+            if dispatched:
+                out[4] += 1.0
+        if ch == phone:
+            out[2] += _nan_to_zero(calls[i])
+            out[3] += _nan_to_zero(hung_up[i])
+        if seen:
+            t = _nan_to_zero(transfers[i])
+            out[5] += 1.0
+            out[7] += t
+            if dispatched:
+                out[6] += 1.0
+                out[8] += t
+            if _nan_to_zero(reopened[i]) > 0.0:
+                out[9] += 1.0
+        if dispatched:
+            out[10] += 1.0
+    return out
+
+
+@njit(cache=True, inline="always")
+def _nan_to_zero(x):
+    """``np.nan_to_num`` of one value (NaN: 0, infinities: the largest finite floats)."""
+    if np.isnan(x):
+        return 0.0
+    if x == np.inf:
+        return 1.7976931348623157e308
+    if x == -np.inf:
+        return -1.7976931348623157e308
+    return x

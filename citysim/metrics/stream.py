@@ -28,7 +28,6 @@ import numpy as np
 
 from citysim.compiled import compiled_or
 from citysim.events import OUTCOMES, STAGES, STATUSES, Codes
-from citysim.lookup import one_of
 from citysim.metrics.assemble import _Reader, assemble
 from citysim.metrics.bins import TimeBins, logs
 from citysim.metrics.calibration import CHANNELS, HOTLINE_CHANNELS
@@ -96,24 +95,7 @@ class MetricsStream:
         self.status = np.zeros(len(STATUSES), np.int64)
         self.detected_by = np.zeros(len(DETECTED_BY), np.int64)
         self.channel = np.zeros(len(CHANNELS), np.int64)
-        self.tally = dict.fromkeys(
-            (
-                "items",
-                "items_phone",
-                "phone_calls",
-                "phone_hung_up",
-                "items_dispatched",
-                "detected",
-                "detected_dispatched",
-                "transfers_detected",
-                "transfers_dispatched",
-                "reopened",
-                "dispatched",
-                "handoffs",
-                "open",
-            ),
-            0.0,
-        )
+        self.tally = dict.fromkeys((*_COST_KEYS, "handoffs", "open"), 0.0)
         self.chains = {
             name: {"n": 0, "steps": dict.fromkeys(spec["within"], 0), "all": 0} for name, spec in CHAIN_TARGETS.items()
         }
@@ -293,24 +275,12 @@ class MetricsStream:
         self._per_type("averted", type_code, known & ~harmed)
 
     def _cost(self, c: Chunk, channel: np.ndarray, detected: np.ndarray, dispatched_at: np.ndarray) -> None:
-        t = self.tally
-        items = one_of(channel, [CHANNELS.index(ch) for ch in HOTLINE_CHANNELS])
-        dispatched = ~np.isnan(dispatched_at)
-        t["items"] += int(items.sum())
-        t["items_phone"] += int((channel[items] == CHANNELS.index("phone")).sum())
-        if "calls" in c:  # calls and hang-ups of phone items (the headline connection rate)
-            phone = channel == CHANNELS.index("phone")
-            t["phone_calls"] += float(np.nan_to_num(c.floats("calls"))[phone].sum())
-            t["phone_hung_up"] += float(np.nan_to_num(c.floats("hung_up"))[phone].sum())
-        t["items_dispatched"] += int(dispatched[items].sum())
-        seen = ~np.isnan(detected)
-        transfers = np.nan_to_num(c.floats("transfers"))
-        t["detected"] += int(seen.sum())
-        t["detected_dispatched"] += int((seen & dispatched).sum())
-        t["transfers_detected"] += float(transfers[seen].sum())
-        t["transfers_dispatched"] += float(transfers[seen & dispatched].sum())
-        t["reopened"] += int((np.nan_to_num(c.floats("reopened"))[seen] > 0).sum())
-        t["dispatched"] += int(dispatched.sum())
+        missing = np.full(len(c), np.nan)  # a table written before calls were counted
+        calls, hung_up = (c.floats(col) if col in c else missing for col in ("calls", "hung_up"))
+        sums = _cost_tally(channel, _HOTLINE, CHANNELS.index("phone"), detected, dispatched_at, calls, hung_up,
+                           c.floats("transfers"), c.floats("reopened"))  # fmt: skip
+        for key, value in zip(_COST_KEYS, sums.tolist(), strict=True):
+            self.tally[key] += value
 
     def _chains(self, c: Chunk, type_code: np.ndarray, detected_by: np.ndarray) -> None:
         for name, spec in CHAIN_TARGETS.items():
@@ -377,6 +347,50 @@ def _add_rows_numpy(into, at, first, middle, last) -> None:
 
 
 _add_rows = compiled_or("add_rows", _add_rows_numpy, module="citysim.metrics._kernels")
+
+_COST_KEYS = (
+    "items",
+    "items_phone",
+    "phone_calls",
+    "phone_hung_up",
+    "items_dispatched",
+    "detected",
+    "detected_dispatched",
+    "transfers_detected",
+    "transfers_dispatched",
+    "reopened",
+    "dispatched",
+)
+_HOTLINE = np.array([ch in HOTLINE_CHANNELS for ch in CHANNELS])  # per channel code, whether a hotline counts it
+
+
+def _cost_tally_numpy(channel, hotline, phone, detected, dispatched_at, calls, hung_up, transfers, reopened):
+    """One write's sums of :data:`_COST_KEYS` (hotline items, their calls and hang-ups, dispatches, transfers,
+    reopenings; NaN counts as 0). Every value summed is a whole number: the sums are exact in any order."""
+    items = (channel >= 0) & hotline[np.maximum(channel, 0)]
+    phone = channel == phone
+    dispatched = ~np.isnan(dispatched_at)
+    seen = ~np.isnan(detected)
+    transfers = np.nan_to_num(transfers)
+    return np.array(
+        [
+            items.sum(),
+            (items & phone).sum(),
+            np.nan_to_num(calls)[phone].sum(),
+            np.nan_to_num(hung_up)[phone].sum(),
+            (items & dispatched).sum(),
+            seen.sum(),
+            (seen & dispatched).sum(),
+            transfers[seen].sum(),
+            transfers[seen & dispatched].sum(),
+            (np.nan_to_num(reopened)[seen] > 0).sum(),
+            dispatched.sum(),
+        ],
+        dtype=np.float64,
+    )
+
+
+_cost_tally = compiled_or("cost_tally", _cost_tally_numpy, module="citysim.metrics._kernels")
 
 
 def _rows(data) -> int:
