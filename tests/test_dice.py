@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import importlib.util
 
 import numpy as np
 import pandas as pd
@@ -106,6 +107,57 @@ def test_picking_a_cell_by_buckets_is_searchsorted(per_bucket):
             np.testing.assert_array_equal(pick(cum, edges, starts, u), want)
         checked += len(u)
     assert checked > 10_000
+
+
+def test_times_of_day_compiled_are_numpys(monkeypatch):
+    """Occurrence times read off an hourly profile: the compiled pass gives numpy's minutes to the last bit,
+    hours without occurrences, a day's part (a shock's window) and numbers at the profile's steps included."""
+    from citysim.processes import occurrence
+
+    compiled, twin = occurrence._profile_minutes, occurrence._profile_minutes_numpy
+    assert compiled is not twin or importlib.util.find_spec("numba") is None
+    gen = np.random.default_rng(11)
+    spread = 0
+    for trial in range(40):
+        w = gen.random(24) * (gen.random(24) < 0.7)
+        w[gen.integers(24)] += 0.5
+        cp = occurrence.cumulative_profile(list(w))
+        a, b = (0.0, 1440.0) if trial % 2 else tuple(np.sort(gen.uniform(0, 1440, 2)))
+        u = np.concatenate([gen.random(500), [0.0, np.nextafter(1.0, 0.0)], cp[1:-1]])
+        got = []
+        for minutes in (compiled, twin):
+            monkeypatch.setattr(occurrence, "_profile_minutes", minutes)
+            got.append(occurrence.time_of_day(cp, u, a, b))
+        np.testing.assert_array_equal(got[0], got[1])
+        assert got[0].min() >= a and got[0].max() < b
+        spread += len(np.unique(got[0])) > 400  # (a window within hours without occurrences has one time)
+    assert spread > 30
+
+
+def test_first_detection_compiled_is_numpys():
+    """Who detects an incident first, when and through which channel: the compiled pass gives numpy's, with
+    ties (the first detector wins), never (all infinite) and NaN (numpy's argmin takes the first NaN)."""
+    from citysim.processes import detection
+
+    if importlib.util.find_spec("numba") is not None:
+        assert detection._first_detection is not detection._first_detection_numpy
+    gen = np.random.default_rng(5)
+    n = 5000
+    times = np.round(gen.exponential(60.0, (5, n)), 0)  # whole minutes: many ties
+    times[gen.random((5, n)) < 0.5] = np.inf
+    times[:, :200] = np.inf
+    times[gen.integers(5, size=50), gen.integers(n, size=50)] = np.nan
+    resident = np.where(gen.random(n) < 0.9, gen.integers(0, 4, n), -1)
+    resident[np.isfinite(times[3])] = gen.integers(0, 4, int(np.isfinite(times[3]).sum()))
+    got = [
+        f(times, resident, detection._BY_CHANNEL)
+        for f in (detection._first_detection, detection._first_detection_numpy)
+    ]
+    for a, b in zip(*got, strict=True):
+        assert a.dtype == b.dtype
+        np.testing.assert_array_equal(a, b)
+    by, _, channel = got[1]
+    assert set(np.unique(by)) == {-1, 0, 1, 2, 3, 4} and set(np.unique(channel)) >= {-1, 0, 1, 2, 3, 4, 5}
 
 
 def test_stable_orders_are_numpys():

@@ -79,3 +79,47 @@ def key_runs(same_job, key):
             m += 1
         begin = i
     return starts[:m], lengths[:m]
+
+
+@njit(cache=True)
+def profile_minutes(cp, u, lo, mass, a, top):
+    """``citysim.processes.occurrence._profile_minutes_numpy`` in one pass (the same arithmetic: the same bits)."""
+    out = np.empty(len(u))
+    for i in range(len(u)):
+        y = lo + u[i] * mass
+        h = 0  # the last hour whose cumulative share is at most y (searchsorted, side right, less one), in 0..23
+        while h < 23 and cp[h + 1] <= y:
+            h += 1
+        width = cp[h + 1] - cp[h]
+        frac = (y - cp[h]) / width if width > 0 else 0.0
+        out[i] = min(max(60.0 * h + 60.0 * frac, a), top)
+    return out
+
+
+@njit(cache=True)
+def first_detection(times, resident_channel, by_channel):
+    """``citysim.processes.detection._first_detection_numpy`` in one pass: the first of the earliest times
+    (the first NaN where there is one, as ``np.argmin``), and its channel."""
+    n = times.shape[1]
+    by = np.empty(n, np.int64)
+    at = np.empty(n)
+    channel = np.empty(n, np.int64)
+    for i in range(n):
+        k = 0
+        best = times[0, i]
+        if not np.isnan(best):
+            for j in range(1, times.shape[0]):
+                v = times[j, i]
+                if np.isnan(v):
+                    k, best = j, v
+                    break
+                if v < best:
+                    k, best = j, v
+        at[i] = best
+        if not np.isfinite(best):
+            by[i] = -1
+            channel[i] = -1
+            continue
+        by[i] = k
+        channel[i] = by_channel[k] if by_channel[k] != -1 else resident_channel[i]
+    return by, at, channel

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from citysim.city import City
+from citysim.compiled import compiled_or
 from citysim.distributions import Mixture
 from citysim.phases import next_cycle
 from citysim.processes.occurrence import DayIncidents
@@ -234,22 +235,30 @@ class Detector:
             np.inf,
         )
 
-        times = np.stack([sensor_time, patrol_time, proactive_time, resident_time, harm_time], axis=1)
-        by = np.argmin(times, axis=1)
-        detected_at = times[np.arange(n), by]
-        never = ~np.isfinite(detected_at)
-        by = np.where(never, -1, by)
-        channel = np.select(
-            [by == SENSOR, (by == PATROL) | (by == PROACTIVE), by == RESIDENT, by == AFTER_HARM],
-            [SENSOR_CH, GRID_CH, resident_channel, PHONE],
-            -1,
-        )
+        times = np.stack([sensor_time, patrol_time, proactive_time, resident_time, harm_time])
+        by, detected_at, channel = _first_detection(times, resident_channel.astype(np.int64), _BY_CHANNEL)
         return Detection(
             detected_at=detected_at,
-            detected_by=by.astype(np.int64),
-            channel=channel.astype(np.int64),
+            detected_by=by,
+            channel=channel,
             resident_channel=resident_channel.astype(np.int64),
             resident_report_at=resident_time,
             sensor_type=sensor_type,
             sensor_raised_at=raised,
         )
+
+
+def _first_detection_numpy(times: np.ndarray, resident_channel: np.ndarray, by_channel: np.ndarray):
+    """Per incident, who detects it first (the earliest of ``times``, ``[5, n]`` in :data:`DETECTED_BY`'s order,
+    the first of equals; -1: never), when, and through which channel: ``by_channel``'s for the detector
+    (:data:`CHANNEL_NAMES`; -1 there: the resident's own channel), -1 if never."""
+    by = np.argmin(times, axis=0)
+    detected_at = times[by, np.arange(times.shape[1])]
+    by = np.where(~np.isfinite(detected_at), -1, by)
+    channel = np.where(by < 0, -1, by_channel[np.maximum(by, 0)])
+    channel = np.where(channel == -1, np.where(by < 0, -1, resident_channel), channel)
+    return by.astype(np.int64), detected_at, channel.astype(np.int64)
+
+
+_BY_CHANNEL = np.array([SENSOR_CH, GRID_CH, GRID_CH, -1, PHONE], dtype=np.int64)  # per detector (-1: a resident's)
+_first_detection = compiled_or("first_detection", _first_detection_numpy, module="citysim.processes._kernels")

@@ -118,11 +118,19 @@ def profile_mass(cp: np.ndarray | None, a: float, b: float) -> float:
 def time_of_day(cp: np.ndarray, u: np.ndarray, a: float = 0.0, b: float = DAY_MIN) -> np.ndarray:
     """Minutes of the day of occurrences with uniform numbers ``u``, by the profile, within [a, b)."""
     lo = profile_mass(cp, 0.0, a)
-    y = lo + u * profile_mass(cp, a, b)
+    return _profile_minutes(cp, np.asarray(u, dtype=np.float64), lo, profile_mass(cp, a, b), a, np.nextafter(b, a))
+
+
+def _profile_minutes_numpy(cp: np.ndarray, u: np.ndarray, lo: float, mass: float, a: float, top: float) -> np.ndarray:
+    """The minute of the day at which the profile's cumulative share reaches ``lo + u * mass``, within [a, top]."""
+    y = lo + u * mass
     h = np.clip(np.searchsorted(cp, y, side="right") - 1, 0, 23)
     width = cp[h + 1] - cp[h]
     frac = np.divide(y - cp[h], width, out=np.zeros_like(y), where=width > 0)
-    return np.clip(60.0 * h + 60.0 * frac, a, np.nextafter(b, a))
+    return np.clip(60.0 * h + 60.0 * frac, a, top)
+
+
+_profile_minutes = compiled_or("profile_minutes", _profile_minutes_numpy, module="citysim.processes._kernels")
 
 
 class OccurrenceSampler:
