@@ -117,7 +117,17 @@ def _step_facts_numpy(
     )
 
 
-_step_facts = compiled_or("step_facts", _step_facts_numpy, module="citysim._derive_kernels")
+_together = compiled_or("step_facts", None, module="citysim._derive_kernels")
+
+
+def _step_facts(*steps) -> tuple[np.ndarray, ...]:
+    """:func:`_step_facts_numpy`'s facts, in one compiled pass over each incident's steps where numba is
+    installed (numpy's for a plan whose incidents' steps do not lie together, which the model never makes)."""
+    if _together is not None:
+        together, *facts = _together(*steps)
+        if together:
+            return tuple(facts)
+    return _step_facts_numpy(*steps)
 
 
 _STAGE_COLUMNS = ("incident_id", "attempt", "stage", "unit", "queued_at", "started_at", "ended_at")

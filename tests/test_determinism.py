@@ -376,3 +376,28 @@ def test_output_rows_compiled_and_in_numpy_agree_bit_for_bit(monkeypatch, busy_t
     stages = compiled[0][1]  # field visits whose team got there (a handling row), and some not yet
     handling = np.asarray(stages["stage"].codes) == derive.STAGES.index("handling")
     assert handling.any() and np.isnan(stages["ended_at"]).any()
+
+
+@pytest.mark.skipif(not _has_numba(), reason="numba is not installed")
+def test_step_facts_of_incidents_whose_steps_lie_apart_are_numpys(busy_town):
+    """The compiled step facts go over each incident's steps together; should one incident's jobs lie apart
+    (two jobs of one incident with another between), the kernel says so and numpy's passes give the facts."""
+    from citysim import derive
+    from citysim.model import CityModel
+
+    model = CityModel(busy_town, busy_town.regime_named("fragmented"), seed=4, horizon_days=2)
+    model.run_to(1.5 * 1440)
+    cd = model.active[0]
+    plan, batch = cd.plan, cd.plan.batch
+    q, s, e = (np.asarray(a) for a in batch.times())
+    _, _, alt, job = batch.links
+    apart = plan.job_incident.copy()
+    apart[2] = apart[0]  # jobs 0 and 2 of one incident, job 1 of another between them
+    for job_incident in (plan.job_incident, apart):
+        args = (job_incident, job, batch.bases[1], plan.role, plan.attempt, q, s, e, plan.travel, plan.call_try,
+                alt, cd.attempts_planned - 1, ~cd.dispatched, derive._FACT_ROLES, batch.unit_np)  # fmt: skip
+        assert derive._together(*args)[0] == (job_incident is plan.job_incident)  # apart: said so
+        got, want = derive._step_facts(*args), derive._step_facts_numpy(*args)
+        for a, b in zip(got, want, strict=True):
+            assert np.array_equal(a, b, equal_nan=a.dtype.kind == "f")  # (types as the rows make them: above)
+    assert (derive._step_facts_numpy(*args)[9] >= 0).sum() > 100  # levels found (the second pass ran)
