@@ -95,7 +95,7 @@ class FastNetwork:
         self._off_since = np.zeros(n)
         self.events = 0
         self._ht, self._hs, self._ha = np.zeros(1024), np.zeros(1024, np.int64), np.zeros(1024, np.int64)
-        self._hn = np.zeros(2, dtype=np.int64)  # heap size, next sequence number
+        self._hn = np.zeros(3, dtype=np.int64)  # heap size, next sequence number, the top being processed
         # the arena: steps and jobs of active batches
         self._I = np.zeros((1 << 16, N_INT_ROWS), dtype=STEP_INT)
         self._F = np.zeros((1 << 16, N_FLOAT_ROWS))

@@ -4,6 +4,12 @@ See :mod:`citysim._fast` for the arena these functions work on. A unit's queue
 for one priority class (``u * classes + c``) is a doubly linked list through the
 steps waiting in it (``WAIT`` the next, ``PREV`` the one before), so a caller
 who hangs up leaves it at once.
+
+The event heap is three arrays (time, sequence number, address) and ``hn``: its size, the next
+sequence number, and whether the entry at the top is the event being processed. While it is,
+the first event pushed takes the top's place (one sift down instead of a pop and a push); an
+event that pushes none is popped before the next is read. The order of events is that of
+(time, sequence number) either way: no two entries share both.
 """
 
 from __future__ import annotations
@@ -50,25 +56,6 @@ def _less(t1, s1, t2, s2):
 
 
 @njit(cache=True, inline="always")
-def _push(ht, hs, ha, hn, t, addr):
-    i = hn[0]
-    seq = hn[1]
-    hn[0] = i + 1
-    hn[1] = seq + 1
-    while i > 0:
-        p = (i - 1) >> 1
-        if _less(ht[p], hs[p], t, seq):
-            break
-        ht[i] = ht[p]
-        hs[i] = hs[p]
-        ha[i] = ha[p]
-        i = p
-    ht[i] = t
-    hs[i] = seq
-    ha[i] = addr
-
-
-@njit(cache=True, inline="always")
 def _sift_down(ht, hs, ha, n, i, t, s, a):
     """Put entry (t, s, a) at place i of a heap of n entries, or below it, children moving up."""
     while True:
@@ -86,6 +73,30 @@ def _sift_down(ht, hs, ha, n, i, t, s, a):
     ht[i] = t
     hs[i] = s
     ha[i] = a
+
+
+@njit(cache=True, inline="always")
+def _push(ht, hs, ha, hn, t, addr):
+    seq = hn[1]
+    if hn[2]:  # the event at the top is being processed: its place is taken (one sift down, no pop then push)
+        hn[2] = 0
+        hn[1] = seq + 1
+        _sift_down(ht, hs, ha, hn[0], 0, t, seq, addr)
+        return
+    i = hn[0]
+    hn[0] = i + 1
+    hn[1] = seq + 1
+    while i > 0:
+        p = (i - 1) >> 1
+        if _less(ht[p], hs[p], t, seq):
+            break
+        ht[i] = ht[p]
+        hs[i] = hs[p]
+        ha[i] = ha[p]
+        i = p
+    ht[i] = t
+    hs[i] = seq
+    ha[i] = addr
 
 
 @njit(cache=True, inline="always")
@@ -211,15 +222,23 @@ def _run(
 ):
     """Process network events before ``until``; returns how many."""
     processed = 0
-    while hn[0] > 0:
+    while True:
+        if hn[2]:  # the last event pushed none: take it off the top now
+            hn[2] = 0
+            _pop(ht, hs, ha, hn)
+        if hn[0] == 0:
+            break
         now = ht[0]
         if now >= until:
             break
         x = ha[0]
-        _pop(ht, hs, ha, hn)
+        hn[2] = 1  # the top's place is taken by the first event this one pushes
         processed += 1
-        if hn[0] > 0:  # the next event's step, fetched while this one is processed
-            y = ha[0]
+        if hn[0] > 1:  # the next event, unless this one pushes an earlier one: fetched ahead
+            c = 1
+            if hn[0] > 2 and _less(ht[2], hs[2], ht[1], hs[1]):
+                c = 2
+            y = ha[c]
             if y < 0:  # a release: its first step
                 code = -y - 1
                 y = rel_x[code % STRIDE + rel_base[code // STRIDE, 0]]

@@ -277,7 +277,7 @@ def test_the_event_heap_pops_in_time_then_scheduling_order_after_entries_are_tak
 
     rng = np.random.default_rng(7)
     n = 3_000
-    ht, hs, ha, hn = np.zeros(n), np.zeros(n, np.int64), np.zeros(n, np.int64), np.zeros(2, np.int64)
+    ht, hs, ha, hn = np.zeros(n), np.zeros(n, np.int64), np.zeros(n, np.int64), np.zeros(3, np.int64)
     for k, t in enumerate(rng.integers(0, 300, n).astype(float)):  # many ties in time
         _push(ht, hs, ha, hn, t, k)
     keep = rng.random(n) > 0.3
@@ -291,3 +291,35 @@ def test_the_event_heap_pops_in_time_then_scheduling_order_after_entries_are_tak
         popped.append((float(ht[0]), int(hs[0]), int(ha[0])))
         _pop(ht, hs, ha, hn)
     assert popped == expected
+
+
+@pytest.mark.skipif(len(ENGINES) == 1, reason="numba not installed")
+def test_an_event_pushed_in_the_place_of_the_one_processed_pops_as_after_a_pop_and_a_push():
+    # the event loop leaves the event it processes at the top and lets the first event it pushes take its place
+    # (one sift down): the heap then pops what popping first and pushing after would, in the same order
+    from citysim._fast_kernels import _pop, _push
+
+    rng = np.random.default_rng(11)
+    n = 4_000
+
+    a = np.zeros(n), np.zeros(n, np.int64), np.zeros(n, np.int64), np.zeros(3, np.int64)
+    for k, t in enumerate(rng.integers(0, 200, n // 2).astype(float)):  # many ties in time
+        _push(*a, t, k)
+    b = tuple(x.copy() for x in a)
+    order_a, order_b = [], []
+    for step in range(3 * n):
+        pushes = [(float(a[0][0]) + float(d), n + step * 3 + j) for j, d in enumerate(rng.integers(0, 50, step % 3))]
+        if a[3][0] == 0:
+            break
+        order_a.append((float(a[0][0]), int(a[2][0])))
+        _pop(*a)
+        for t, x in pushes:
+            _push(*a, t, x)
+        order_b.append((float(b[0][0]), int(b[2][0])))
+        b[3][2] = 1  # the top is being processed
+        for t, x in pushes:
+            _push(*b, t, x)
+        if b[3][2]:  # it pushed none
+            b[3][2] = 0
+            _pop(*b)
+    assert len(order_a) > n and order_a == order_b
