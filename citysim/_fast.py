@@ -59,6 +59,7 @@ from citysim._fast_kernels import (
     _queued_chains,
     _relink_chains,
     _relink_queues,
+    _renumber_events,
     _run,
     _set_servers,
 )
@@ -220,19 +221,13 @@ class FastNetwork:
         new_base, _ = self._base[new_slot]
         n = self._hn[0]
         ha = self._ha[:n]
-        lo = min(self._base[old._slot][0] for old, _ in olds)
-        hi = max(self._base[old._slot][0] + old.n_steps for old, _ in olds)
-        fwd = np.arange(lo, hi, dtype=np.int64)  # old steps to their new place (others stay)
-        for old, step_map in olds:
-            old_base, _ = self._base[old._slot]
-            fwd[old_base - lo : old_base - lo + old.n_steps] = np.where(step_map >= 0, new_base + step_map, -1)
-        _relink_queues(self._I, self._I, self.q_head, self.q_tail, self.q_len, fwd, lo, hi)
-        idx = np.flatnonzero((ha >= lo) & (ha < hi))
-        ha[idx] = fwd[ha[idx] - lo]
-        # ends of patience: of a waiting caller (carried), or of one answered whose job has ended (dropped)
-        idx = np.flatnonzero((ha >= HANG_UP + lo) & (ha < HANG_UP + hi))
-        moved = fwd[ha[idx] - HANG_UP - lo]
-        ha[idx] = np.where(moved >= 0, moved + HANG_UP, DEAD)
+        # old steps to their new place (others stay): each old batch's place and its old-to-new steps
+        bases = np.array([self._base[old._slot][0] for old, _ in olds], dtype=np.int64)
+        sizes = np.array([old.n_steps for old, _ in olds], dtype=np.int64)
+        starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
+        moved = (bases, sizes, starts, np.concatenate([m for _, m in olds]).astype(np.int64), new_base)
+        _relink_queues(self._I, self._I, self.q_head, self.q_tail, self.q_len, *moved)
+        _renumber_events(ha, n, *moved)
         # drop the olds' release events; the new batch has one release list for all
         old_slots = [old._slot for old, _ in olds]
         codes = -ha - 1

@@ -334,9 +334,21 @@ def _add_duty(target, servers, since, duty, now):
             servers[u] = t
 
 
+@njit(cache=True, inline="always")
+def _moved(x, bases, sizes, starts, maps, new_base):
+    """Where step x goes when the batches from ``bases`` (``sizes`` steps each, their old-to-new steps at
+    ``maps[starts[k]:]``) are replaced by one from ``new_base`` (-1: not carried); other steps stay."""
+    for k in range(len(bases)):
+        d = x - bases[k]
+        if d >= 0 and d < sizes[k]:
+            m = maps[starts[k] + d]
+            return new_base + m if m >= 0 else -1
+    return x
+
+
 @njit(cache=True)
-def _relink_queues(src, IA, q_head, q_tail, q_len, fwd, lo, hi):
-    """Renumber every waiting job: steps in [lo, hi) move to ``fwd[step - lo]``; queues keep their order.
+def _relink_queues(src, IA, q_head, q_tail, q_len, bases, sizes, starts, maps, new_base):
+    """Renumber every waiting job as :func:`_moved` says; queues keep their order.
 
     Links are read from ``src`` at the old numbers and written to ``IA`` at the new ones.
     """
@@ -347,7 +359,7 @@ def _relink_queues(src, IA, q_head, q_tail, q_len, fwd, lo, hi):
         prev = -1
         while x >= 0:
             nx = src[x, WAIT]
-            y = fwd[x - lo] if lo <= x < hi else x
+            y = _moved(x, bases, sizes, starts, maps, new_base)
             if prev < 0:
                 q_head[i] = y
             else:
@@ -357,6 +369,21 @@ def _relink_queues(src, IA, q_head, q_tail, q_len, fwd, lo, hi):
             x = nx
         IA[prev, WAIT] = -1
         q_tail[i] = prev
+
+
+@njit(cache=True)
+def _renumber_events(ha, n, bases, sizes, starts, maps, new_base):
+    """The first n events' steps renumbered as :func:`_moved` says: ends of steps, and ends of patience (of a
+    waiting caller carried, or dead: of one answered whose job has ended and is not carried)."""
+    for i in range(n):
+        a = ha[i]
+        if a < 0 or a == DEAD:  # a release, or a dead end of patience
+            continue
+        if a < HANG_UP:
+            ha[i] = _moved(a, bases, sizes, starts, maps, new_base)
+        else:
+            m = _moved(a - HANG_UP, bases, sizes, starts, maps, new_base)
+            ha[i] = m + HANG_UP if m >= 0 else DEAD
 
 
 @njit(cache=True)
