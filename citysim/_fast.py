@@ -30,6 +30,7 @@ from heapq import heappop
 import numpy as np
 import simpy
 
+from citysim._arena_kernels import _queued_chains, _relink_chains, _relink_queues, _renumber_events
 from citysim._fast_kernels import (
     ALIGN,
     ALT,
@@ -56,10 +57,6 @@ from citysim._fast_kernels import (
     _fill,
     _heapify,
     _push,
-    _queued_chains,
-    _relink_chains,
-    _relink_queues,
-    _renumber_events,
     _run,
     _set_servers,
 )
