@@ -308,9 +308,9 @@ def test_an_event_pushed_in_the_place_of_the_one_processed_pops_as_after_a_pop_a
     b = tuple(x.copy() for x in a)
     order_a, order_b = [], []
     for step in range(3 * n):
-        pushes = [(float(a[0][0]) + float(d), n + step * 3 + j) for j, d in enumerate(rng.integers(0, 50, step % 3))]
         if a[3][0] == 0:
             break
+        pushes = [(float(a[0][0]) + float(d), n + step * 3 + j) for j, d in enumerate(rng.integers(0, 50, step % 3))]
         order_a.append((float(a[0][0]), int(a[2][0])))
         _pop(*a)
         for t, x in pushes:
