@@ -131,14 +131,14 @@ def step_facts(job_incident, job, job_base, role, attempt, q, s, e, travel, call
 
 
 @njit(cache=True)
-def stage_rows(q, s, e, travel, role, attempt, unit, job, job_base, job_incident, ids, horizon, field, handling):
-    """The stages table's columns (see :func:`citysim.derive._stage_rows_numpy`): the visited steps in order,
-    then a handling row for each field visit whose team got there."""
+def stage_rows(q, s, e, travel, role, attempt, unit, job, job_base, job_incident, ids, keep, horizon, field, handling):
+    """The stages table's columns (see :func:`citysim.derive._stage_rows_numpy`): the visited steps of the
+    incidents kept in order, then a handling row for each of their field visits whose team got there."""
     m = len(q)
     n_v = 0
     n_site = 0
     for x in range(m):
-        if not np.isnan(q[x]):
+        if not np.isnan(q[x]) and keep[job_incident[job[x] - job_base]]:
             n_v += 1
             if role[x] == field and s[x] + travel[x] <= horizon:
                 n_site += 1
@@ -155,7 +155,10 @@ def stage_rows(q, s, e, travel, role, attempt, unit, job, job_base, job_incident
     for x in range(m):
         if np.isnan(q[x]):
             continue
-        i = ids[job_incident[job[x] - job_base]]
+        r = job_incident[job[x] - job_base]
+        if not keep[r]:
+            continue
+        i = ids[r]
         incident_id[k] = i
         att[k] = attempt[x]
         stage[k] = role[x]

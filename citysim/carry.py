@@ -19,29 +19,17 @@ from dataclasses import replace
 import numpy as np
 
 from citysim.batch import NO_STEP, Batch, _doubles, _ints
-from citysim.events import Codes
 from citysim.processes.incident import CompiledDay
 from citysim.processes.plan import Plan
 from citysim.sorting import stable_argsort
 
-__all__ = ["CARRY_AFTER_DAYS", "MAX_CARRIES", "carry_forward", "select_rows"]
+__all__ = ["CARRY_AFTER_DAYS", "MAX_CARRIES", "carry_forward"]
 
 CARRY_AFTER_DAYS = 7
 """Age (days) after which a day's finished incidents are written out and the rest carried forward."""
 
 MAX_CARRIES = 8
 """Carries held at most: beyond, the small ones are merged (each carry is also compacted when half has ended)."""
-
-
-def select_rows(rows: dict, keep: np.ndarray) -> dict:
-    """The rows of a table (dict of columns) where ``keep`` is True."""
-    out = {}
-    for name, col in rows.items():
-        if isinstance(col, Codes):
-            out[name] = Codes(col.codes[keep], col.names)
-        else:
-            out[name] = col[keep]
-    return out
 
 
 def carry_forward(parts: list[tuple[CompiledDay, np.ndarray, int]]) -> tuple[CompiledDay, list[np.ndarray]]:

@@ -16,7 +16,7 @@ from citysim.processes.detection import CHANNEL_NAMES, DETECTED_BY, SENSOR
 from citysim.processes.plan import ROLE
 from citysim.scenario import DISTRICT_KINDS
 
-__all__ = ["false_alarm_rows", "incident_and_stage_rows"]
+__all__ = ["false_alarm_rows", "incident_and_stage_rows", "select_rows"]
 
 
 def _first_per(keys: np.ndarray, mask: np.ndarray, n: int) -> np.ndarray:
@@ -133,12 +133,13 @@ def _step_facts(*steps) -> tuple[np.ndarray, ...]:
 _STAGE_COLUMNS = ("incident_id", "attempt", "stage", "unit", "queued_at", "started_at", "ended_at")
 
 
-def _stage_rows_numpy(q, s, e, travel, role, attempt, unit, job, job_base, job_incident, ids, horizon, field, handling):
+def _stage_rows_numpy(q, s, e, travel, role, attempt, unit, job, job_base, job_incident, ids, keep, horizon, field,
+                      handling):  # fmt: skip
     """The stages table's columns (:data:`_STAGE_COLUMNS`; numpy: numba's kernel gives the same): one row
-    per visited step, in step order, a field visit's row ending when the team got there (null: not by the
-    horizon); then a handling row for each field visit whose team got there."""
-    v = np.flatnonzero(~np.isnan(q))
+    per visited step of the incident rows ``keep`` marks, in step order, a field visit's row ending when the
+    team got there (null: not by the horizon); then a handling row for each field visit whose team got there."""
     row = job_incident[job - job_base] if len(q) else np.zeros(0, dtype=np.int64)
+    v = np.flatnonzero(~np.isnan(q) & keep[row])
     arrive_v = s[v] + travel[v]
     arrive_v = np.where(arrive_v <= horizon, arrive_v, np.nan)
     is_field = role[v] == field
@@ -159,7 +160,15 @@ def _stage_rows_numpy(q, s, e, travel, role, attempt, unit, job, job_base, job_i
 _stage_rows = compiled_or("stage_rows", _stage_rows_numpy, module="citysim._derive_kernels")
 
 
-def incident_and_stage_rows(cd, horizon: float, names: dict) -> tuple[dict, dict, dict]:
+def select_rows(rows: dict, index: np.ndarray) -> dict:
+    """The rows ``index`` (ascending positions) of a table held as a dict of columns."""
+    return {
+        name: Codes(col.codes.take(index), col.names) if isinstance(col, Codes) else col[index]
+        for name, col in rows.items()
+    }
+
+
+def incident_and_stage_rows(cd, horizon: float, names: dict, keep: np.ndarray | None = None) -> tuple[dict, dict, dict]:
     """Rows of the incidents, stages and (true) alerts tables for one compiled day.
 
     Args:
@@ -167,6 +176,8 @@ def incident_and_stage_rows(cd, horizon: float, names: dict) -> tuple[dict, dict
         horizon: end of the run, minutes.
         names: lookups: ``type``, ``cohort``, ``district``, ``unit``, ``unit_level``,
             ``sensor``, ``district_of_cell``, ``kind_of_cell``, ``street_of_cell``, ``severity``, ``hazard``.
+        keep: per incident of the day, whether its rows are wanted (all where None): the rows of the
+            others are left out of all three tables.
     """
     inc, det, plan = cd.incidents, cd.detection, cd.plan
     n = len(inc)
@@ -238,10 +249,14 @@ def incident_and_stage_rows(cd, horizon: float, names: dict) -> tuple[dict, dict
         "hung_up": hung_up_calls,
         "gave_up": gave_up,
     }
+    if keep is not None:
+        incidents = select_rows(incidents, np.flatnonzero(keep))
+    else:
+        keep = np.ones(n, dtype=bool)
 
     # stages: one row per visited step; field visits split into travel and handling
     columns = _stage_rows(
-        q, s, e, travel, role, attempt, unit, job, batch.bases[1], plan.job_incident, ids, float(horizon),
+        q, s, e, travel, role, attempt, unit, job, batch.bases[1], plan.job_incident, ids, keep, float(horizon),
         ROLE["field"], STAGES.index("handling"),
     )  # fmt: skip
     stages = dict(zip(_STAGE_COLUMNS, columns, strict=True))
@@ -249,7 +264,7 @@ def incident_and_stage_rows(cd, horizon: float, names: dict) -> tuple[dict, dict
     stages["unit"] = Codes(stages["unit"], names["unit"])
 
     # true alerts
-    a = np.flatnonzero((det.sensor_type >= 0) & (det.sensor_raised_at <= horizon))
+    a = np.flatnonzero((det.sensor_type >= 0) & (det.sensor_raised_at <= horizon) & keep)
     by_sensor = det.detected_by[a] == SENSOR
     verify_idx = verify_idx[a]
     verified = np.where(verify_idx >= 0, verify_ended[a], np.where(by_sensor, detected_at[a], np.nan))

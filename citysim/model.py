@@ -23,7 +23,7 @@ import simpy
 
 from citysim.accounting import BUSY_ROLES, DutyClock, day_use
 from citysim.agents import build_agents
-from citysim.carry import CARRY_AFTER_DAYS, MAX_CARRIES, carry_forward, select_rows
+from citysim.carry import CARRY_AFTER_DAYS, MAX_CARRIES, carry_forward
 from citysim.city import City, build_city
 from citysim.daily import DailyBook
 from citysim.derive import false_alarm_rows, incident_and_stage_rows
@@ -390,26 +390,19 @@ class CityModel(mesa.Model):
     def _write(self, cd: CompiledDay, leave_out: np.ndarray | None = None) -> None:
         """Write a day's incidents, stages and true alerts: those of the window, less the ids in ``leave_out``."""
         ids = cd.incidents.ids
-        if not len(ids) or not self._measured(ids).any():
+        measured = self._measured(ids)
+        if not measured.any():
             return  # nothing of the window (a warm-up or follow-up day)
-        rows = incident_and_stage_rows(cd, self.horizon, self._names)
-        whole = self._measured(ids).all()
-        if not whole or (leave_out is not None and len(leave_out)):
-            low, high = int(ids.min()), int(ids.max())
-            drop = np.zeros(high - low + 1, dtype=bool)
-            drop[ids[~self._measured(ids)] - low] = True
+        keep = None
+        if not measured.all() or (leave_out is not None and len(leave_out)):
+            keep = measured
             if leave_out is not None and len(leave_out):  # marked by offset: those in the day's range of ids
+                low, high = int(ids.min()), int(ids.max())
+                drop = np.zeros(high - low + 1, dtype=bool)
                 leave_out = np.asarray(leave_out, dtype=np.int64)
                 drop[leave_out[(leave_out >= low) & (leave_out <= high)] - low] = True
-
-            def kept(ids: np.ndarray) -> np.ndarray:
-                return ~drop[np.asarray(ids, dtype=np.int64) - low]
-
-            rows = (
-                select_rows(rows[0], kept(rows[0]["id"])),
-                select_rows(rows[1], kept(rows[1]["incident_id"])),
-                select_rows(rows[2], kept(rows[2]["incident_id"])),
-            )
+                keep &= ~drop[np.asarray(ids, dtype=np.int64) - low]
+        rows = incident_and_stage_rows(cd, self.horizon, self._names, keep)
         for name, data in zip(("incidents", "stages", "alerts"), rows, strict=True):
             self.sink.write(name, data)
 
