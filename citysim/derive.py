@@ -16,7 +16,7 @@ from citysim.processes.detection import CHANNEL_NAMES, DETECTED_BY, SENSOR
 from citysim.processes.plan import ROLE
 from citysim.scenario import DISTRICT_KINDS
 
-__all__ = ["false_alarm_rows", "incident_and_stage_rows", "select_rows"]
+__all__ = ["concat_rows", "false_alarm_rows", "incident_and_stage_rows", "select_rows"]
 
 
 def _first_per(keys: np.ndarray, mask: np.ndarray, n: int) -> np.ndarray:
@@ -166,6 +166,17 @@ def select_rows(rows: dict, index: np.ndarray) -> dict:
         name: Codes(col.codes.take(index), col.names) if isinstance(col, Codes) else col[index]
         for name, col in rows.items()
     }
+
+
+def concat_rows(parts: list[tuple[dict, ...]]) -> tuple[dict, ...]:
+    """Several writes' rows of the same tables (tuples of dicts of columns) as one write's, in order."""
+
+    def joined(cols: list) -> object:
+        if isinstance(cols[0], Codes):
+            return Codes(np.concatenate([c.codes for c in cols]), cols[0].names)
+        return np.concatenate(cols)
+
+    return tuple({name: joined([p[i][name] for p in parts]) for name in parts[0][i]} for i in range(len(parts[0])))
 
 
 def incident_and_stage_rows(cd, horizon: float, names: dict, keep: np.ndarray | None = None) -> tuple[dict, dict, dict]:

@@ -26,7 +26,7 @@ from citysim.agents import build_agents
 from citysim.carry import CARRY_AFTER_DAYS, MAX_CARRIES, carry_forward
 from citysim.city import City, build_city
 from citysim.daily import DailyBook
-from citysim.derive import false_alarm_rows, incident_and_stage_rows
+from citysim.derive import concat_rows, false_alarm_rows, incident_and_stage_rows
 from citysim.events import LEVELS, MemorySink
 from citysim.heap import gc_paused, settle
 from citysim.network import make_network
@@ -45,6 +45,10 @@ from citysim.units import UNIT_KINDS, UNIT_LEVEL, build_units
 from citysim.window import Window
 
 __all__ = ["CityModel"]
+
+SMALL_WRITE = 20_000
+"""Incidents written from a carried day or carry below which a merge's writes are joined into one: each
+write costs the tables' fixed work (a row group per table, its dictionaries; the metrics stream's pass)."""
 
 
 def _settle(cd: CompiledDay) -> None:
@@ -389,10 +393,20 @@ class CityModel(mesa.Model):
 
     def _write(self, cd: CompiledDay, leave_out: np.ndarray | None = None) -> None:
         """Write a day's incidents, stages and true alerts: those of the window, less the ids in ``leave_out``."""
+        rows = self._rows(cd, leave_out)
+        if rows is not None:
+            self._put(rows)
+
+    def _put(self, rows: tuple[dict, dict, dict]) -> None:
+        for name, data in zip(("incidents", "stages", "alerts"), rows, strict=True):
+            self.sink.write(name, data)
+
+    def _rows(self, cd: CompiledDay, leave_out: np.ndarray | None = None) -> tuple[dict, dict, dict] | None:
+        """:meth:`_write`'s rows (None: nothing of the window, a warm-up or follow-up day)."""
         ids = cd.incidents.ids
         measured = self._measured(ids)
         if not measured.any():
-            return  # nothing of the window (a warm-up or follow-up day)
+            return None
         keep = None
         if not measured.all() or (leave_out is not None and len(leave_out)):
             keep = measured
@@ -402,9 +416,7 @@ class CityModel(mesa.Model):
                 leave_out = np.asarray(leave_out, dtype=np.int64)
                 drop[leave_out[(leave_out >= low) & (leave_out <= high)] - low] = True
                 keep &= ~drop[np.asarray(ids, dtype=np.int64) - low]
-        rows = incident_and_stage_rows(cd, self.horizon, self._names, keep)
-        for name, data in zip(("incidents", "stages", "alerts"), rows, strict=True):
-            self.sink.write(name, data)
+        return incident_and_stage_rows(cd, self.horizon, self._names, keep)
 
     def _carry(self, days: list[CompiledDay]) -> CompiledDay | None:
         """Write old days' finished incidents; carry all their unfinished ones forward in one batch."""
@@ -419,8 +431,13 @@ class CityModel(mesa.Model):
                 self.network.forget(cd.plan.batch)
             return None
         new, step_maps = carry_forward(parts)
-        for cd in days:  # written before their space is given to others
-            self._write(cd, leave_out=new.incidents.ids)
+        small = []  # written before their space is given to others; the small writes of a merge as one
+        for cd in days:
+            rows = self._rows(cd, leave_out=new.incidents.ids)
+            if rows is not None:
+                (small.append if len(rows[0]["id"]) < SMALL_WRITE else self._put)(rows)
+        if small:
+            self._put(concat_rows(small))
         self.network.replace([(cd.plan.batch, m) for cd, m in zip(days, step_maps, strict=True)], new.plan.batch)
         _settle(new)
         return new
