@@ -71,6 +71,9 @@ SPRAWL = 2.0
 """The arena's used space (up to its top) is kept within this many times what is held: first fit
 leaves holes a little too small for the next day, and each page once written stays resident."""
 
+_NONE = np.zeros(0)
+"""No records given to :func:`_fill`: a new batch's start blank."""
+
 
 class FastNetwork:
     """:class:`citysim.engine.Network` with its event loop compiled by numba (same interface, same results)."""
@@ -148,7 +151,8 @@ class FastNetwork:
             base, jbase = self._top, self._jtop
         self._top = max(self._top, base + n)
         self._jtop = max(self._jtop, jbase + nj)
-        queued, started, ended = batch.times()
+        blank = not batch.has_records  # a new batch: its records start blank in the arena (NaN)
+        queued, started, ended = (_NONE,) * 3 if blank else batch.times()
         _fill(
             self._I,
             self._F,
@@ -170,7 +174,7 @@ class FastNetwork:
             np.asarray(started),
             np.asarray(ended),
         )
-        self._fin[jbase : jbase + nj] = batch.finished_at()
+        self._fin[jbase : jbase + nj] = np.nan if blank else batch.finished_at()
         self._slots[slot] = batch
         self._base[slot] = (base, jbase)
         batch._slot = slot

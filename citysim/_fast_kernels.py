@@ -422,7 +422,8 @@ def _scores(total, count, fin, start, end, job_incident, occurred, unmet, type_,
 
 @njit(cache=True)
 def _fill(IA, FA, base, slot, unit, nxt, group, width, job, pending, alt, prio, dur, align, phase, patience, q, s, e):
-    """Write a batch's steps into the arena from ``base`` (links shifted there; no job waiting), a row at a time."""
+    """Write a batch's steps into the arena from ``base`` (links shifted there; no job waiting), a row at a time
+    (records ``q``, ``s``, ``e`` empty: blank)."""
     for i in range(len(unit)):
         x = base + i
         IA[x, UNIT] = unit[i]
@@ -438,8 +439,8 @@ def _fill(IA, FA, base, slot, unit, nxt, group, width, job, pending, alt, prio, 
         IA[x, PRIO] = prio[i]
         FA[x, DUR] = dur[i]
         FA[x, ALIGN] = align[i]
-        FA[x, QUEUED] = q[i]
-        FA[x, STARTED] = s[i]
-        FA[x, ENDED] = e[i]
+        FA[x, QUEUED] = q[i] if len(q) else np.nan  # no records given: blank
+        FA[x, STARTED] = s[i] if len(s) else np.nan
+        FA[x, ENDED] = e[i] if len(e) else np.nan
         FA[x, PHASE] = phase[i]
         FA[x, PATIENCE] = patience[i]

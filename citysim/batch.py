@@ -63,6 +63,11 @@ def _view(values) -> np.ndarray:
     return values if isinstance(values, np.ndarray) else np.frombuffer(values, dtype=np.float64)
 
 
+_NOT_YET = "not yet made"
+"""A new batch's records before anything asks for them (an engine that keeps them elsewhere starts them blank
+there, and the batch never makes its own); ``None`` is a forgotten batch's, whose records cannot be read."""
+
+
 class Batch:
     """Jobs released together (one day's incidents, one day's false alarms) and their plans.
 
@@ -182,11 +187,9 @@ class Batch:
             raise ValueError("patience, alt and prio must have one entry per step")
         if np.any(self.prio_np < 0):
             raise ValueError("priority classes are numbered from 0 (the most urgent)")
-        # records: numpy here; the engine that runs the batch may keep them elsewhere (see Network.add)
-        self.queued = np.full(n_steps, np.nan)
-        self.started = np.full(n_steps, np.nan)
-        self.ended = np.full(n_steps, np.nan)
-        self.finished = np.full(self.n_jobs, np.nan)
+        # records: numpy here, made when first asked for; the engine that runs the batch may keep them
+        # elsewhere (see Network.add)
+        self.queued = self.started = self.ended = self.finished = _NOT_YET
         counts = np.diff(np.append(self.first_np, n_steps))
         if self.n_jobs and (self.first_np[0] != 0 or np.any(counts < 1)):
             raise ValueError("each job needs at least one step, jobs' steps consecutive from step 0")
@@ -261,10 +264,22 @@ class Batch:
 
     def times(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Queued, started and ended time of every step (NaN where not yet; started NaN and ended not: hung up)."""
+        self._make_records()
         return _view(self.queued), _view(self.started), _view(self.ended)
+
+    @property
+    def has_records(self) -> bool:
+        """Whether its records were made (a new batch's are not until asked for: all NaN then)."""
+        return self.queued is not _NOT_YET
+
+    def _make_records(self) -> None:
+        if self.queued is _NOT_YET:
+            self.queued, self.started, self.ended = (np.full(self.n_steps, np.nan) for _ in range(3))
+            self.finished = np.full(self.n_jobs, np.nan)
 
     def finished_at(self) -> np.ndarray:
         """When each job ended its last step (NaN: not yet)."""
+        self._make_records()
         return _view(self.finished)
 
     @property

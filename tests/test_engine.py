@@ -323,3 +323,24 @@ def test_an_event_pushed_in_the_place_of_the_one_processed_pops_as_after_a_pop_a
             b[3][2] = 0
             _pop(*b)
     assert len(order_a) > n and order_a == order_b
+
+
+def test_a_new_batch_makes_its_records_when_asked_and_a_forgotten_one_has_none(env, Net):
+    """Records start blank (NaN) wherever they are kept; the compiled engine's forgotten batch cannot be read."""
+    fresh = one_step_jobs([0.0, 1.0], [2.0, 2.0])
+    assert not fresh.has_records
+    q, s, e = fresh.times()
+    assert fresh.has_records and np.isnan(np.concatenate([q, s, e, fresh.finished_at()])).all()
+    b = one_step_jobs([0.0, 1.0], [2.0, 2.0])
+    net = Net(env, [1])
+    net.add(b)
+    net.run(1.5)  # the first being served, the second waiting: blank where nothing happened yet
+    assert log(b)[0][:2] == (0.0, 0.0) and log(b)[1][0] == 1.0
+    assert np.isnan([log(b)[0][2], *log(b)[1][1:], *b.finished_at()]).all()
+    net.run()
+    assert log(b) == [(0.0, 0.0, 2.0), (1.0, 2.0, 4.0)]
+    assert list(b.finished_at()) == [2.0, 4.0]
+    net.forget(b)
+    if Net is not Network:
+        with pytest.raises(TypeError):
+            b.times()
