@@ -369,10 +369,18 @@ def test_output_rows_compiled_and_in_numpy_agree_bit_for_bit(monkeypatch, busy_t
     model.run_to(1.5 * 1440)  # a day done, one half run: steps waiting, running and ended
     assert derive._step_facts is not derive._step_facts_numpy  # numba's, where installed
     assert derive._stage_rows is not derive._stage_rows_numpy
-    compiled = [derive.incident_and_stage_rows(cd, model.now, model._names) for cd in model.active]
+
+    def rows() -> list:  # each day's rows, all of them and those of two incidents in three
+        return [
+            derive.incident_and_stage_rows(cd, model.now, model._names, keep)
+            for cd in model.active
+            for keep in (None, np.arange(len(cd.incidents)) % 3 != 1)
+        ]
+
+    compiled = rows()
     monkeypatch.setattr(derive, "_step_facts", derive._step_facts_numpy)
     monkeypatch.setattr(derive, "_stage_rows", derive._stage_rows_numpy)
-    in_numpy = [derive.incident_and_stage_rows(cd, model.now, model._names) for cd in model.active]
+    in_numpy = rows()
     checked = 0
     for got, want in zip(compiled, in_numpy, strict=True):
         for table_got, table_want in zip(got, want, strict=True):
@@ -387,6 +395,17 @@ def test_output_rows_compiled_and_in_numpy_agree_bit_for_bit(monkeypatch, busy_t
     stages = compiled[0][1]  # field visits whose team got there (a handling row), and some not yet
     handling = np.asarray(stages["stage"].codes) == derive.STAGES.index("handling")
     assert handling.any() and np.isnan(stages["ended_at"]).any()
+    # rows kept: those of the incidents kept, in the same order, in all three tables
+    part = compiled[1]
+    kept_ids = inc["id"][np.arange(len(inc["id"])) % 3 != 1]
+    assert np.array_equal(part[0]["id"], kept_ids) and 0 < len(kept_ids) < len(inc["id"])
+    for table in (1, 2):
+        full, some = compiled[0][table], part[table]
+        sel = np.isin(np.asarray(full["incident_id"]), kept_ids)
+        for name, col in full.items():
+            a, b = (np.asarray(getattr(c, "codes", c)) for c in (col, some[name]))
+            assert np.array_equal(a[sel], b, equal_nan=a.dtype.kind == "f"), name
+    assert len(part[1]["incident_id"]) < len(stages["incident_id"])
 
 
 @pytest.mark.skipif(not _has_numba(), reason="numba is not installed")
